@@ -1,0 +1,82 @@
+//! Benchmarks of the session codec: a typical Flask-Login-style session encoded and decoded in
+//! both formats, and the typed-value conversions.
+//!
+//! Run with `cargo bench --bench codec`.
+
+use std::hint::black_box;
+
+use actix_flask_session::SerializationFormat;
+use actix_flask_session::Value;
+use actix_flask_session::serialization::{SessionMap, decode, encode, from_value, to_value};
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde::{Deserialize, Serialize};
+
+fn typical_session() -> SessionMap {
+    vec![
+        (Value::from("_permanent"), Value::Boolean(true)),
+        (
+            Value::from("_user_id"),
+            Value::from("8f14e45f-ceea-467f-a0e6-3b9d2c1e1a11"),
+        ),
+        (Value::from("_fresh"), Value::Boolean(true)),
+        (
+            Value::from("_flashes"),
+            Value::Array(vec![
+                Value::Array(vec![Value::from("message"), Value::from("Welcome back!")]),
+                Value::Array(vec![
+                    Value::from("error"),
+                    Value::from("Your card was declined."),
+                ]),
+            ]),
+        ),
+        (
+            Value::from("csrf_token"),
+            Value::from("3f2b1c9a8e7d6c5b4a39281706f5e4d3c2b1a098"),
+        ),
+        (Value::from("counter"), Value::from(42)),
+    ]
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cart {
+    id: u64,
+    owner: String,
+    items: Vec<(String, u32)>,
+    discount: Option<f64>,
+}
+
+fn codec(c: &mut Criterion) {
+    let session = typical_session();
+    for (name, format) in [
+        ("msgpack", SerializationFormat::MsgPack),
+        ("json", SerializationFormat::Json),
+    ] {
+        let bytes = encode(&session, format).expect("the session encodes");
+        c.bench_function(&format!("encode/{name}"), |b| {
+            b.iter(|| encode(black_box(&session), format))
+        });
+        c.bench_function(&format!("decode/{name}"), |b| {
+            b.iter(|| decode(black_box(&bytes), format))
+        });
+    }
+    // The fallback path: stored JSON read by a msgpack-configured app.
+    let json = encode(&session, SerializationFormat::Json).expect("the session encodes");
+    c.bench_function("decode/json-with-msgpack-configured", |b| {
+        b.iter(|| decode(black_box(&json), SerializationFormat::MsgPack))
+    });
+
+    let cart = Cart {
+        id: 1234,
+        owner: "alice".into(),
+        items: vec![("apple".into(), 3), ("pear".into(), 1)],
+        discount: Some(0.15),
+    };
+    let tree = to_value(&cart).expect("the cart converts");
+    c.bench_function("to_value/struct", |b| b.iter(|| to_value(black_box(&cart))));
+    c.bench_function("from_value/struct", |b| {
+        b.iter(|| from_value::<Cart>(black_box(&tree)))
+    });
+}
+
+criterion_group!(benches, codec);
+criterion_main!(benches);

@@ -1,0 +1,977 @@
+//! The file engine shared by [`FileSystemSessionInterface`] and [`FileSystemCache`]: one
+//! file per key in a directory, with an expiry header, atomic writes and cross-process
+//! locking.
+//!
+//! This module is public only for its documentation of the on-disk format and of the
+//! locking scheme; the engine itself is crate-private. Use it through
+//! [`FileSystemSessionInterface`] or [`FileSystemCache`].
+//!
+//! # Directory layout
+//!
+//! ```text
+//! <dir>/
+//!   <sha256-hex of key>        one entry file per key (64 lowercase hex characters)
+//!   .afs-tmp-XXXXXX            a write in progress (renamed into place when complete)
+//!   .locks/00 .. .locks/ff     256 lock files, never deleted
+//! ```
+//!
+//! The name of an entry file is the lowercase hex SHA-256 of the UTF-8 key, e.g. the key
+//! `session:szSY6pyEjbCgeLhbfqbXJkTprp78DTFD4X2SomHgKpY` is stored in
+//! `dc42b33094e9b42f48fe11c5a2da30a1dc85d6d53211421677a0fce84fbe37d2` (the same name
+//! cachelib ≥ 0.16 uses; the content is ours, cachelib's pickle files are not readable).
+//! Every other name in the directory is ignored, so the directory may hold other files.
+//!
+//! # Entry file format (version 1)
+//!
+//! | offset | size | content                                                            |
+//! |-------:|-----:|--------------------------------------------------------------------|
+//! | 0      | 4    | magic bytes `AFSS` (`0x41 0x46 0x53 0x53`)                          |
+//! | 4      | 1    | format version, `1`                                                 |
+//! | 5      | 3    | reserved, zero                                                      |
+//! | 8      | 8    | absolute expiry, Unix time in seconds, `u64` little-endian; `0` = never |
+//! | 16     | 8    | payload length in bytes, `u64` little-endian                        |
+//! | 24     | n    | the payload: the serialized session bytes, untouched               |
+//!
+//! A file is *corrupt* when it is shorter than 24 bytes, has other magic bytes or another
+//! version, or its length is not exactly `24 + payload length` (a truncated write). A
+//! corrupt file is a miss, is logged at `warn` and is removed. An entry is *expired* when
+//! its expiry is not `0` and the current Unix time is at or past it; an expired entry is
+//! a miss and is removed when it is met. The expiry is rounded up to the next whole
+//! second, so an entry never expires early. A time to live of zero means "never expires",
+//! as in cachelib.
+//!
+//! # Writes
+//!
+//! Every write creates a temporary file `.afs-tmp-*` in the same directory, writes header
+//! and payload, sets the permissions to the configured mode with `fchmod` (so the umask
+//! does not apply and the mode is exact), then renames it over the entry file (`rename`,
+//! atomic on POSIX) or, when the entry must not exist, links it into place without
+//! replacing anything (`renameat2(RENAME_NOREPLACE)` or `link` + `unlink`, through
+//! `tempfile`'s `persist_noclobber`). Readers therefore see either the old or the new
+//! complete file, never a partial one. Files are not `fsync`ed: after a power loss an
+//! entry may be lost or truncated, and a truncated entry is a miss.
+//!
+//! # Locking
+//!
+//! Each key maps to one of 256 lock files, `.locks/<first two hex digits of the file
+//! name>`, which are created on first use and never deleted (deleting a lock file that
+//! another process holds open would let two processes "hold" the same lock). Every
+//! operation that decides on the current state of an entry and then changes it (create
+//! only if absent, update only if present, refresh, delete, removal of an expired or
+//! corrupt entry, pruning) opens that lock file and holds an exclusive
+//! [`File::lock`](std::fs::File::lock) (`flock(LOCK_EX)` on Unix, `LockFileEx` on
+//! Windows) for the whole check-and-write. Locks belong to the open file description, so
+//! threads of one process exclude each other exactly like separate processes do. At most
+//! one lock is held at a time, so there is no lock ordering and no deadlock.
+//!
+//! Plain reads take no lock: the atomic rename guarantees a consistent file. When a read
+//! finds an expired or corrupt entry it takes the lock, reads again, and removes the file
+//! only if it is still expired or corrupt.
+//!
+//! Consequences: a create races with another create on the same key and exactly one
+//! wins; an update or refresh that runs after a delete finds no file and writes nothing,
+//! so a deleted session is never brought back.
+//!
+//! # Threshold pruning
+//!
+//! With a threshold `T > 0` each instance keeps an estimate of the number of entry files
+//! (a directory scan at startup, plus its own creates, minus its own removals). When a
+//! create brings the estimate over `T`, a background blocking task scans the directory:
+//! if there are more than `T` entries it removes the expired and corrupt ones first and,
+//! only if still over `T`, the live entries closest to expiry (never the one just
+//! written) until `T` remain; evicting live entries is logged at `warn`. The scan resets
+//! the estimate. Several processes sharing a directory may overshoot `T` by about one
+//! entry per process before one of them notices. `T = 0` disables pruning.
+//!
+//! [`FileSystemSessionInterface`]: crate::backends::filesystem::FileSystemSessionInterface
+//! [`FileSystemCache`]: crate::backends::cachelib::FileSystemCache
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use figment::Figment;
+use figment::value::Value;
+
+use crate::error::{ConfigError, StoreError};
+
+/// The four magic bytes every entry file starts with.
+pub const MAGIC: [u8; 4] = *b"AFSS";
+/// The current format version (byte 4 of the header).
+pub const VERSION: u8 = 1;
+/// The length of the header in bytes.
+pub const HEADER_LEN: usize = 24;
+
+const LOCK_DIR: &str = ".locks";
+const TMP_PREFIX: &str = ".afs-tmp-";
+/// Temporary files older than this are leftovers of a crashed writer.
+const STALE_TMP_AGE: Duration = Duration::from_secs(3600);
+
+/// The lowercase hex SHA-256 of `key`: the name of the key's entry file.
+pub(crate) fn file_name(key: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+    let mut name = String::with_capacity(64);
+    for byte in digest.as_ref() {
+        name.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
+        name.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
+    }
+    name
+}
+
+fn is_entry_name(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn now_unix() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+}
+
+/// The absolute expiry for a time to live: `0` for a zero TTL (never), else now + ttl
+/// rounded up to a whole second.
+fn expiry_for(ttl: Duration) -> u64 {
+    if ttl.is_zero() {
+        return 0;
+    }
+    let at = now_unix().saturating_add(ttl);
+    let secs = at.as_secs();
+    let secs = if at.subsec_nanos() > 0 {
+        secs.saturating_add(1)
+    } else {
+        secs
+    };
+    secs.max(1)
+}
+
+fn is_expired(expiry: u64, now: Duration) -> bool {
+    expiry != 0 && now >= Duration::from_secs(expiry)
+}
+
+/// What a file holds, as far as the engine is concerned.
+enum Entry {
+    Absent,
+    Corrupt(&'static str),
+    Valid { expiry: u64, payload: Vec<u8> },
+}
+
+fn encode(expiry: u64, payload: &[u8]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(HEADER_LEN + payload.len());
+    buf.extend_from_slice(&MAGIC);
+    buf.push(VERSION);
+    buf.extend_from_slice(&[0, 0, 0]);
+    buf.extend_from_slice(&expiry.to_le_bytes());
+    buf.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    buf.extend_from_slice(payload);
+    buf
+}
+
+/// Checks a header and returns `(expiry, payload length)`.
+fn parse_header(bytes: &[u8]) -> Result<(u64, u64), &'static str> {
+    if bytes.len() < HEADER_LEN {
+        return Err("shorter than the header");
+    }
+    if bytes[0..4] != MAGIC {
+        return Err("wrong magic bytes");
+    }
+    if bytes[4] != VERSION {
+        return Err("unknown format version");
+    }
+    let mut expiry = [0u8; 8];
+    expiry.copy_from_slice(&bytes[8..16]);
+    let mut len = [0u8; 8];
+    len.copy_from_slice(&bytes[16..24]);
+    Ok((u64::from_le_bytes(expiry), u64::from_le_bytes(len)))
+}
+
+fn decode(mut bytes: Vec<u8>) -> Entry {
+    match parse_header(&bytes) {
+        Err(why) => Entry::Corrupt(why),
+        Ok((expiry, len)) => {
+            if (bytes.len() - HEADER_LEN) as u64 != len {
+                return Entry::Corrupt("payload length does not match the header");
+            }
+            bytes.drain(..HEADER_LEN);
+            Entry::Valid {
+                expiry,
+                payload: bytes,
+            }
+        }
+    }
+}
+
+fn read_entry(path: &Path) -> io::Result<Entry> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(decode(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Entry::Absent),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads only the header: `Ok(None)` when absent, `Ok(Some(Err(_)))` when corrupt.
+fn read_expiry(path: &Path) -> io::Result<Option<Result<u64, &'static str>>> {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut header = [0u8; HEADER_LEN];
+    let mut filled = 0;
+    while filled < HEADER_LEN {
+        match file.read(&mut header[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let size = file.metadata()?.len();
+    Ok(Some(parse_header(&header[..filled]).and_then(
+        |(expiry, len)| {
+            if size != HEADER_LEN as u64 + len {
+                Err("payload length does not match the header")
+            } else {
+                Ok(expiry)
+            }
+        },
+    )))
+}
+
+fn remove_if_exists(path: &Path) -> io::Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// An exclusive lock on one of the 256 lock files; released when dropped (the file is
+/// closed).
+struct KeyLock {
+    _file: File,
+}
+
+/// The outcome of a write that may have added a file.
+pub(crate) struct Written<T> {
+    pub(crate) value: T,
+    /// Whether a background prune should run now.
+    pub(crate) prune: bool,
+}
+
+#[derive(Debug)]
+struct Inner {
+    dir: PathBuf,
+    lock_dir: PathBuf,
+    threshold: usize,
+    mode: u32,
+    backend: &'static str,
+    /// Estimated number of entry files (see the module docs).
+    estimate: AtomicUsize,
+    pruning: AtomicBool,
+}
+
+/// The engine: a directory of entry files. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct FileCache {
+    inner: Arc<Inner>,
+}
+
+impl FileCache {
+    /// Creates the directory (and `.locks`) if needed, checks that a file can be written
+    /// in it, and counts the entries. Blocking.
+    ///
+    /// `key` names the configuration key of the directory, for error messages.
+    pub(crate) fn open(
+        dir: PathBuf,
+        threshold: usize,
+        mode: u32,
+        backend: &'static str,
+        key: &'static str,
+    ) -> Result<Self, ConfigError> {
+        check_mode(mode, key)?;
+        let dir = if dir.is_absolute() {
+            dir
+        } else {
+            std::env::current_dir()
+                .map_err(|e| setup_error(backend, key, &dir, e))?
+                .join(dir)
+        };
+        let lock_dir = dir.join(LOCK_DIR);
+        fs::create_dir_all(&lock_dir).map_err(|e| setup_error(backend, key, &dir, e))?;
+        // Probe: a write in the directory must work now, not at the first request.
+        tempfile::Builder::new()
+            .prefix(TMP_PREFIX)
+            .tempfile_in(&dir)
+            .and_then(|mut f| f.write_all(b"probe"))
+            .map_err(|e| setup_error(backend, key, &dir, e))?;
+        let inner = Inner {
+            dir,
+            lock_dir,
+            threshold,
+            mode,
+            backend,
+            estimate: AtomicUsize::new(0),
+            pruning: AtomicBool::new(false),
+        };
+        let count = inner
+            .list_entries()
+            .map_err(|e| setup_error(backend, key, &inner.dir, e))?
+            .len();
+        inner.estimate.store(count, Ordering::Relaxed);
+        tracing::debug!(backend, dir = %inner.dir.display(), entries = count, threshold, mode = format_args!("{mode:#o}"), "file session store opened");
+        Ok(FileCache {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The (absolute) directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// The pruning threshold (0 = none).
+    pub(crate) fn threshold(&self) -> usize {
+        self.inner.threshold
+    }
+
+    /// The permission bits of entry files.
+    pub(crate) fn mode(&self) -> u32 {
+        self.inner.mode
+    }
+
+    /// The path of the entry file of `key`.
+    pub(crate) fn path_for(&self, key: &str) -> PathBuf {
+        self.inner.dir.join(file_name(key))
+    }
+
+    async fn run<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> io::Result<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        let backend = inner.backend;
+        tokio::task::spawn_blocking(move || op(&inner))
+            .await
+            .map_err(|e| StoreError::backend(backend, e))?
+            .map_err(|e| StoreError::backend(backend, e))
+    }
+
+    /// Starts a background prune when the write asked for one; `keep` is the file just
+    /// written.
+    fn after_write<T>(&self, written: Written<T>, keep: String) -> T {
+        if written.prune && !self.inner.pruning.swap(true, Ordering::AcqRel) {
+            let inner = Arc::clone(&self.inner);
+            // Detached: the request that triggered the prune does not wait for it.
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = inner.prune(Some(&keep)) {
+                    tracing::error!(backend = inner.backend, dir = %inner.dir.display(), error = %e, "pruning the session directory failed");
+                }
+                inner.pruning.store(false, Ordering::Release);
+            });
+        }
+        written.value
+    }
+
+    /// Returns the payload of a live entry; with `refresh`, moves its expiry first.
+    pub(crate) async fn get(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let name = file_name(key);
+        self.run(move |inner| match refresh {
+            None => inner.get(&name),
+            Some(ttl) => inner.get_and_touch(&name, ttl),
+        })
+        .await
+    }
+
+    /// Writes unconditionally.
+    pub(crate) async fn set(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let name = file_name(key);
+        let value = value.to_vec();
+        let keep = name.clone();
+        let written = self.run(move |inner| inner.set(&name, &value, ttl)).await?;
+        self.after_write(written, keep);
+        Ok(())
+    }
+
+    /// Writes only if there is no live entry.
+    pub(crate) async fn add(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let name = file_name(key);
+        let value = value.to_vec();
+        let keep = name.clone();
+        let written = self.run(move |inner| inner.add(&name, &value, ttl)).await?;
+        Ok(self.after_write(written, keep))
+    }
+
+    /// Writes only if there is a live entry.
+    pub(crate) async fn replace(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let name = file_name(key);
+        let value = value.to_vec();
+        self.run(move |inner| inner.replace(&name, &value, ttl))
+            .await
+    }
+
+    /// Moves the expiry of a live entry.
+    pub(crate) async fn touch(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let name = file_name(key);
+        self.run(move |inner| Ok(inner.get_and_touch(&name, ttl)?.is_some()))
+            .await
+    }
+
+    /// Removes the entry; `true` if a live entry was removed.
+    pub(crate) async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let name = file_name(key);
+        self.run(move |inner| inner.delete(&name)).await
+    }
+
+    /// Removes expired and corrupt entries and stale temporary files.
+    pub(crate) async fn delete_expired(&self) -> Result<u64, StoreError> {
+        self.run(|inner| inner.delete_expired()).await
+    }
+}
+
+impl Inner {
+    fn lock(&self, name: &str) -> io::Result<KeyLock> {
+        let stripe = name.get(..2).unwrap_or("00");
+        let path = self.lock_dir.join(stripe);
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(self.mode | 0o600);
+        }
+        let file = match options.open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // Someone removed `.locks`; recreate it rather than fail every request.
+                fs::create_dir_all(&self.lock_dir)?;
+                options.open(&path)?
+            }
+            Err(e) => return Err(e),
+        };
+        // File::lock is stable since Rust 1.89; Cargo.toml's rust-version (1.85) must be
+        // raised to 1.89 for this module.
+        #[allow(clippy::incompatible_msrv)]
+        file.lock()?;
+        Ok(KeyLock { _file: file })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn decrement(&self) {
+        let _ = self
+            .estimate
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(1))
+            });
+    }
+
+    /// Counts a new file and says whether a prune is due.
+    fn increment(&self) -> bool {
+        let n = self.estimate.fetch_add(1, Ordering::Relaxed) + 1;
+        self.threshold > 0 && n > self.threshold
+    }
+
+    /// Writes a complete entry to a temporary file with the configured mode.
+    fn temp_file(&self, expiry: u64, payload: &[u8]) -> io::Result<tempfile::NamedTempFile> {
+        let mut tmp = tempfile::Builder::new()
+            .prefix(TMP_PREFIX)
+            .tempfile_in(&self.dir)?;
+        tmp.write_all(&encode(expiry, payload))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(fs::Permissions::from_mode(self.mode))?;
+        }
+        Ok(tmp)
+    }
+
+    /// Renames a finished temporary file over `name` (caller holds the lock).
+    fn replace_file(&self, name: &str, expiry: u64, payload: &[u8]) -> io::Result<()> {
+        self.temp_file(expiry, payload)?
+            .persist(self.path(name))
+            .map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// Links a finished temporary file as `name` unless that exists; `false` if it does.
+    fn create_file(&self, name: &str, expiry: u64, payload: &[u8]) -> io::Result<bool> {
+        match self
+            .temp_file(expiry, payload)?
+            .persist_noclobber(self.path(name))
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(e.error),
+        }
+    }
+
+    /// Removes `name` if it is (still) expired or corrupt. Takes the lock.
+    fn remove_dead(&self, name: &str) -> io::Result<bool> {
+        let _lock = self.lock(name)?;
+        self.remove_dead_locked(name)
+    }
+
+    /// Reads `name` and removes it if expired or corrupt; caller holds the lock.
+    /// Returns whether the file was removed.
+    fn remove_dead_locked(&self, name: &str) -> io::Result<bool> {
+        let path = self.path(name);
+        let dead = match read_expiry(&path)? {
+            None => return Ok(false),
+            Some(Err(why)) => {
+                tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
+                true
+            }
+            Some(Ok(expiry)) => is_expired(expiry, now_unix()),
+        };
+        if dead && remove_if_exists(&path)? {
+            self.decrement();
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Reads a live entry under the lock; removes a dead one. `None` = no live entry.
+    fn read_live_locked(&self, name: &str) -> io::Result<Option<(u64, Vec<u8>)>> {
+        let path = self.path(name);
+        match read_entry(&path)? {
+            Entry::Absent => Ok(None),
+            Entry::Corrupt(why) => {
+                tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
+                if remove_if_exists(&path)? {
+                    self.decrement();
+                }
+                Ok(None)
+            }
+            Entry::Valid { expiry, payload } => {
+                if is_expired(expiry, now_unix()) {
+                    tracing::debug!(backend = self.backend, file = %path.display(), "removing expired session file");
+                    if remove_if_exists(&path)? {
+                        self.decrement();
+                    }
+                    Ok(None)
+                } else {
+                    Ok(Some((expiry, payload)))
+                }
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
+        match read_entry(&self.path(name))? {
+            Entry::Absent => Ok(None),
+            Entry::Valid { expiry, payload } if !is_expired(expiry, now_unix()) => {
+                Ok(Some(payload))
+            }
+            Entry::Valid { .. } | Entry::Corrupt(_) => {
+                // Possibly replaced since we read it: decide again under the lock.
+                let _lock = self.lock(name)?;
+                Ok(self.read_live_locked(name)?.map(|(_, payload)| payload))
+            }
+        }
+    }
+
+    fn get_and_touch(&self, name: &str, ttl: Duration) -> io::Result<Option<Vec<u8>>> {
+        let _lock = self.lock(name)?;
+        let Some((_, payload)) = self.read_live_locked(name)? else {
+            return Ok(None);
+        };
+        self.replace_file(name, expiry_for(ttl), &payload)?;
+        Ok(Some(payload))
+    }
+
+    fn set(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<Written<()>> {
+        let _lock = self.lock(name)?;
+        let existed = self.path(name).exists();
+        self.replace_file(name, expiry_for(ttl), value)?;
+        let prune = !existed && self.increment();
+        Ok(Written { value: (), prune })
+    }
+
+    fn add(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<Written<bool>> {
+        let _lock = self.lock(name)?;
+        if self.read_live_locked(name)?.is_some() {
+            return Ok(Written {
+                value: false,
+                prune: false,
+            });
+        }
+        // Any dead file was removed above; noclobber also protects against writers that
+        // bypass the lock.
+        if !self.create_file(name, expiry_for(ttl), value)? {
+            return Ok(Written {
+                value: false,
+                prune: false,
+            });
+        }
+        let prune = self.increment();
+        Ok(Written { value: true, prune })
+    }
+
+    fn replace(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<bool> {
+        let _lock = self.lock(name)?;
+        if self.read_live_locked(name)?.is_none() {
+            return Ok(false);
+        }
+        self.replace_file(name, expiry_for(ttl), value)?;
+        Ok(true)
+    }
+
+    fn delete(&self, name: &str) -> io::Result<bool> {
+        let _lock = self.lock(name)?;
+        let path = self.path(name);
+        let live =
+            matches!(read_expiry(&path)?, Some(Ok(expiry)) if !is_expired(expiry, now_unix()));
+        if remove_if_exists(&path)? {
+            self.decrement();
+        }
+        Ok(live)
+    }
+
+    /// The names of all entry files.
+    fn list_entries(&self) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for dirent in fs::read_dir(&self.dir)? {
+            let dirent = dirent?;
+            if let Some(name) = dirent.file_name().to_str() {
+                if is_entry_name(name) {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    /// Removes temporary files left behind by a crashed writer.
+    fn remove_stale_temp_files(&self) -> io::Result<()> {
+        for dirent in fs::read_dir(&self.dir)? {
+            let dirent = dirent?;
+            let is_tmp = dirent
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(TMP_PREFIX));
+            if !is_tmp {
+                continue;
+            }
+            let stale = dirent
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_TMP_AGE);
+            if stale {
+                let _ = remove_if_exists(&dirent.path());
+            }
+        }
+        Ok(())
+    }
+
+    fn delete_expired(&self) -> io::Result<u64> {
+        let mut removed = 0;
+        let names = self.list_entries()?;
+        let now = now_unix();
+        let mut remaining = 0;
+        for name in &names {
+            let dead = match read_expiry(&self.path(name))? {
+                None => continue,
+                Some(Err(_)) => true,
+                Some(Ok(expiry)) => is_expired(expiry, now),
+            };
+            if dead && self.remove_dead(name)? {
+                removed += 1;
+            } else {
+                remaining += 1;
+            }
+        }
+        self.estimate.store(remaining, Ordering::Relaxed);
+        self.remove_stale_temp_files()?;
+        if removed > 0 {
+            tracing::debug!(backend = self.backend, dir = %self.dir.display(), removed, "removed expired session files");
+        }
+        Ok(removed)
+    }
+
+    /// Brings the number of entries down to the threshold: dead entries first, then the
+    /// live ones closest to expiry. `keep` is never evicted.
+    fn prune(&self, keep: Option<&str>) -> io::Result<()> {
+        if self.threshold == 0 {
+            return Ok(());
+        }
+        let names = self.list_entries()?;
+        let mut count = names.len();
+        if count <= self.threshold {
+            self.estimate.store(count, Ordering::Relaxed);
+            return Ok(());
+        }
+        let now = now_unix();
+        let mut live = Vec::with_capacity(names.len());
+        for name in names {
+            match read_expiry(&self.path(&name))? {
+                None => count -= 1,
+                Some(Ok(expiry)) if !is_expired(expiry, now) => live.push((expiry, name)),
+                Some(_) => {
+                    // Expired or corrupt; removed only if it still is under the lock.
+                    if self.remove_dead(&name)? || !self.path(&name).exists() {
+                        count -= 1;
+                    }
+                }
+            }
+        }
+        let mut evicted = 0usize;
+        if count > self.threshold {
+            // Never-expiring entries (expiry 0) are the last to go.
+            live.sort_by_key(|(expiry, _)| if *expiry == 0 { u64::MAX } else { *expiry });
+            for (expiry, name) in live {
+                if count <= self.threshold {
+                    break;
+                }
+                if keep == Some(name.as_str()) {
+                    continue;
+                }
+                let _lock = self.lock(&name)?;
+                let path = self.path(&name);
+                // Refreshed (or rewritten) since the scan: no longer the closest to expiry.
+                if read_expiry(&path)? != Some(Ok(expiry)) {
+                    continue;
+                }
+                if remove_if_exists(&path)? {
+                    count -= 1;
+                    evicted += 1;
+                }
+            }
+        }
+        self.estimate.store(count, Ordering::Relaxed);
+        if evicted > 0 {
+            tracing::warn!(
+                backend = self.backend,
+                dir = %self.dir.display(),
+                evicted,
+                threshold = self.threshold,
+                "session directory over its threshold: evicted the live sessions closest to expiry; raise SESSION_FILE_THRESHOLD (0 = no limit) to keep them"
+            );
+        }
+        Ok(())
+    }
+}
+
+fn setup_error(backend: &'static str, key: &'static str, dir: &Path, e: io::Error) -> ConfigError {
+    ConfigError::Backend {
+        backend,
+        message: format!(
+            "{key} = {:?} cannot be created or written by this process: {e}",
+            dir.display().to_string()
+        ),
+        source: Some(Box::new(e)),
+    }
+}
+
+/// Checks a file mode: at most `0o777`, with the owner's read and write bits.
+pub(crate) fn check_mode(mode: u32, key: &'static str) -> Result<(), ConfigError> {
+    if mode > 0o777 {
+        return Err(ConfigError::Invalid {
+            key,
+            value: format!("{mode} (= {mode:#o})"),
+            allowed: format!(
+                "permission bits between 0o600 and 0o777 that include the owner's read and write bits; \
+                 this looks like the octal digits written as a decimal number (Flask-Session issue #83): \
+                 TOML accepts octal literals, write {key} = 0o{mode} (or the decimal value, e.g. 384 for 0o600)"
+            ),
+        });
+    }
+    if mode & 0o600 != 0o600 {
+        return Err(ConfigError::Invalid {
+            key,
+            value: format!("{mode} (= {mode:#o})"),
+            allowed: format!(
+                "permission bits that include the owner's read and write bits (0o600), or the sessions \
+                 cannot be read back; TOML accepts octal literals, e.g. {key} = 0o600"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A figment value as an integer, accepting numbers and numeric strings (environment).
+pub(crate) fn value_to_i128(value: &Value) -> Option<i128> {
+    if let Some(num) = value.to_num() {
+        return num
+            .to_i128()
+            .or_else(|| num.to_u128().and_then(|n| i128::try_from(n).ok()));
+    }
+    value.as_str().and_then(|s| s.trim().parse().ok())
+}
+
+/// Reads `key` from the figment: `None` when absent.
+pub(crate) fn find_key(figment: &Figment, key: &str) -> Result<Option<Value>, ConfigError> {
+    match figment.find_value(key) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.missing() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Parses a threshold (a non-negative integer).
+pub(crate) fn parse_threshold(value: &Value, key: &'static str) -> Result<usize, ConfigError> {
+    value_to_i128(value)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| ConfigError::Invalid {
+            key,
+            value: describe(value),
+            allowed: "a non-negative integer number of files (0 = no limit)".to_owned(),
+        })
+}
+
+/// Parses a mode: an integer (TOML `0o600` or decimal `384`) or a string with an explicit
+/// octal prefix (`"0o600"`, `"0600"`, as environment variables are written).
+pub(crate) fn parse_mode(value: &Value, key: &'static str) -> Result<u32, ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        key,
+        value: describe(value),
+        allowed: format!(
+            "file permission bits as an integer; TOML accepts octal literals: {key} = 0o600 \
+             (a string needs an octal prefix, e.g. \"0o600\" or \"0600\")"
+        ),
+    };
+    let mode = if let Some(s) = value.as_str() {
+        let s = s.trim();
+        let digits = s.strip_prefix("0o").or_else(|| s.strip_prefix("0O"));
+        match digits {
+            Some(d) => u32::from_str_radix(d, 8).map_err(|_| invalid())?,
+            None if s.len() > 1 && s.starts_with('0') => {
+                u32::from_str_radix(&s[1..], 8).map_err(|_| invalid())?
+            }
+            None => s.parse::<u32>().map_err(|_| invalid())?,
+        }
+    } else {
+        value_to_i128(value)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(invalid)?
+    };
+    check_mode(mode, key)?;
+    Ok(mode)
+}
+
+/// Parses a directory path (a non-empty string).
+pub(crate) fn parse_dir(value: &Value, key: &'static str) -> Result<PathBuf, ConfigError> {
+    match value.as_str() {
+        Some(s) if !s.trim().is_empty() => Ok(PathBuf::from(s)),
+        _ => Err(ConfigError::Invalid {
+            key,
+            value: describe(value),
+            allowed: "a directory path as a non-empty string".to_owned(),
+        }),
+    }
+}
+
+/// A short rendering of a configuration value for error messages.
+pub(crate) fn describe(value: &Value) -> String {
+    if let Some(s) = value.as_str() {
+        return format!("{s:?}");
+    }
+    if let Some(n) = value_to_i128(value) {
+        return n.to_string();
+    }
+    format!("{value:?}")
+}
+
+/// Opens the engine on the blocking pool (startup does directory I/O).
+pub(crate) async fn open_blocking(
+    dir: PathBuf,
+    threshold: usize,
+    mode: u32,
+    backend: &'static str,
+    key: &'static str,
+) -> Result<FileCache, ConfigError> {
+    tokio::task::spawn_blocking(move || FileCache::open(dir, threshold, mode, backend, key))
+        .await
+        .map_err(|e| ConfigError::Backend {
+            backend,
+            message: "the blocking task opening the session directory failed".to_owned(),
+            source: Some(Box::new(e)),
+        })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_name_matches_the_flask_session_vector() {
+        assert_eq!(
+            file_name("session:szSY6pyEjbCgeLhbfqbXJkTprp78DTFD4X2SomHgKpY"),
+            "dc42b33094e9b42f48fe11c5a2da30a1dc85d6d53211421677a0fce84fbe37d2"
+        );
+    }
+
+    #[test]
+    fn header_round_trips() {
+        let bytes = encode(1_798_304_422, b"abc");
+        assert_eq!(&bytes[..8], b"AFSS\x01\0\0\0");
+        assert_eq!(bytes.len(), HEADER_LEN + 3);
+        match decode(bytes) {
+            Entry::Valid { expiry, payload } => {
+                assert_eq!(expiry, 1_798_304_422);
+                assert_eq!(payload, b"abc");
+            }
+            _ => panic!("not valid"),
+        }
+        let mut truncated = encode(5, b"abcdef");
+        truncated.truncate(HEADER_LEN + 2);
+        assert!(matches!(decode(truncated), Entry::Corrupt(_)));
+        assert!(matches!(decode(b"AFSS".to_vec()), Entry::Corrupt(_)));
+        assert!(matches!(decode(Vec::new()), Entry::Corrupt(_)));
+    }
+
+    #[test]
+    fn expiry_rounds_up_and_zero_means_never() {
+        assert_eq!(expiry_for(Duration::ZERO), 0);
+        let e = expiry_for(Duration::from_millis(1500));
+        let now = now_unix();
+        assert!(Duration::from_secs(e) >= now + Duration::from_millis(1400));
+        assert!(!is_expired(0, now));
+        assert!(is_expired(1, now));
+    }
+
+    #[test]
+    fn modes_are_checked() {
+        assert!(check_mode(0o600, "SESSION_FILE_MODE").is_ok());
+        assert!(check_mode(0o640, "SESSION_FILE_MODE").is_ok());
+        let err = check_mode(700, "SESSION_FILE_MODE")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("SESSION_FILE_MODE") && err.contains("0o"),
+            "{err}"
+        );
+        assert!(check_mode(0o400, "SESSION_FILE_MODE").is_err());
+        assert_eq!(parse_mode(&Value::from("0o640"), "K").unwrap(), 0o640);
+        assert_eq!(parse_mode(&Value::from("0600"), "K").unwrap(), 0o600);
+        assert_eq!(parse_mode(&Value::from(384u32), "K").unwrap(), 0o600);
+        assert!(parse_mode(&Value::from(700u32), "K").is_err());
+    }
+}

@@ -1,0 +1,199 @@
+//! `SESSION_TYPE = "filesystem"`: one file per session in a directory.
+//!
+//! Configuration (Flask-Session's keys and defaults):
+//!
+//! | key                      | default                       | meaning                                  |
+//! |--------------------------|-------------------------------|------------------------------------------|
+//! | `SESSION_FILE_DIR`       | `flask_session` (in the CWD)  | the directory, created if missing        |
+//! | `SESSION_FILE_THRESHOLD` | `500`                         | max number of files before pruning; `0` = no limit |
+//! | `SESSION_FILE_MODE`      | `0o600` (= 384)               | permission bits of session files (Unix)   |
+//!
+//! ```toml
+//! SESSION_TYPE = "filesystem"
+//! SESSION_FILE_DIR = "/var/lib/myapp/sessions"
+//! SESSION_FILE_THRESHOLD = 0     # never evict live sessions
+//! SESSION_FILE_MODE = 0o640      # TOML octal literal; 640 would be decimal
+//! ```
+//!
+//! The file names, the file format, the locking scheme and the pruning rules are
+//! documented in [`file_cache`](super::file_cache). Unlike Flask-Session (cachelib +
+//! pickle), files hold the serialized session bytes behind a small header, so the
+//! directory cannot be shared with a Python app; every other store can be.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use figment::Figment;
+
+use super::file_cache::{self, FileCache};
+use crate::config::SessionConfig;
+use crate::error::{ConfigError, StoreError};
+use crate::store::SessionStore;
+
+const BACKEND: &str = "filesystem";
+
+/// The default `SESSION_FILE_DIR`, relative to the current directory.
+pub const DEFAULT_DIR: &str = "flask_session";
+/// The default `SESSION_FILE_THRESHOLD`.
+pub const DEFAULT_THRESHOLD: usize = 500;
+/// The default `SESSION_FILE_MODE` (`0o600`, decimal 384).
+pub const DEFAULT_MODE: u32 = 0o600;
+
+/// A [`SessionStore`] keeping each session in its own file in a directory
+/// (Flask-Session's `FileSystemSessionInterface`).
+///
+/// Safe to share between worker threads and between processes using the same directory.
+/// All file work runs on tokio's blocking pool (`spawn_blocking`). What each call does on
+/// disk (`<file>` = `<dir>/<sha256-hex of key>`, `<lock>` = `<dir>/.locks/<first two hex
+/// digits>`, "write" = temporary file + `fchmod(mode)` + rename, see
+/// [`file_cache`](super::file_cache)):
+///
+/// | call | file operations |
+/// |------|-----------------|
+/// | [`load(key, None)`](SessionStore::load) | read `<file>`; if expired or corrupt: lock `<lock>`, read again, remove it if still so |
+/// | [`load(key, Some(ttl))`](SessionStore::load) | lock `<lock>`; read `<file>`; remove it if expired/corrupt, else write it with expiry now + ttl |
+/// | [`create`](SessionStore::create) | lock `<lock>`; read `<file>`; if live → `false`; else (removing a dead one) write with `persist_noclobber` → `true`; then maybe a background prune |
+/// | [`update`](SessionStore::update) | lock `<lock>`; read `<file>`; if absent/expired/corrupt → remove, `false`; else write over it → `true` |
+/// | [`delete`](SessionStore::delete) | lock `<lock>`; remove `<file>` (absent is fine) |
+/// | [`delete_expired`](SessionStore::delete_expired) | list `<dir>`; read each header; for each dead one: lock, re-check, remove; remove `.afs-tmp-*` older than an hour |
+///
+/// [`has_native_ttl`](SessionStore::has_native_ttl) is `false`: expired files are removed
+/// when met and by `delete_expired`, which the lifecycle runs in the background every
+/// `SESSION_CLEANUP_N_REQUESTS` requests.
+///
+/// # Example
+///
+/// ```
+/// # actix_rt::System::new().block_on(async {
+/// use std::time::Duration;
+/// use actix_flask_session::SessionStore;
+/// use actix_flask_session::backends::filesystem::FileSystemSessionInterface;
+///
+/// let dir = tempfile::tempdir()?;
+/// let store = FileSystemSessionInterface::new(dir.path(), 500, 0o600)?;
+/// assert!(store.create("session:abc", b"\x80", Duration::from_secs(60)).await?);
+/// assert_eq!(store.load("session:abc", None).await?.as_deref(), Some(&b"\x80"[..]));
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct FileSystemSessionInterface {
+    files: FileCache,
+}
+
+impl FileSystemSessionInterface {
+    /// Opens (creating if needed) the session directory `dir`, with a pruning `threshold`
+    /// (`0` = no limit) and the permission bits `mode` for session files.
+    ///
+    /// A relative `dir` is resolved against the current directory now. Creates `dir` and
+    /// `dir/.locks`, writes and removes a probe file, and counts the existing entries:
+    /// this is blocking I/O, so call it at startup (or use
+    /// [`from_figment`](Self::from_figment), which runs it on the blocking pool).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Invalid`] when `mode` is over `0o777` or lacks the owner's read and
+    /// write bits; [`ConfigError::Backend`] naming `SESSION_FILE_DIR` when the directory
+    /// cannot be created or written.
+    pub fn new(dir: impl AsRef<Path>, threshold: usize, mode: u32) -> Result<Self, ConfigError> {
+        let files = FileCache::open(
+            dir.as_ref().to_path_buf(),
+            threshold,
+            mode,
+            BACKEND,
+            "SESSION_FILE_DIR",
+        )?;
+        Ok(FileSystemSessionInterface { files })
+    }
+
+    /// Builds the store from `SESSION_FILE_DIR`, `SESSION_FILE_THRESHOLD` and
+    /// `SESSION_FILE_MODE` (defaults: `flask_session` in the current directory, `500`,
+    /// `0o600`). The directory is opened on the blocking pool.
+    ///
+    /// `SESSION_FILE_MODE` accepts an integer (write TOML's octal literal `0o600`, or the
+    /// decimal `384`) or a string with an octal prefix (`"0o600"`, `"0600"`), as an
+    /// environment variable would give. Decimal `700` or `600` (Flask-Session issue #83)
+    /// is rejected with an explanation instead of producing unreadable files.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the key for a value of the wrong type, a negative
+    /// threshold, a bad mode, or a directory that cannot be created or written.
+    pub async fn from_figment(
+        _config: &SessionConfig,
+        figment: &Figment,
+    ) -> Result<Self, ConfigError> {
+        let dir = match file_cache::find_key(figment, "SESSION_FILE_DIR")? {
+            Some(v) => file_cache::parse_dir(&v, "SESSION_FILE_DIR")?,
+            None => PathBuf::from(DEFAULT_DIR),
+        };
+        let threshold = match file_cache::find_key(figment, "SESSION_FILE_THRESHOLD")? {
+            Some(v) => file_cache::parse_threshold(&v, "SESSION_FILE_THRESHOLD")?,
+            None => DEFAULT_THRESHOLD,
+        };
+        let mode = match file_cache::find_key(figment, "SESSION_FILE_MODE")? {
+            Some(v) => file_cache::parse_mode(&v, "SESSION_FILE_MODE")?,
+            None => DEFAULT_MODE,
+        };
+        let files =
+            file_cache::open_blocking(dir, threshold, mode, BACKEND, "SESSION_FILE_DIR").await?;
+        tracing::info!(dir = %files.dir().display(), threshold, mode = format_args!("{mode:#o}"), "filesystem session store");
+        Ok(FileSystemSessionInterface { files })
+    }
+
+    /// The session directory (absolute).
+    pub fn dir(&self) -> &Path {
+        self.files.dir()
+    }
+
+    /// The pruning threshold (`0` = no limit).
+    pub fn threshold(&self) -> usize {
+        self.files.threshold()
+    }
+
+    /// The permission bits given to session files.
+    pub fn mode(&self) -> u32 {
+        self.files.mode()
+    }
+
+    /// The file that holds `key`: `<dir>/<lowercase hex SHA-256 of key>`.
+    pub fn file_path(&self, key: &str) -> PathBuf {
+        self.files.path_for(key)
+    }
+}
+
+#[async_trait]
+impl SessionStore for FileSystemSessionInterface {
+    async fn load(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.files.get(key, refresh).await
+    }
+
+    async fn create(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        self.files.add(key, value, ttl).await
+    }
+
+    async fn update(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        self.files.replace(key, value, ttl).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.files.delete(key).await.map(|_| ())
+    }
+
+    async fn delete_expired(&self) -> Result<u64, StoreError> {
+        self.files.delete_expired().await
+    }
+
+    fn has_native_ttl(&self) -> bool {
+        false
+    }
+
+    fn name(&self) -> &'static str {
+        BACKEND
+    }
+}

@@ -1,0 +1,307 @@
+//! `ServerSideSessionInterface`: open and save (Flask-Session's lifecycle) over one store.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use actix_web::http::header::{HeaderMap, HeaderValue, SET_COOKIE, VARY};
+
+use super::state::SessionState;
+use crate::config::SessionConfig;
+use crate::cookie::CookieSettings;
+use crate::error::{ConfigError, SessionUnavailable};
+use crate::serialization;
+use crate::signer::Signer;
+use crate::sid;
+use crate::store::SessionStore;
+
+/// How many fresh ids `create` may try before giving up on id collisions (with 128 or
+/// more random bits a single retry never happens in practice).
+const CREATE_ATTEMPTS: usize = 3;
+
+/// The session lifecycle over one store: reads the cookie, loads and saves the session,
+/// writes the cookie. Cheap to clone.
+///
+/// Build one from a store and a configuration, then hand it to
+/// [`Session::new`](crate::Session::new):
+///
+/// ```
+/// use actix_flask_session::{ServerSideSessionInterface, Session, SessionConfig};
+/// use actix_flask_session::backends::cachelib::{CacheLibSessionInterface, SimpleCache};
+///
+/// let store = CacheLibSessionInterface::new(SimpleCache::new(500));
+/// let interface = ServerSideSessionInterface::new(store, SessionConfig::default()).unwrap();
+/// let session = Session::new(interface);
+/// ```
+#[derive(Clone)]
+pub struct ServerSideSessionInterface {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn SessionStore>,
+    config: SessionConfig,
+    signer: Option<Signer>,
+    cookie: CookieSettings,
+    cleanup: Option<Cleanup>,
+}
+
+/// Runs `delete_expired` in the background every N session-using requests, one at a time.
+struct Cleanup {
+    every: u64,
+    counter: AtomicU64,
+    running: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for ServerSideSessionInterface {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSideSessionInterface")
+            .field("store", &self.inner.store)
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl ServerSideSessionInterface {
+    /// Builds the interface over `store`, after validating `config`.
+    pub fn new(store: impl SessionStore, config: SessionConfig) -> Result<Self, ConfigError> {
+        Self::from_arc(Arc::new(store), config)
+    }
+
+    /// Same as [`new`](Self::new) for a store that is already shared.
+    pub fn from_arc(
+        store: Arc<dyn SessionStore>,
+        config: SessionConfig,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let signer = if config.use_signer {
+            let secret = config.secret_key.as_deref().ok_or_else(|| ConfigError::Missing {
+                key: "SECRET_KEY",
+                hint: "SESSION_USE_SIGNER = true signs the cookie with SECRET_KEY".to_owned(),
+            })?;
+            Some(Signer::new(secret, &config.secret_key_fallbacks))
+        } else {
+            None
+        };
+        let cleanup = match config.cleanup_n_requests {
+            Some(every) if every > 0 && !store.has_native_ttl() => Some(Cleanup {
+                every,
+                counter: AtomicU64::new(0),
+                running: Arc::new(AtomicBool::new(false)),
+            }),
+            _ => None,
+        };
+        let cookie = CookieSettings::from_config(&config);
+        Ok(ServerSideSessionInterface {
+            inner: Arc::new(Inner { store, config, signer, cookie, cleanup }),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.inner.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.inner.config
+    }
+
+    /// The cookie attributes.
+    pub fn cookie_settings(&self) -> &CookieSettings {
+        &self.inner.cookie
+    }
+
+    /// The storage key of a session id: `SESSION_KEY_PREFIX + sid`.
+    pub fn storage_key(&self, sid: &str) -> String {
+        let mut key = String::with_capacity(self.inner.config.key_prefix.len() + sid.len());
+        key.push_str(&self.inner.config.key_prefix);
+        key.push_str(sid);
+        key
+    }
+
+    /// The cookie value for a session id: the id itself, or `id.signature` with
+    /// `SESSION_USE_SIGNER`.
+    pub fn cookie_value(&self, sid: &str) -> String {
+        match &self.inner.signer {
+            Some(signer) => signer.sign(sid),
+            None => sid.to_owned(),
+        }
+    }
+
+    /// Deletes every expired entry now (for stores without native expiry); this is what
+    /// `flask session_cleanup` does, for a cron job.
+    pub async fn cleanup(&self) -> Result<u64, crate::StoreError> {
+        self.inner.store.delete_expired().await
+    }
+
+    fn fresh(&self) -> Result<SessionState, SessionUnavailable> {
+        let sid = sid::generate(self.inner.config.id_length)?;
+        Ok(SessionState::fresh(sid, self.inner.config.permanent))
+    }
+
+    /// Flask's `open_session`, lazily: called on the first extraction in a request.
+    pub(crate) async fn open(&self, cookie: Option<&str>) -> Result<SessionState, SessionUnavailable> {
+        self.tick_cleanup();
+        let config = &self.inner.config;
+        let Some(raw) = cookie.filter(|v| !v.is_empty()) else {
+            return self.fresh();
+        };
+        let sid = match &self.inner.signer {
+            Some(signer) => match signer.unsign(raw) {
+                Some(sid) => sid,
+                None => {
+                    tracing::debug!("session cookie has no valid signature; starting a new session");
+                    return self.fresh();
+                }
+            },
+            None => raw,
+        };
+        if !sid::is_well_formed(sid, config.id_length) {
+            tracing::debug!("session cookie is not a well-formed id; starting a new session");
+            return self.fresh();
+        }
+        let key = self.storage_key(sid);
+        let refresh = config.refresh_each_request.then_some(config.lifetime);
+        let Some(bytes) = self.inner.store.load(&key, refresh).await? else {
+            return self.fresh();
+        };
+        match serialization::decode(&bytes, config.serialization_format) {
+            Ok(data) => Ok(SessionState::loaded(sid.to_owned(), data)),
+            Err(error) => {
+                tracing::warn!(%key, %error, "corrupt session data deleted; starting a new session");
+                if let Err(error) = self.inner.store.delete(&key).await {
+                    tracing::warn!(%key, %error, "could not delete corrupt session data");
+                }
+                self.fresh()
+            }
+        }
+    }
+
+    /// Flask's `save_session`, with our rules: unmodified data is never written back,
+    /// updates never recreate a deleted entry, new ids never overwrite an existing one.
+    pub(crate) async fn save(
+        &self,
+        mut state: SessionState,
+        headers: &mut HeaderMap,
+    ) -> Result<(), SessionUnavailable> {
+        let config = &self.inner.config;
+        let store = &self.inner.store;
+        if state.accessed {
+            add_vary_cookie(headers);
+        }
+        if state.is_empty() {
+            if state.modified {
+                if state.stored {
+                    store.delete(&self.storage_key(&state.sid)).await?;
+                }
+                if let Some(stale) = &state.stale_sid {
+                    store.delete(&self.storage_key(stale)).await?;
+                }
+                self.set_cookie(headers, self.inner.cookie.deletion_cookie());
+            }
+            return Ok(());
+        }
+        if state.modified {
+            let bytes = serialization::encode(&state.data, config.serialization_format)?;
+            if state.stored {
+                let key = self.storage_key(&state.sid);
+                if !store.update(&key, &bytes, config.lifetime).await? {
+                    tracing::info!(%key, "session was deleted by another request; change dropped");
+                    return Ok(());
+                }
+            } else {
+                self.create(&mut state, &bytes).await?;
+            }
+        } else if !(state.stored && config.refresh_each_request && state.permanent()) {
+            return Ok(());
+        }
+        let value = self.cookie_value(&state.sid);
+        self.set_cookie(headers, self.inner.cookie.session_cookie(&value, state.permanent()));
+        Ok(())
+    }
+
+    /// Writes a session under a free id: its own, or fresh ones after a collision. A
+    /// regenerated session is moved from its old id.
+    async fn create(&self, state: &mut SessionState, bytes: &[u8]) -> Result<(), SessionUnavailable> {
+        let store = &self.inner.store;
+        let ttl = self.inner.config.lifetime;
+        for _ in 0..CREATE_ATTEMPTS {
+            let key = self.storage_key(&state.sid);
+            let created = match &state.stale_sid {
+                Some(stale) => store.rename(&self.storage_key(stale), &key, bytes, ttl).await?,
+                None => store.create(&key, bytes, ttl).await?,
+            };
+            if created {
+                return Ok(());
+            }
+            tracing::warn!("session id collision; trying a fresh id");
+            state.sid = sid::generate(self.inner.config.id_length)?;
+        }
+        Err(crate::StoreError::InvalidInput {
+            backend: store.name(),
+            message: format!("no free session id after {CREATE_ATTEMPTS} attempts"),
+        }
+        .into())
+    }
+
+    fn set_cookie(&self, headers: &mut HeaderMap, cookie: String) {
+        match HeaderValue::try_from(cookie) {
+            Ok(value) => {
+                headers.append(SET_COOKIE, value);
+                add_vary_cookie(headers);
+            }
+            Err(error) => tracing::error!(%error, "session cookie is not a valid header value"),
+        }
+    }
+
+    fn tick_cleanup(&self) {
+        let Some(cleanup) = &self.inner.cleanup else { return };
+        let n = cleanup.counter.fetch_add(1, Ordering::Relaxed) + 1;
+        if n % cleanup.every != 0 || cleanup.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let store = Arc::clone(&self.inner.store);
+        let running = Arc::clone(&cleanup.running);
+        tokio::spawn(async move {
+            let _reset = ResetOnDrop(running);
+            match store.delete_expired().await {
+                Ok(count) => tracing::debug!(count, "expired sessions deleted"),
+                Err(error) => tracing::warn!(%error, "expired-session cleanup failed"),
+            }
+        });
+    }
+}
+
+/// Clears the "cleanup running" flag when the cleanup task ends, however it ends.
+struct ResetOnDrop(Arc<AtomicBool>);
+
+impl Drop for ResetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// Adds `Cookie` to `Vary`, merged into an existing value as Werkzeug does.
+fn add_vary_cookie(headers: &mut HeaderMap) {
+    let existing: Vec<String> = headers
+        .get_all(VARY)
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect();
+    let covered = existing
+        .iter()
+        .flat_map(|v| v.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("cookie") || token.trim() == "*");
+    if covered {
+        return;
+    }
+    let merged = if existing.is_empty() {
+        HeaderValue::from_static("Cookie")
+    } else {
+        match HeaderValue::try_from(format!("{}, Cookie", existing.join(", "))) {
+            Ok(value) => value,
+            Err(_) => HeaderValue::from_static("Cookie"),
+        }
+    };
+    headers.insert(VARY, merged);
+}

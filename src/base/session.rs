@@ -1,0 +1,235 @@
+//! `ServerSideSession`: the extractor handlers take.
+
+use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
+use futures_util::future::{LocalBoxFuture, ready};
+use rmpv::Value;
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::interface::ServerSideSessionInterface;
+use super::middleware::RequestSession;
+use super::state::{PERMANENT_KEY, SessionState};
+use crate::error::{SessionError, SessionUnavailable};
+use crate::serialization;
+
+/// The session of the current request, as Flask's `session` object.
+///
+/// Take it as a handler argument. The first extraction in a request loads the session
+/// from the store (one round trip, which also moves the expiry when
+/// `SESSION_REFRESH_EACH_REQUEST` is on); later extractions in the same request share it.
+/// Handlers that do not take it cost no store access at all.
+///
+/// Values are kept as a MessagePack value tree in insertion order, so data written by a
+/// Python app round-trips untouched; [`get`](Self::get) and [`insert`](Self::insert)
+/// convert through serde. Any use of the extractor marks the session accessed, which adds
+/// `Vary: Cookie` to the response.
+///
+/// The handle is cheap to clone and `Send`, so it can move into spawned tasks; changes
+/// made after the response has been saved are lost.
+///
+/// ```
+/// use actix_flask_session::ServerSideSession;
+///
+/// async fn index(session: ServerSideSession) -> actix_web::Result<String> {
+///     let visits: u64 = session.get("visits")?.unwrap_or(0);
+///     session.insert("visits", visits + 1)?;
+///     Ok(format!("visit {}", visits + 1))
+/// }
+/// ```
+#[derive(Clone)]
+pub struct ServerSideSession {
+    state: Arc<Mutex<SessionState>>,
+    interface: ServerSideSessionInterface,
+}
+
+impl std::fmt::Debug for ServerSideSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSideSession").field("state", &*self.lock()).finish()
+    }
+}
+
+impl ServerSideSession {
+    pub(crate) fn new(state: SessionState, interface: ServerSideSessionInterface) -> Self {
+        ServerSideSession { state: Arc::new(Mutex::new(state)), interface }
+    }
+
+    /// Locks the state and marks it accessed (any access counts, as in Flask ≥ 3.1.3).
+    fn lock(&self) -> MutexGuard<'_, SessionState> {
+        let mut guard = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        guard.accessed = true;
+        guard
+    }
+
+    fn mark_accessed(&self) {
+        drop(self.lock());
+    }
+
+    /// Takes the state out for saving, leaving an empty placeholder behind.
+    pub(crate) fn take_state(&self) -> SessionState {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// The value under `key`, deserialized into `T`; `Ok(None)` when the key is absent.
+    ///
+    /// An error means the stored value does not have the shape of `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let guard = self.lock();
+        guard
+            .get(key)
+            .map(|value| serialization::from_value(value))
+            .transpose()
+            .map_err(|source| SessionError::Value { key: key.to_owned(), source })
+    }
+
+    /// The raw value under `key`.
+    pub fn get_value(&self, key: &str) -> Option<Value> {
+        self.lock().get(key).cloned()
+    }
+
+    /// Stores `value` under `key`. The value is serialized now: a value that cannot be
+    /// stored in the configured format is an error here, never a failure after the
+    /// handler returned. Setting a key to the value it already has changes nothing.
+    pub fn insert<T: Serialize + ?Sized>(
+        &self,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<(), SessionError> {
+        let key = key.into();
+        match serialization::to_value(value) {
+            Ok(value) => self.insert_value(key, value),
+            Err(source) => Err(SessionError::Value { key, source }),
+        }
+    }
+
+    /// Stores a raw value under `key` (checked against the configured format).
+    pub fn insert_value(&self, key: impl Into<String>, value: Value) -> Result<(), SessionError> {
+        let key = key.into();
+        if let Err(source) =
+            serialization::check_encodable(&value, self.interface.config().serialization_format)
+        {
+            return Err(SessionError::Value { key, source });
+        }
+        self.lock().insert(key, value);
+        Ok(())
+    }
+
+    /// Removes `key` and returns its raw value, if it was there.
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.lock().remove(key)
+    }
+
+    /// Removes `key` and returns its value deserialized into `T`.
+    pub fn remove_as<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.remove(key)
+            .map(|value| serialization::from_value(&value))
+            .transpose()
+            .map_err(|source| SessionError::Value { key: key.to_owned(), source })
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.lock().get(key).is_some()
+    }
+
+    /// The number of keys, `_permanent` included (as Python's `len(session)`).
+    pub fn len(&self) -> usize {
+        self.lock().data.len()
+    }
+
+    /// Flask's emptiness rule: no keys, or only `_permanent`. Empty sessions are never
+    /// stored.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// The string keys in insertion order, `_permanent` included.
+    pub fn keys(&self) -> Vec<String> {
+        self.lock()
+            .data
+            .iter()
+            .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// Removes every key but `_permanent` (Flask's `clear()`): the entry is deleted from the
+    /// store and the browser gets a deletion cookie. This is how to log out.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// The session id (unsigned), as stored after the key prefix.
+    pub fn sid(&self) -> String {
+        self.lock().sid.clone()
+    }
+
+    /// Whether the session is permanent (`_permanent` is true): its cookie then carries
+    /// an `Expires` of now + `PERMANENT_SESSION_LIFETIME`.
+    pub fn permanent(&self) -> bool {
+        self.lock().permanent()
+    }
+
+    /// Sets `_permanent`. A non-permanent session gets a browser-session cookie, but its
+    /// store entry still expires after `PERMANENT_SESSION_LIFETIME` of inactivity.
+    pub fn set_permanent(&self, permanent: bool) {
+        self.lock().insert(PERMANENT_KEY.to_owned(), Value::Boolean(permanent));
+    }
+
+    /// Whether the session will be written at the end of the request.
+    pub fn modified(&self) -> bool {
+        self.lock().modified
+    }
+
+    /// Forces a write at the end of the request, e.g. after changing a value in place
+    /// through [`get_value`](Self::get_value) + [`insert_value`](Self::insert_value) of an
+    /// equal value.
+    pub fn mark_modified(&self) {
+        self.lock().modified = true;
+    }
+
+    /// Whether the session was accessed in this request (always true once extracted).
+    pub fn accessed(&self) -> bool {
+        self.lock().accessed
+    }
+
+    /// Gives the session a new id, keeping its data (call it at login against session
+    /// fixation). The data is written under the new id before the old entry is deleted,
+    /// and the browser gets the new cookie. An empty session is left alone, as in Flask.
+    pub fn regenerate(&self) -> Result<(), SessionError> {
+        let mut guard = self.lock();
+        if guard.is_empty() {
+            return Ok(());
+        }
+        let new_sid = crate::sid::generate(self.interface.config().id_length)
+            .map_err(SessionError::Randomness)?;
+        let old_sid = std::mem::replace(&mut guard.sid, new_sid);
+        if guard.stored && guard.stale_sid.is_none() {
+            guard.stale_sid = Some(old_sid);
+        }
+        guard.stored = false;
+        guard.modified = true;
+        Ok(())
+    }
+}
+
+impl FromRequest for ServerSideSession {
+    type Error = SessionUnavailable;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(slot) = req.extensions().get::<Rc<RequestSession>>().cloned() else {
+            return Box::pin(ready(Err(SessionUnavailable::NoMiddleware)));
+        };
+        if let Some(existing) = slot.session() {
+            existing.mark_accessed();
+            return Box::pin(ready(Ok(existing)));
+        }
+        let cookie = slot.interface.cookie_settings().read(req.headers());
+        Box::pin(async move {
+            let mut state = slot.interface.open(cookie.as_deref()).await?;
+            state.accessed = true;
+            Ok(slot.install(ServerSideSession::new(state, slot.interface.clone())))
+        })
+    }
+}

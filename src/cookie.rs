@@ -1,0 +1,159 @@
+//! The session cookie: reading it from a request and writing it the way Flask does, with
+//! the attributes of `SESSION_COOKIE_*`.
+//!
+//! Headers are formatted by the `cookie` crate, so attributes come in its order rather
+//! than Werkzeug's; browsers do not care about the order. Unlike Flask-Session, the
+//! deletion cookie carries the same `Path`, `Domain`, `Secure`, `SameSite` and
+//! `Partitioned` as the session cookie (browsers refuse to delete a `Secure` or
+//! `SameSite=None` cookie otherwise), and `Partitioned` is honoured.
+
+use std::time::Duration;
+
+use actix_web::http::header::{COOKIE, HeaderMap};
+use cookie::{Cookie, CookieBuilder};
+use time::OffsetDateTime;
+
+use crate::config::{SameSite, SessionConfig};
+
+/// The cookie attributes of one session configuration.
+#[derive(Debug, Clone)]
+pub struct CookieSettings {
+    name: String,
+    domain: Option<String>,
+    path: String,
+    http_only: bool,
+    secure: bool,
+    same_site: Option<SameSite>,
+    partitioned: bool,
+    lifetime: Duration,
+}
+
+impl CookieSettings {
+    /// Takes the `SESSION_COOKIE_*` keys and the lifetime from a configuration.
+    pub fn from_config(config: &SessionConfig) -> Self {
+        CookieSettings {
+            name: config.cookie_name.clone(),
+            domain: config.cookie_domain.clone(),
+            path: config.cookie_path.clone(),
+            http_only: config.cookie_httponly,
+            secure: config.cookie_secure,
+            same_site: config.cookie_samesite,
+            partitioned: config.cookie_partitioned,
+            lifetime: config.lifetime,
+        }
+    }
+
+    /// The cookie name (`SESSION_COOKIE_NAME`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The value of the first cookie with the session cookie's name, as Flask reads it.
+    /// Headers that are not valid UTF-8 are read lossily, so a stray byte elsewhere in the
+    /// header does not hide the session cookie.
+    pub fn read(&self, headers: &HeaderMap) -> Option<String> {
+        headers.get_all(COOKIE).find_map(|header| {
+            let text = String::from_utf8_lossy(header.as_bytes());
+            Cookie::split_parse(text.as_ref())
+                .filter_map(Result::ok)
+                .find(|c| c.name() == self.name)
+                .map(|c| c.value().to_owned())
+        })
+    }
+
+    /// The `Set-Cookie` value that stores `value`; permanent sessions get
+    /// `Expires = now + PERMANENT_SESSION_LIFETIME`, others are browser-session cookies.
+    pub fn session_cookie(&self, value: &str, permanent: bool) -> String {
+        let mut builder = self.with_scope(Cookie::build((self.name.as_str(), value)));
+        if self.http_only {
+            builder = builder.http_only(true);
+        }
+        if permanent {
+            builder = builder.expires(OffsetDateTime::now_utc() + self.lifetime);
+        }
+        builder.build().to_string()
+    }
+
+    /// The `Set-Cookie` value that deletes the session cookie: empty value, `Expires` in
+    /// 1970, `Max-Age=0`, and the same scope attributes as the session cookie.
+    pub fn deletion_cookie(&self) -> String {
+        self.with_scope(Cookie::build((self.name.as_str(), "")))
+            .expires(OffsetDateTime::UNIX_EPOCH)
+            .max_age(time::Duration::ZERO)
+            .build()
+            .to_string()
+    }
+
+    fn with_scope<'c>(&self, mut builder: CookieBuilder<'c>) -> CookieBuilder<'c> {
+        builder = builder.path(self.path.clone());
+        if let Some(domain) = &self.domain {
+            builder = builder.domain(domain.clone());
+        }
+        if self.secure {
+            builder = builder.secure(true);
+        }
+        if let Some(same_site) = self.same_site {
+            builder = builder.same_site(match same_site {
+                SameSite::Strict => cookie::SameSite::Strict,
+                SameSite::Lax => cookie::SameSite::Lax,
+                SameSite::None => cookie::SameSite::None,
+            });
+        }
+        if self.partitioned {
+            builder = builder.partitioned(true);
+        }
+        builder
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
+
+    fn settings(f: impl FnOnce(&mut SessionConfig)) -> CookieSettings {
+        let mut config = SessionConfig::default();
+        f(&mut config);
+        CookieSettings::from_config(&config)
+    }
+
+    #[test]
+    fn default_cookie_has_flask_attributes() {
+        let c = settings(|_| {}).session_cookie("abc", true);
+        assert!(c.starts_with("session=abc; HttpOnly; Path=/; Expires="), "{c}");
+        assert!(c.ends_with(" GMT"), "{c}");
+        let c = settings(|_| {}).session_cookie("abc", false);
+        assert_eq!(c, "session=abc; HttpOnly; Path=/");
+    }
+
+    #[test]
+    fn deletion_cookie_keeps_scope() {
+        let c = settings(|_| {}).deletion_cookie();
+        assert_eq!(c, "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+        let c = settings(|c| {
+            c.cookie_domain = Some("example.com".into());
+            c.cookie_path = "/app".into();
+            c.cookie_secure = true;
+            c.cookie_samesite = Some(SameSite::None);
+            c.cookie_partitioned = true;
+        })
+        .deletion_cookie();
+        assert_eq!(
+            c,
+            "session=; SameSite=None; Partitioned; Secure; Path=/app; Domain=example.com; \
+             Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+        );
+    }
+
+    #[test]
+    fn reads_first_matching_cookie() {
+        let s = settings(|_| {});
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_static("other=1; session=first; session=second"));
+        assert_eq!(s.read(&headers).as_deref(), Some("first"));
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_bytes(b"x=\xff\xfe; session=abc").unwrap());
+        assert_eq!(s.read(&headers).as_deref(), Some("abc"));
+        assert_eq!(s.read(&HeaderMap::new()), None);
+    }
+}

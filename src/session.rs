@@ -1,0 +1,167 @@
+//! `Session`: the extension object. Configuration in, middleware out.
+
+use std::sync::Arc;
+
+use actix_web::{
+    App, Error,
+    body::{EitherBody, MessageBody},
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+};
+use figment::Figment;
+
+use crate::base::{ServerSideSessionInterface, SessionMiddleware};
+use crate::config::{SessionConfig, SessionType};
+use crate::error::ConfigError;
+use crate::store::SessionStore;
+
+/// Flask-Session's `Session` extension: reads the `SESSION_*` configuration, builds the
+/// matching store and installs the middleware in an actix `App`.
+///
+/// ```no_run
+/// use actix_flask_session::{ServerSideSession, Session};
+/// use actix_web::{App, HttpServer, get};
+///
+/// #[get("/")]
+/// async fn index(session: ServerSideSession) -> actix_web::Result<String> {
+///     let visits: u64 = session.get("visits")?.unwrap_or(0);
+///     session.insert("visits", &(visits + 1))?;
+///     Ok(format!("visit {}", visits + 1))
+/// }
+///
+/// #[actix_web::main]
+/// async fn main() -> std::io::Result<()> {
+///     // Session.toml (or the environment) holds SESSION_TYPE = "filesystem", ...
+///     let session = Session::from_config().await.map_err(std::io::Error::other)?;
+///     HttpServer::new(move || session.init_app(App::new().service(index)))
+///         .bind(("127.0.0.1", 8080))?
+///         .run()
+///         .await
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Session {
+    interface: ServerSideSessionInterface,
+}
+
+impl Session {
+    /// Reads the default configuration sources ([`SessionConfig::figment`]: `Session.toml`
+    /// or the file named by `ACTIX_FLASK_SESSION_CONFIG`, overridden by environment
+    /// variables named like the keys) and builds the store `SESSION_TYPE` selects.
+    pub async fn from_config() -> Result<Self, ConfigError> {
+        Self::from_figment(&SessionConfig::figment()).await
+    }
+
+    /// Same as [`from_config`](Self::from_config) with any Figment.
+    pub async fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let config = SessionConfig::from_figment(figment)?;
+        let store = build_store(&config, figment).await?;
+        tracing::info!(
+            session_type = ?config.session_type,
+            store = store.name(),
+            "server-side sessions configured"
+        );
+        Ok(Session::new(ServerSideSessionInterface::from_arc(store, config)?))
+    }
+
+    /// A session extension over an interface built in code.
+    pub fn new(interface: ServerSideSessionInterface) -> Self {
+        Session { interface }
+    }
+
+    /// The interface (store, configuration, lifecycle).
+    pub fn interface(&self) -> &ServerSideSessionInterface {
+        &self.interface
+    }
+
+    /// The middleware, for `App::wrap` or a `Scope`.
+    pub fn middleware(&self) -> SessionMiddleware {
+        SessionMiddleware::new(self.interface.clone())
+    }
+
+    /// Flask's `init_app`: returns `app` with the session middleware installed. actix's
+    /// `App` is a by-value builder, so this is how `init_app(app)` is spelled here.
+    pub fn init_app<T, B>(
+        &self,
+        app: App<T>,
+    ) -> App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<EitherBody<B>>,
+            Error = Error,
+            InitError = (),
+        > + use<T, B>,
+    >
+    where
+        T: ServiceFactory<
+                ServiceRequest,
+                Config = (),
+                Response = ServiceResponse<B>,
+                Error = Error,
+                InitError = (),
+            >,
+        T::Service: 'static,
+        B: MessageBody + 'static,
+    {
+        app.wrap(self.middleware())
+    }
+}
+
+/// Builds the store `SESSION_TYPE` names, or says which feature is missing.
+async fn build_store(
+    config: &SessionConfig,
+    figment: &Figment,
+) -> Result<Arc<dyn SessionStore>, ConfigError> {
+    let Some(session_type) = config.session_type else {
+        return Err(ConfigError::Missing {
+            key: "SESSION_TYPE",
+            hint: "set it to one of redis, memcached, filesystem, cachelib, mongodb, sqlalchemy, dynamodb".to_owned(),
+        });
+    };
+    macro_rules! backend {
+        ($feature:literal, $name:literal, $($path:ident)::+) => {{
+            #[cfg(feature = $feature)]
+            {
+                let store = crate::backends::$($path)::+::from_figment(config, figment).await?;
+                Ok(Arc::new(store) as Arc<dyn SessionStore>)
+            }
+            #[cfg(not(feature = $feature))]
+            {
+                Err(ConfigError::FeatureDisabled { session_type: $name, feature: $feature })
+            }
+        }};
+    }
+    match session_type {
+        SessionType::FileSystem => {
+            backend!("filesystem", "filesystem", filesystem::FileSystemSessionInterface)
+        }
+        SessionType::CacheLib => backend!("cachelib", "cachelib", cachelib::CacheLibSessionInterface),
+        SessionType::Redis => backend!("redis", "redis", redis::RedisSessionInterface),
+        SessionType::Memcached => {
+            backend!("memcached", "memcached", memcached::MemcachedSessionInterface)
+        }
+        SessionType::MongoDb => backend!("mongodb", "mongodb", mongodb::MongoDBSessionInterface),
+        SessionType::DynamoDb => backend!("dynamodb", "dynamodb", dynamodb::DynamoDBSessionInterface),
+        SessionType::SqlAlchemy => sql_store(config, figment).await,
+    }
+}
+
+/// The SQL store exists when any of the `postgres`, `mysql`, `sqlite` features is on.
+async fn sql_store(
+    config: &SessionConfig,
+    figment: &Figment,
+) -> Result<Arc<dyn SessionStore>, ConfigError> {
+    #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+    {
+        let store = crate::backends::sql::SqlAlchemySessionInterface::from_figment(config, figment).await?;
+        Ok(Arc::new(store))
+    }
+    #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+    {
+        let _ = (config, figment);
+        Err(ConfigError::FeatureDisabled {
+            session_type: "sqlalchemy",
+            feature: "postgres, mysql or sqlite",
+        })
+    }
+}

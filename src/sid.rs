@@ -1,0 +1,85 @@
+//! Session ids: `secrets.token_urlsafe(SESSION_ID_LENGTH)`, as Flask-Session makes them.
+//!
+//! An id is `n` random bytes from the operating system's CSPRNG, base64url-encoded
+//! without padding, so it is ⌈4n/3⌉ characters of `A-Z a-z 0-9 - _` (43 for the default
+//! 32 bytes). Cookies are checked against that shape before any store access.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use rand::{TryRngCore, rngs::OsRng};
+
+/// The operating system's random number generator failed.
+#[derive(Debug, thiserror::Error)]
+#[error("the operating system's random number generator failed")]
+pub struct RandomnessError(#[source] rand::rand_core::OsError);
+
+/// Makes a fresh session id from `id_length` random bytes.
+///
+/// ```
+/// let sid = actix_flask_session::sid::generate(32).unwrap();
+/// assert_eq!(sid.len(), 43);
+/// assert!(actix_flask_session::sid::is_well_formed(&sid, 32));
+/// ```
+pub fn generate(id_length: usize) -> Result<String, RandomnessError> {
+    let mut bytes = vec![0u8; id_length];
+    OsRng.try_fill_bytes(&mut bytes).map_err(RandomnessError)?;
+    Ok(encode(&bytes))
+}
+
+/// Encodes raw bytes the way `token_urlsafe` does (base64url, no padding).
+///
+/// ```
+/// let bytes: Vec<u8> = (0u8..32).collect();
+/// assert_eq!(
+///     actix_flask_session::sid::encode(&bytes),
+///     "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+/// );
+/// ```
+pub fn encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The length in characters of an id made from `id_length` bytes: ⌈4n/3⌉.
+pub fn encoded_len(id_length: usize) -> usize {
+    (id_length * 4).div_ceil(3)
+}
+
+/// Whether `sid` has exactly the shape of an id this configuration issues: the right
+/// length and only base64url characters.
+pub fn is_well_formed(sid: &str, id_length: usize) -> bool {
+    sid.len() == encoded_len(id_length)
+        && sid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_match_token_urlsafe() {
+        for (n, len) in [(1, 2), (8, 11), (16, 22), (24, 32), (32, 43), (48, 64), (64, 86)] {
+            assert_eq!(encoded_len(n), len, "n = {n}");
+            assert_eq!(generate(n).unwrap().len(), len, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn shape_check_rejects_wrong_alphabet_and_length() {
+        let good = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+        assert!(is_well_formed(good, 32));
+        assert!(!is_well_formed(&good[1..], 32));
+        assert!(!is_well_formed(&format!("{good}A"), 32));
+        assert!(!is_well_formed(&good.replace('A', "+"), 32));
+        assert!(!is_well_formed(&good.replace('A', "."), 32));
+        assert!(!is_well_formed("", 32));
+        let non_ascii = format!("é{}", &good[2..]);
+        assert_eq!(non_ascii.len(), 43);
+        assert!(!is_well_formed(&non_ascii, 32));
+    }
+
+    #[test]
+    fn ids_differ() {
+        assert_ne!(generate(32).unwrap(), generate(32).unwrap());
+    }
+}

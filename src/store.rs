@@ -1,0 +1,124 @@
+//! The backend contract: what a session store must do, and nothing more.
+//!
+//! The lifecycle in [`ServerSideSessionInterface`](crate::ServerSideSessionInterface)
+//! drives a [`SessionStore`] with five calls. Keys are complete storage keys
+//! (`SESSION_KEY_PREFIX + sid`); values are the serialized session bytes, already in the
+//! configured wire format. A store never decodes them.
+//!
+//! | Flask-Session hook          | `SessionStore` call | promise                                                     |
+//! |-----------------------------|---------------------|-------------------------------------------------------------|
+//! | `_retrieve_session_data`    | [`load`](SessionStore::load)      | never returns an expired entry; moves the expiry in the same round trip when asked |
+//! | `_upsert_session` (new sid) | [`create`](SessionStore::create)  | writes only if the key is absent                             |
+//! | `_upsert_session` (known)   | [`update`](SessionStore::update)  | writes only if the key is present (a logout is never undone) |
+//! | `_delete_session`           | [`delete`](SessionStore::delete)  | idempotent                                                   |
+//! | `_delete_expired_sessions`  | [`delete_expired`](SessionStore::delete_expired) | only for stores without native expiry |
+//!
+//! The `testing` feature publishes an acceptance suite that any implementation can run to
+//! prove it keeps these promises (see the crate's `testing` module).
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+
+/// A session store: the persistence half of a session interface.
+///
+/// Implementations must be cheap to share (`Send + Sync`) and must keep the promises in
+/// the [module documentation](self). All methods are async and must not block the
+/// calling thread: run blocking clients on a blocking pool (`tokio::task::spawn_blocking`).
+///
+/// # Example
+///
+/// An in-memory store is all it takes to drive the middleware (this one ignores expiry,
+/// which a real store must not):
+///
+/// ```
+/// use std::{collections::HashMap, sync::Mutex, time::Duration};
+/// use actix_flask_session::{SessionStore, StoreError};
+///
+/// #[derive(Debug, Default)]
+/// struct MapStore(Mutex<HashMap<String, Vec<u8>>>);
+///
+/// #[async_trait::async_trait]
+/// impl SessionStore for MapStore {
+///     async fn load(&self, key: &str, _refresh: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
+///         Ok(self.0.lock().unwrap().get(key).cloned())
+///     }
+///     async fn create(&self, key: &str, value: &[u8], _ttl: Duration) -> Result<bool, StoreError> {
+///         let mut map = self.0.lock().unwrap();
+///         if map.contains_key(key) { return Ok(false); }
+///         map.insert(key.to_owned(), value.to_vec());
+///         Ok(true)
+///     }
+///     async fn update(&self, key: &str, value: &[u8], _ttl: Duration) -> Result<bool, StoreError> {
+///         Ok(self.0.lock().unwrap().get_mut(key).map(|v| *v = value.to_vec()).is_some())
+///     }
+///     async fn delete(&self, key: &str) -> Result<(), StoreError> {
+///         self.0.lock().unwrap().remove(key);
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
+    /// Returns the bytes stored under `key`, or `None` when the key is absent or its entry
+    /// has expired (expiry is checked on read, not only left to a TTL sweeper).
+    ///
+    /// With `refresh = Some(ttl)` the entry's expiry moves to now + `ttl` in the same round
+    /// trip as the read (Redis `GETEX`, memcached `gat`, SQL `UPDATE ... RETURNING`, ...).
+    async fn load(&self, key: &str, refresh: Option<Duration>)
+    -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Stores `value` under `key` with the given time to live, only if `key` is absent.
+    /// Returns `false` (and writes nothing) when the key already exists.
+    async fn create(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError>;
+
+    /// Replaces the value under `key` and resets its time to live, only if `key` exists
+    /// and has not expired. Returns `false` (and writes nothing) otherwise, so a session
+    /// deleted by a concurrent logout is never brought back.
+    async fn update(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError>;
+
+    /// Deletes `key`. Deleting an absent key is not an error.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Moves a session to a new key (used by `regenerate`): the data is written under `to`
+    /// before `from` is removed, so there is no moment at which neither key holds it.
+    /// Returns `false` when `to` already exists (nothing is changed then).
+    ///
+    /// The default is [`create`](Self::create) followed by [`delete`](Self::delete);
+    /// stores that can do both in one round trip should override it.
+    async fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        if !self.create(to, value, ttl).await? {
+            return Ok(false);
+        }
+        self.delete(from).await?;
+        Ok(true)
+    }
+
+    /// Deletes every expired entry and returns how many were removed.
+    ///
+    /// Only meaningful for stores without native expiry (see
+    /// [`has_native_ttl`](Self::has_native_ttl)); the default does nothing.
+    async fn delete_expired(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
+    /// Whether the store removes expired entries by itself. Stores that return `false` get
+    /// a background cleanup every `SESSION_CLEANUP_N_REQUESTS` requests.
+    fn has_native_ttl(&self) -> bool {
+        true
+    }
+
+    /// A short name for logs and errors, e.g. `"redis"`.
+    fn name(&self) -> &'static str {
+        "custom"
+    }
+}

@@ -1,0 +1,136 @@
+//! A store wrapper that records every call made to the store it wraps.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+use crate::store::SessionStore;
+
+/// One store call, as seen by [`RecordingStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// `load(key, refresh)`
+    Load {
+        /// The storage key.
+        key: String,
+        /// The refresh TTL, if any.
+        refresh: Option<Duration>,
+    },
+    /// `create(key, ..)` and whether it wrote.
+    Create {
+        /// The storage key.
+        key: String,
+        /// The store's answer.
+        created: bool,
+    },
+    /// `update(key, ..)` and whether it wrote.
+    Update {
+        /// The storage key.
+        key: String,
+        /// The store's answer.
+        updated: bool,
+    },
+    /// `delete(key)`
+    Delete {
+        /// The storage key.
+        key: String,
+    },
+    /// `rename(from, to, ..)`
+    Rename {
+        /// The old key.
+        from: String,
+        /// The new key.
+        to: String,
+    },
+    /// `delete_expired()`
+    DeleteExpired,
+}
+
+/// Wraps a store and records each call (successful or not) in order.
+#[derive(Debug)]
+pub struct RecordingStore<S> {
+    inner: S,
+    ops: Arc<Mutex<Vec<Op>>>,
+}
+
+impl<S: SessionStore> RecordingStore<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S) -> Self {
+        RecordingStore { inner, ops: Arc::default() }
+    }
+
+    /// The wrapped store (calls on it are not recorded).
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Takes the calls recorded so far.
+    pub fn take_ops(&self) -> Vec<Op> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Op>> {
+        self.ops.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn record(&self, op: Op) {
+        self.lock().push(op);
+    }
+}
+
+#[async_trait]
+impl<S: SessionStore> SessionStore for RecordingStore<S> {
+    async fn load(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.record(Op::Load { key: key.to_owned(), refresh });
+        self.inner.load(key, refresh).await
+    }
+
+    async fn create(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        let created = self.inner.create(key, value, ttl).await;
+        let answer = matches!(created, Ok(true));
+        self.record(Op::Create { key: key.to_owned(), created: answer });
+        created
+    }
+
+    async fn update(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        let updated = self.inner.update(key, value, ttl).await;
+        let answer = matches!(updated, Ok(true));
+        self.record(Op::Update { key: key.to_owned(), updated: answer });
+        updated
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.record(Op::Delete { key: key.to_owned() });
+        self.inner.delete(key).await
+    }
+
+    async fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.record(Op::Rename { from: from.to_owned(), to: to.to_owned() });
+        self.inner.rename(from, to, value, ttl).await
+    }
+
+    async fn delete_expired(&self) -> Result<u64, StoreError> {
+        self.record(Op::DeleteExpired);
+        self.inner.delete_expired().await
+    }
+
+    fn has_native_ttl(&self) -> bool {
+        self.inner.has_native_ttl()
+    }
+
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+}

@@ -1,0 +1,1073 @@
+//! Store-level tests of the embedded stores: `FileSystemSessionInterface`, and
+//! `CacheLibSessionInterface` over `FileSystemCache` and `SimpleCache`.
+#![cfg(all(feature = "filesystem", feature = "cachelib"))]
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix_flask_session::backends::cachelib::{
+    Cache, CacheLibSessionInterface, FileSystemCache, SimpleCache,
+};
+use actix_flask_session::backends::file_cache::{HEADER_LEN, MAGIC, VERSION};
+use actix_flask_session::backends::filesystem::FileSystemSessionInterface;
+use actix_flask_session::{ConfigError, SessionConfig, SessionStore};
+use figment::Figment;
+use figment::providers::{Format, Toml};
+use tempfile::TempDir;
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// A store under test, with the directory of its files when it has one.
+struct Subject {
+    name: &'static str,
+    store: Arc<dyn SessionStore>,
+    files: Option<Files>,
+}
+
+/// Maps keys to files for the file-backed stores.
+#[derive(Clone)]
+enum Files {
+    Session(FileSystemSessionInterface),
+    Cache(FileSystemCache),
+}
+
+impl Files {
+    fn path(&self, key: &str) -> PathBuf {
+        match self {
+            Files::Session(s) => s.file_path(key),
+            Files::Cache(c) => c.file_path(key),
+        }
+    }
+}
+
+fn subjects(dir: &TempDir) -> Vec<Subject> {
+    let fs = FileSystemSessionInterface::new(dir.path().join("fs"), 500, 0o600).unwrap();
+    let cache = FileSystemCache::new(dir.path().join("cachelib"), 500, 0o600).unwrap();
+    vec![
+        Subject {
+            name: "filesystem",
+            store: Arc::new(fs.clone()),
+            files: Some(Files::Session(fs)),
+        },
+        Subject {
+            name: "cachelib+FileSystemCache",
+            store: Arc::new(CacheLibSessionInterface::new(cache.clone())),
+            files: Some(Files::Cache(cache)),
+        },
+        Subject {
+            name: "cachelib+SimpleCache",
+            store: Arc::new(CacheLibSessionInterface::new(SimpleCache::new(500))),
+            files: None,
+        },
+    ]
+}
+
+fn file_subjects(dir: &TempDir) -> Vec<Subject> {
+    subjects(dir)
+        .into_iter()
+        .filter(|s| s.files.is_some())
+        .collect()
+}
+
+fn sha256_hex(key: &str) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, key.as_bytes()))
+}
+
+/// The expiry field of a file's header (bytes 8..16, u64 little-endian).
+fn header_expiry(path: &Path) -> u64 {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(bytes.len() >= HEADER_LEN, "{} is too short", path.display());
+    assert_eq!(bytes[0..4], MAGIC);
+    assert_eq!(bytes[4], VERSION);
+    u64::from_le_bytes(bytes[8..16].try_into().unwrap())
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Polls `cond` every 20 ms until it holds; panics after `limit`.
+async fn eventually<F, Fut>(limit: Duration, what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if cond().await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn entry_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.len() == 64)
+        .collect();
+    names.sort();
+    names
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+// ---------------------------------------------------------------- contract, every store
+
+#[actix_rt::test]
+async fn create_only_if_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in subjects(&dir) {
+        assert!(
+            s.store.create("session:a", b"one", MINUTE).await.unwrap(),
+            "{}",
+            s.name
+        );
+        assert!(
+            !s.store.create("session:a", b"two", MINUTE).await.unwrap(),
+            "{}",
+            s.name
+        );
+        let loaded = s.store.load("session:a", None).await.unwrap();
+        assert_eq!(
+            loaded.as_deref(),
+            Some(&b"one"[..]),
+            "{}: second create wrote",
+            s.name
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn update_only_if_present() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in subjects(&dir) {
+        assert!(
+            !s.store
+                .update("session:absent", b"x", MINUTE)
+                .await
+                .unwrap(),
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            s.store.load("session:absent", None).await.unwrap(),
+            None,
+            "{}",
+            s.name
+        );
+        if let Some(files) = &s.files {
+            assert!(!files.path("session:absent").exists(), "{}", s.name);
+        }
+        assert!(s.store.create("session:p", b"old", MINUTE).await.unwrap());
+        assert!(
+            s.store.update("session:p", b"new", MINUTE).await.unwrap(),
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            s.store.load("session:p", None).await.unwrap().as_deref(),
+            Some(&b"new"[..])
+        );
+        s.store.delete("session:p").await.unwrap();
+        assert!(
+            !s.store.update("session:p", b"again", MINUTE).await.unwrap(),
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            s.store.load("session:p", None).await.unwrap(),
+            None,
+            "{}",
+            s.name
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn load_returns_the_exact_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let all_bytes: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+    for s in subjects(&dir) {
+        for (i, value) in [&b""[..], b"\x81\xaa_permanent\xc3", &all_bytes]
+            .iter()
+            .enumerate()
+        {
+            let key = format!("session:bytes{i}");
+            assert!(s.store.create(&key, value, MINUTE).await.unwrap());
+            let loaded = s.store.load(&key, None).await.unwrap();
+            assert_eq!(loaded.as_deref(), Some(*value), "{} value {i}", s.name);
+            let refreshed = s.store.load(&key, Some(MINUTE)).await.unwrap();
+            assert_eq!(
+                refreshed.as_deref(),
+                Some(*value),
+                "{} value {i} (refresh)",
+                s.name
+            );
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn delete_is_idempotent_and_rename_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in subjects(&dir) {
+        s.store.delete("session:never").await.unwrap();
+        assert!(
+            s.store
+                .create("session:from", b"data", MINUTE)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.store
+                .create("session:taken", b"other", MINUTE)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.store
+                .rename("session:from", "session:taken", b"data", MINUTE)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.store
+                .rename("session:from", "session:to", b"data", MINUTE)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            s.store.load("session:from", None).await.unwrap(),
+            None,
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            s.store.load("session:to", None).await.unwrap().as_deref(),
+            Some(&b"data"[..])
+        );
+        s.store.delete("session:to").await.unwrap();
+        s.store.delete("session:to").await.unwrap();
+        assert_eq!(
+            s.store.load("session:to", None).await.unwrap(),
+            None,
+            "{}",
+            s.name
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn expired_entries_are_misses_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in subjects(&dir) {
+        assert!(
+            s.store
+                .create("session:short", b"x", Duration::from_secs(1))
+                .await
+                .unwrap()
+        );
+        assert!(s.store.create("session:long", b"y", HOUR).await.unwrap());
+        let store = Arc::clone(&s.store);
+        eventually(Duration::from_secs(5), "the 1 s entry expires", || {
+            let store = Arc::clone(&store);
+            async move { store.load("session:short", None).await.unwrap().is_none() }
+        })
+        .await;
+        if let Some(files) = &s.files {
+            assert!(
+                !files.path("session:short").exists(),
+                "{}: expired file kept",
+                s.name
+            );
+        }
+        // Expired = absent for the conditional writes too.
+        assert!(
+            !s.store.update("session:short", b"z", MINUTE).await.unwrap(),
+            "{}",
+            s.name
+        );
+        assert!(
+            s.store
+                .create("session:short", b"new", MINUTE)
+                .await
+                .unwrap(),
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            s.store.load("session:long", None).await.unwrap().as_deref(),
+            Some(&b"y"[..])
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn expired_entries_are_not_refreshed() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in subjects(&dir) {
+        assert!(
+            s.store
+                .create("session:gone", b"x", Duration::from_secs(1))
+                .await
+                .unwrap()
+        );
+        let store = Arc::clone(&s.store);
+        eventually(Duration::from_secs(5), "the entry expires", || {
+            let store = Arc::clone(&store);
+            async move {
+                store
+                    .load("session:gone", Some(HOUR))
+                    .await
+                    .unwrap()
+                    .is_none()
+            }
+        })
+        .await;
+        assert_eq!(
+            s.store.load("session:gone", None).await.unwrap(),
+            None,
+            "{}",
+            s.name
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn load_with_refresh_moves_the_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    // Files: read the header.
+    for s in file_subjects(&dir) {
+        let path = s.files.as_ref().unwrap().path("session:r");
+        assert!(
+            s.store
+                .create("session:r", b"v", Duration::from_secs(100))
+                .await
+                .unwrap()
+        );
+        let before = header_expiry(&path);
+        let now = unix_now();
+        assert!(
+            (now + 99..=now + 101).contains(&before),
+            "{}: expiry {before}, now {now}",
+            s.name
+        );
+        let loaded = s
+            .store
+            .load("session:r", Some(Duration::from_secs(10_000)))
+            .await
+            .unwrap();
+        assert_eq!(loaded.as_deref(), Some(&b"v"[..]));
+        let after = header_expiry(&path);
+        let now = unix_now();
+        assert!(
+            (now + 9_999..=now + 10_001).contains(&after),
+            "{}: expiry {after}",
+            s.name
+        );
+        // A plain load leaves it alone.
+        s.store.load("session:r", None).await.unwrap();
+        assert_eq!(header_expiry(&path), after);
+    }
+    // Memory: a refreshed 1 s entry outlives its first expiry.
+    let store = CacheLibSessionInterface::new(SimpleCache::new(0));
+    assert!(
+        store
+            .create("session:r", b"v", Duration::from_secs(1))
+            .await
+            .unwrap()
+    );
+    assert!(store.load("session:r", Some(HOUR)).await.unwrap().is_some());
+    let start = Instant::now();
+    eventually(
+        Duration::from_secs(3),
+        "the first expiry passes",
+        || async { start.elapsed() > Duration::from_millis(1_200) },
+    )
+    .await;
+    assert_eq!(
+        store.load("session:r", None).await.unwrap().as_deref(),
+        Some(&b"v"[..])
+    );
+}
+
+#[actix_rt::test]
+async fn concurrent_creates_have_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in subjects(&dir) {
+        for round in 0..20 {
+            let key = format!("session:race{round}");
+            let tasks: Vec<_> = (0..8u8)
+                .map(|i| {
+                    let store = Arc::clone(&s.store);
+                    let key = key.clone();
+                    actix_rt::spawn(async move { store.create(&key, &[i], MINUTE).await.unwrap() })
+                })
+                .collect();
+            let mut winners = Vec::new();
+            for (i, task) in tasks.into_iter().enumerate() {
+                if task.await.unwrap() {
+                    winners.push(i as u8);
+                }
+            }
+            assert_eq!(
+                winners.len(),
+                1,
+                "{} round {round}: winners {winners:?}",
+                s.name
+            );
+            let stored = s.store.load(&key, None).await.unwrap();
+            assert_eq!(
+                stored,
+                Some(vec![winners[0]]),
+                "{}: the winner's value is stored",
+                s.name
+            );
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn delete_racing_update_never_resurrects() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in subjects(&dir) {
+        for round in 0..150 {
+            let key = format!("session:logout{round}");
+            assert!(s.store.create(&key, b"logged in", MINUTE).await.unwrap());
+            let updater = {
+                let (store, key) = (Arc::clone(&s.store), key.clone());
+                actix_rt::spawn(async move { store.update(&key, b"still logged in", MINUTE).await })
+            };
+            let refresher = {
+                let (store, key) = (Arc::clone(&s.store), key.clone());
+                actix_rt::spawn(async move { store.load(&key, Some(HOUR)).await })
+            };
+            let deleter = {
+                let (store, key) = (Arc::clone(&s.store), key.clone());
+                actix_rt::spawn(async move { store.delete(&key).await })
+            };
+            updater.await.unwrap().unwrap();
+            refresher.await.unwrap().unwrap();
+            deleter.await.unwrap().unwrap();
+            assert_eq!(
+                s.store.load(&key, None).await.unwrap(),
+                None,
+                "{} round {round}",
+                s.name
+            );
+            if let Some(files) = &s.files {
+                assert!(
+                    !files.path(&key).exists(),
+                    "{} round {round}: file resurrected",
+                    s.name
+                );
+            }
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn delete_expired_removes_only_expired_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in subjects(&dir) {
+        assert!(!s.store.has_native_ttl(), "{}", s.name);
+        for i in 0..3 {
+            let key = format!("session:old{i}");
+            assert!(
+                s.store
+                    .create(&key, b"x", Duration::from_secs(1))
+                    .await
+                    .unwrap()
+            );
+        }
+        assert!(s.store.create("session:live", b"y", HOUR).await.unwrap());
+        // Wait without loading (a load would remove them itself).
+        let deadline = unix_now() + 2;
+        eventually(Duration::from_secs(5), "the 1 s entries expire", || async {
+            unix_now() > deadline
+        })
+        .await;
+        assert_eq!(s.store.delete_expired().await.unwrap(), 3, "{}", s.name);
+        assert_eq!(s.store.delete_expired().await.unwrap(), 0, "{}", s.name);
+        if let Some(files) = &s.files {
+            assert!(!files.path("session:old0").exists());
+            assert!(files.path("session:live").exists());
+        }
+        assert!(s.store.load("session:live", None).await.unwrap().is_some());
+    }
+}
+
+// ---------------------------------------------------------------- files only
+
+#[actix_rt::test]
+async fn file_name_is_the_sha256_hex_of_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in file_subjects(&dir) {
+        let files = s.files.as_ref().unwrap();
+        let key = "session:szSY6pyEjbCgeLhbfqbXJkTprp78DTFD4X2SomHgKpY";
+        assert!(s.store.create(key, b"v", MINUTE).await.unwrap());
+        let path = files.path(key);
+        assert_eq!(
+            path.file_name().unwrap().to_str().unwrap(),
+            "dc42b33094e9b42f48fe11c5a2da30a1dc85d6d53211421677a0fce84fbe37d2"
+        );
+        assert!(path.exists());
+        let other = "session:ünïcödé key";
+        assert!(s.store.create(other, b"v", MINUTE).await.unwrap());
+        assert_eq!(
+            files.path(other).file_name().unwrap().to_str().unwrap(),
+            sha256_hex(other)
+        );
+        assert!(files.path(other).exists());
+        let parent = path.parent().unwrap();
+        assert_eq!(entry_files(parent).len(), 2, "{}", s.name);
+    }
+}
+
+#[actix_rt::test]
+async fn file_layout_is_the_documented_header_then_the_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileSystemSessionInterface::new(dir.path(), 0, 0o600).unwrap();
+    assert!(
+        store
+            .create("session:l", b"\x81\xa1a\x01", MINUTE)
+            .await
+            .unwrap()
+    );
+    let bytes = std::fs::read(store.file_path("session:l")).unwrap();
+    assert_eq!(&bytes[0..4], b"AFSS");
+    assert_eq!(bytes[4], 1);
+    assert_eq!(&bytes[5..8], &[0, 0, 0]);
+    assert_eq!(u64::from_le_bytes(bytes[16..24].try_into().unwrap()), 4);
+    assert_eq!(&bytes[24..], b"\x81\xa1a\x01");
+    assert_eq!(bytes.len(), HEADER_LEN + 4);
+    // Zero TTL means never (cachelib's rule): expiry 0.
+    assert!(
+        store
+            .create("session:forever", b"v", Duration::ZERO)
+            .await
+            .unwrap()
+    );
+    assert_eq!(header_expiry(&store.file_path("session:forever")), 0);
+    assert!(store.load("session:forever", None).await.unwrap().is_some());
+}
+
+#[actix_rt::test]
+async fn corrupt_files_are_misses_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut good = Vec::new();
+    good.extend_from_slice(b"AFSS\x01\0\0\0");
+    good.extend_from_slice(&(unix_now() + 3600).to_le_bytes());
+    good.extend_from_slice(&5u64.to_le_bytes());
+    good.extend_from_slice(b"hello");
+    let mut wrong_magic = good.clone();
+    wrong_magic[0..4].copy_from_slice(b"\x80\x05\x95\x00"); // a pickle, say
+    let mut wrong_version = good.clone();
+    wrong_version[4] = 9;
+    let truncated_payload = good[..good.len() - 2].to_vec();
+    let mut too_long = good.clone();
+    too_long.push(0);
+    let cases: [(&str, Vec<u8>); 6] = [
+        ("empty", Vec::new()),
+        ("truncated header", good[..10].to_vec()),
+        ("wrong magic", wrong_magic),
+        ("unknown version", wrong_version),
+        ("truncated payload", truncated_payload),
+        ("trailing bytes", too_long),
+    ];
+    for s in file_subjects(&dir) {
+        let files = s.files.as_ref().unwrap();
+        // The well-formed file is read.
+        std::fs::write(files.path("session:good"), &good).unwrap();
+        assert_eq!(
+            s.store.load("session:good", None).await.unwrap().as_deref(),
+            Some(&b"hello"[..])
+        );
+        for (i, (what, bytes)) in cases.iter().enumerate() {
+            for refresh in [None, Some(HOUR)] {
+                let key = format!("session:corrupt{i}");
+                let path = files.path(&key);
+                std::fs::write(&path, bytes).unwrap();
+                let loaded = s.store.load(&key, refresh).await.unwrap();
+                assert_eq!(loaded, None, "{}: {what} (refresh {refresh:?})", s.name);
+                assert!(!path.exists(), "{}: {what} file kept", s.name);
+            }
+            // update over a corrupt file: false, removed; create over one: true.
+            let key = format!("session:corrupt-write{i}");
+            std::fs::write(files.path(&key), bytes).unwrap();
+            assert!(
+                !s.store.update(&key, b"x", MINUTE).await.unwrap(),
+                "{}: {what}",
+                s.name
+            );
+            assert!(!files.path(&key).exists());
+            std::fs::write(files.path(&key), bytes).unwrap();
+            assert!(
+                s.store.create(&key, b"x", MINUTE).await.unwrap(),
+                "{}: {what}",
+                s.name
+            );
+            assert_eq!(
+                s.store.load(&key, None).await.unwrap().as_deref(),
+                Some(&b"x"[..])
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+#[actix_rt::test]
+async fn file_mode_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = FileSystemSessionInterface::new(dir.path().join("a"), 500, 0o600).unwrap();
+    let group = FileSystemSessionInterface::new(dir.path().join("b"), 500, 0o640).unwrap();
+    let cache = FileSystemCache::new(dir.path().join("c"), 500, 0o640).unwrap();
+    let cache_store = CacheLibSessionInterface::new(cache.clone());
+    let cases: [(&dyn SessionStore, PathBuf, u32); 3] = [
+        (&default, default.file_path("session:m"), 0o600),
+        (&group, group.file_path("session:m"), 0o640),
+        (&cache_store, cache.file_path("session:m"), 0o640),
+    ];
+    for (store, path, mode) in cases {
+        assert!(store.create("session:m", b"v", MINUTE).await.unwrap());
+        assert_eq!(mode_of(&path), mode, "after create");
+        assert!(store.update("session:m", b"w", MINUTE).await.unwrap());
+        assert_eq!(mode_of(&path), mode, "after update");
+        assert!(store.load("session:m", Some(HOUR)).await.unwrap().is_some());
+        assert_eq!(mode_of(&path), mode, "after refresh");
+    }
+}
+
+#[actix_rt::test]
+async fn threshold_prunes_expired_first_then_closest_to_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileSystemSessionInterface::new(dir.path(), 3, 0o600).unwrap();
+    let name = |key: &str| sha256_hex(key);
+
+    assert!(
+        store
+            .create("session:expired", b"e", Duration::from_secs(1))
+            .await
+            .unwrap()
+    );
+    let expiry = header_expiry(&store.file_path("session:expired"));
+    eventually(Duration::from_secs(5), "the 1 s entry expires", || async {
+        unix_now() >= expiry
+    })
+    .await;
+    assert!(
+        store
+            .create("session:b", b"b", Duration::from_secs(100))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .create("session:c", b"c", Duration::from_secs(200))
+            .await
+            .unwrap()
+    );
+    // At the threshold: nothing is pruned.
+    assert_eq!(entry_files(dir.path()).len(), 3);
+
+    // Over it: the expired file goes, the live ones stay.
+    assert!(
+        store
+            .create("session:d", b"d", Duration::from_secs(300))
+            .await
+            .unwrap()
+    );
+    let mut want = vec![name("session:b"), name("session:c"), name("session:d")];
+    want.sort();
+    eventually(Duration::from_secs(5), "the expired file is pruned", || {
+        let got = entry_files(dir.path());
+        let want = want.clone();
+        async move { got == want }
+    })
+    .await;
+
+    // Over it again, nothing expired: the one closest to expiry goes.
+    assert!(
+        store
+            .create("session:f", b"f", Duration::from_secs(400))
+            .await
+            .unwrap()
+    );
+    let mut want = vec![name("session:c"), name("session:d"), name("session:f")];
+    want.sort();
+    eventually(
+        Duration::from_secs(5),
+        "the closest to expiry is evicted",
+        || {
+            let got = entry_files(dir.path());
+            let want = want.clone();
+            async move { got == want }
+        },
+    )
+    .await;
+
+    // The newest entry is kept even when it is the closest to expiry.
+    assert!(
+        store
+            .create("session:g", b"g", Duration::from_secs(50))
+            .await
+            .unwrap()
+    );
+    let mut want = vec![name("session:d"), name("session:f"), name("session:g")];
+    want.sort();
+    eventually(
+        Duration::from_secs(5),
+        "the next closest is evicted, not the newest",
+        || {
+            let got = entry_files(dir.path());
+            let want = want.clone();
+            async move { got == want }
+        },
+    )
+    .await;
+    assert_eq!(
+        store.load("session:g", None).await.unwrap().as_deref(),
+        Some(&b"g"[..])
+    );
+}
+
+#[actix_rt::test]
+async fn threshold_zero_never_prunes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileSystemSessionInterface::new(dir.path(), 0, 0o600).unwrap();
+    for i in 0..50 {
+        assert!(
+            store
+                .create(&format!("session:{i}"), b"v", MINUTE)
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(entry_files(dir.path()).len(), 50);
+}
+
+#[actix_rt::test]
+async fn two_instances_on_one_directory_see_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = FileSystemSessionInterface::new(dir.path(), 500, 0o600).unwrap();
+    let b = FileSystemSessionInterface::new(dir.path(), 500, 0o600).unwrap();
+    let cache =
+        CacheLibSessionInterface::new(FileSystemCache::new(dir.path(), 500, 0o600).unwrap());
+
+    assert!(a.create("session:shared", b"from a", MINUTE).await.unwrap());
+    assert!(!b.create("session:shared", b"from b", MINUTE).await.unwrap());
+    assert_eq!(
+        b.load("session:shared", None).await.unwrap().as_deref(),
+        Some(&b"from a"[..])
+    );
+    assert!(
+        b.update("session:shared", b"b wrote", MINUTE)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        a.load("session:shared", None).await.unwrap().as_deref(),
+        Some(&b"b wrote"[..])
+    );
+    assert_eq!(
+        cache.load("session:shared", None).await.unwrap().as_deref(),
+        Some(&b"b wrote"[..])
+    );
+    a.delete("session:shared").await.unwrap();
+    assert!(!b.update("session:shared", b"late", MINUTE).await.unwrap());
+    assert_eq!(b.load("session:shared", Some(HOUR)).await.unwrap(), None);
+    assert!(!dir.path().join(sha256_hex("session:shared")).exists());
+
+    // Racing creates across instances: one winner.
+    for round in 0..20 {
+        let key = format!("session:x{round}");
+        let tasks: Vec<_> = (0..8usize)
+            .map(|i| {
+                let store: Arc<dyn SessionStore> = if i % 2 == 0 {
+                    Arc::new(a.clone())
+                } else {
+                    Arc::new(b.clone())
+                };
+                let key = key.clone();
+                actix_rt::spawn(async move { store.create(&key, b"v", MINUTE).await.unwrap() })
+            })
+            .collect();
+        let mut wins = 0;
+        for t in tasks {
+            wins += usize::from(t.await.unwrap());
+        }
+        assert_eq!(wins, 1, "round {round}");
+    }
+}
+
+// ---------------------------------------------------------------- the Cache trait
+
+#[actix_rt::test]
+async fn caches_follow_cachelib_semantics() {
+    let dir = tempfile::tempdir().unwrap();
+    let caches: Vec<Arc<dyn Cache>> = vec![
+        Arc::new(SimpleCache::new(0)),
+        Arc::new(FileSystemCache::new(dir.path(), 0, 0o600).unwrap()),
+    ];
+    for cache in caches {
+        assert_eq!(cache.get("k").await.unwrap(), None);
+        assert!(!cache.has("k").await.unwrap());
+        cache.set("k", b"1", MINUTE).await.unwrap();
+        cache.set("k", b"2", MINUTE).await.unwrap();
+        assert_eq!(cache.get("k").await.unwrap().as_deref(), Some(&b"2"[..]));
+        assert!(!cache.add("k", b"3", MINUTE).await.unwrap());
+        assert!(cache.replace("k", b"4", MINUTE).await.unwrap());
+        assert!(cache.touch("k", HOUR).await.unwrap());
+        assert_eq!(
+            cache.get_and_touch("k", HOUR).await.unwrap().as_deref(),
+            Some(&b"4"[..])
+        );
+        assert!(cache.delete("k").await.unwrap());
+        assert!(!cache.delete("k").await.unwrap());
+        assert!(!cache.touch("k", HOUR).await.unwrap());
+        assert!(!cache.replace("k", b"5", MINUTE).await.unwrap());
+        assert_eq!(cache.get("k").await.unwrap(), None, "{cache:?}");
+    }
+}
+
+#[actix_rt::test]
+async fn simple_cache_prunes_expired_first_then_closest_to_expiry() {
+    let cache = SimpleCache::new(3);
+    cache
+        .set("expired", b"e", Duration::from_millis(1))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    eventually(Duration::from_secs(1), "1 ms passes", || async {
+        start.elapsed() > Duration::from_millis(5)
+    })
+    .await;
+    cache
+        .set("b", b"b", Duration::from_secs(100))
+        .await
+        .unwrap();
+    cache
+        .set("c", b"c", Duration::from_secs(200))
+        .await
+        .unwrap();
+    assert_eq!(cache.len(), 3);
+    cache
+        .set("d", b"d", Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert_eq!(cache.len(), 3);
+    assert!(cache.has("b").await.unwrap() && cache.has("c").await.unwrap());
+    cache.set("forever", b"f", Duration::ZERO).await.unwrap();
+    assert_eq!(cache.len(), 3);
+    assert!(!cache.has("b").await.unwrap(), "closest to expiry evicted");
+    assert!(
+        cache
+            .add("newest", b"n", Duration::from_secs(10))
+            .await
+            .unwrap()
+    );
+    assert_eq!(cache.len(), 3);
+    assert!(cache.has("newest").await.unwrap(), "the newest is kept");
+    assert!(
+        cache.has("forever").await.unwrap(),
+        "never-expiring entries go last"
+    );
+    assert!(!cache.has("c").await.unwrap());
+    // Rewriting an existing key never prunes.
+    cache
+        .set("newest", b"n2", Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(cache.len(), 3);
+}
+
+#[test]
+fn simple_cache_add_is_atomic_across_threads() {
+    let cache = Arc::new(SimpleCache::new(0));
+    for round in 0..50 {
+        let key = format!("k{round}");
+        let barrier = Arc::new(std::sync::Barrier::new(8));
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, key, barrier) = (Arc::clone(&cache), key.clone(), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    actix_rt::System::new()
+                        .block_on(cache.add(&key, b"v", MINUTE))
+                        .unwrap()
+                })
+            })
+            .collect();
+        let wins = handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|w| *w)
+            .count();
+        assert_eq!(wins, 1, "round {round}");
+    }
+}
+
+// ---------------------------------------------------------------- configuration
+
+fn figment(toml: &str) -> Figment {
+    Figment::from(Toml::string(toml))
+}
+
+fn toml_path(p: &Path) -> String {
+    p.display().to_string().replace('\\', "\\\\")
+}
+
+#[actix_rt::test]
+async fn filesystem_from_figment_reads_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = dir.path().join("nested/sessions");
+    let config = SessionConfig::default();
+    let fig = figment(&format!(
+        "SESSION_FILE_DIR = \"{}\"\nSESSION_FILE_THRESHOLD = 7\nSESSION_FILE_MODE = 0o640\n",
+        toml_path(&sessions)
+    ));
+    let store = FileSystemSessionInterface::from_figment(&config, &fig)
+        .await
+        .unwrap();
+    assert!(sessions.is_dir(), "the directory is created");
+    assert_eq!(store.dir(), sessions);
+    assert_eq!(store.threshold(), 7);
+    assert_eq!(store.mode(), 0o640);
+    assert_eq!(store.name(), "filesystem");
+
+    let fig = figment(&format!(
+        "SESSION_FILE_DIR = \"{}\"\nSESSION_FILE_MODE = \"0o600\"",
+        toml_path(&sessions)
+    ));
+    let store = FileSystemSessionInterface::from_figment(&config, &fig)
+        .await
+        .unwrap();
+    assert_eq!((store.threshold(), store.mode()), (500, 0o600));
+}
+
+#[actix_rt::test]
+async fn filesystem_from_figment_rejects_bad_values_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SessionConfig::default();
+    let d = toml_path(dir.path());
+    let bad = [
+        (
+            format!("SESSION_FILE_DIR = \"{d}\"\nSESSION_FILE_MODE = 700"),
+            "SESSION_FILE_MODE",
+            "0o",
+        ),
+        (
+            format!("SESSION_FILE_DIR = \"{d}\"\nSESSION_FILE_MODE = 0o400"),
+            "SESSION_FILE_MODE",
+            "owner",
+        ),
+        (
+            format!("SESSION_FILE_DIR = \"{d}\"\nSESSION_FILE_MODE = \"rw\""),
+            "SESSION_FILE_MODE",
+            "0o600",
+        ),
+        (
+            format!("SESSION_FILE_DIR = \"{d}\"\nSESSION_FILE_THRESHOLD = -1"),
+            "SESSION_FILE_THRESHOLD",
+            "non-negative",
+        ),
+        (
+            "SESSION_FILE_DIR = 5".to_owned(),
+            "SESSION_FILE_DIR",
+            "string",
+        ),
+    ];
+    for (toml, key, hint) in bad {
+        let err = FileSystemSessionInterface::from_figment(&config, &figment(&toml))
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(err, ConfigError::Invalid { .. }),
+            "{toml}: {err:?}"
+        );
+        assert!(msg.contains(key) && msg.contains(hint), "{toml}: {msg}");
+    }
+    // A directory that cannot be created: its parent is a file.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"").unwrap();
+    let toml = format!(
+        "SESSION_FILE_DIR = \"{}\"",
+        toml_path(&file.join("sessions"))
+    );
+    let err = FileSystemSessionInterface::from_figment(&config, &figment(&toml))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::Backend { .. }), "{err:?}");
+    assert!(err.to_string().contains("SESSION_FILE_DIR"), "{err}");
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the io error is kept"
+    );
+}
+
+#[actix_rt::test]
+async fn cachelib_from_figment_builds_the_configured_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SessionConfig::default();
+    let d = toml_path(&dir.path().join("cl"));
+
+    let fig = figment(&format!(
+        "SESSION_CACHELIB = {{ type = \"FileSystem\", dir = \"{d}\", threshold = 9, mode = 0o640 }}"
+    ));
+    let store = CacheLibSessionInterface::from_figment(&config, &fig)
+        .await
+        .unwrap();
+    assert_eq!(store.name(), "cachelib");
+    assert!(!store.has_native_ttl());
+    assert!(store.create("session:c", b"v", MINUTE).await.unwrap());
+    let path = dir.path().join("cl").join(sha256_hex("session:c"));
+    assert!(path.exists());
+    #[cfg(unix)]
+    assert_eq!(mode_of(&path), 0o640);
+
+    for toml in [
+        "SESSION_CACHELIB = { type = \"simple\", threshold = 2 }",
+        "SESSION_CACHELIB = \"simple\"",
+    ] {
+        let store = CacheLibSessionInterface::from_figment(&config, &figment(toml))
+            .await
+            .unwrap();
+        assert!(
+            store.create("session:s", b"v", MINUTE).await.unwrap(),
+            "{toml}"
+        );
+        assert!(format!("{store:?}").contains("SimpleCache"), "{store:?}");
+    }
+
+    let bad = [
+        "SESSION_CACHELIB = { type = \"redis\" }",
+        "SESSION_CACHELIB = { type = \"simple\", dir = \"x\" }",
+        "SESSION_CACHELIB = { type = \"simple\", threshold = -5 }",
+        "SESSION_CACHELIB = { type = \"filesystem\", mode = 600 }",
+        "SESSION_CACHELIB = { kind = \"simple\" }",
+        "SESSION_CACHELIB = 3",
+    ];
+    for toml in bad {
+        let err = CacheLibSessionInterface::from_figment(&config, &figment(toml))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("SESSION_CACHELIB"),
+            "{toml}: {err}"
+        );
+    }
+}
