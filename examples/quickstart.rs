@@ -1,1 +1,137 @@
-fn main() {}
+//! A small but real page on the embedded filesystem store: log in with a name, count
+//! visits, regenerate the session id, log out. No server and no config file needed.
+//!
+//! ```text
+//! cargo run --example quickstart                 # then open http://127.0.0.1:8080
+//! curl -c jar -b jar -d name=alice http://127.0.0.1:8080/login
+//! curl -c jar -b jar http://127.0.0.1:8080/      # "visits: 1", "visits: 2", ...
+//! curl -c jar -b jar -X POST http://127.0.0.1:8080/regenerate
+//! curl -c jar -b jar -X POST http://127.0.0.1:8080/logout
+//! ```
+//!
+//! `Session.toml` (or `ACTIX_FLASK_SESSION_CONFIG`) and `SESSION_*` environment variables
+//! are honoured when present; otherwise the example uses `SESSION_TYPE = "filesystem"`.
+//! `PORT` changes the port.
+
+use std::path::Path;
+
+use actix_flask_session::{ServerSideSession, Session, SessionConfig, config::CONFIG_PATH_ENV};
+use actix_web::{App, HttpResponse, HttpServer, http::header, web};
+use figment::{Figment, providers::Serialized};
+
+#[derive(serde::Deserialize)]
+struct Login {
+    name: String,
+}
+
+fn page(body: &str) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
+        "<!doctype html><html><head><meta charset=utf-8><title>actix-flask-session quickstart</title></head>\
+         <body style=\"font-family: sans-serif; max-width: 32em; margin: 3em auto\">\
+         <h1>actix-flask-session</h1>{body}</body></html>\n"
+    ))
+}
+
+fn see_home() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .finish()
+}
+
+async fn index(session: ServerSideSession) -> actix_web::Result<HttpResponse> {
+    let Some(name) = session.get::<String>("user")? else {
+        return Ok(page(
+            "<p>You are not logged in.</p>\
+             <form method=post action=/login><input name=name placeholder=\"your name\" required> \
+             <button>Log in</button></form>",
+        ));
+    };
+    let visits = session.get::<u64>("visits")?.unwrap_or(0) + 1;
+    session.insert("visits", &visits)?;
+    let sid = session.sid();
+    Ok(page(&format!(
+        "<p>Hello, <b>{}</b>. visits: {visits}</p>\
+         <p>session id: <code>{}…</code></p>\
+         <form method=post action=/regenerate><button>Regenerate session id</button></form>\
+         <form method=post action=/logout><button>Log out</button></form>",
+        html_escape::encode_text(&name),
+        &sid[..8.min(sid.len())],
+    )))
+}
+
+async fn login(
+    session: ServerSideSession,
+    form: web::Form<Login>,
+) -> actix_web::Result<HttpResponse> {
+    let name = form.into_inner().name;
+    if name.trim().is_empty() {
+        return Ok(HttpResponse::BadRequest().body("name must not be empty\n"));
+    }
+    session.insert("user", &name)?;
+    session.insert("visits", &0u64)?;
+    // A new id at login defeats session fixation.
+    session.regenerate()?;
+    Ok(see_home())
+}
+
+async fn regenerate(session: ServerSideSession) -> actix_web::Result<HttpResponse> {
+    session.regenerate()?;
+    Ok(see_home())
+}
+
+async fn logout(session: ServerSideSession) -> HttpResponse {
+    session.clear();
+    see_home()
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,actix_flask_session=debug".into()),
+        )
+        .init();
+
+    let config_path = std::env::var(CONFIG_PATH_ENV).unwrap_or_else(|_| "Session.toml".to_owned());
+    if Path::new(&config_path).exists() {
+        tracing::info!(path = %config_path, "using the session configuration file");
+    } else {
+        tracing::info!(path = %config_path, "no configuration file; using SESSION_TYPE = \"filesystem\" and Flask-Session's defaults");
+    }
+    // Built-in default first, then Session.toml and the environment on top of it.
+    let figment = Figment::from(Serialized::default("SESSION_TYPE", "filesystem"))
+        .merge(SessionConfig::figment());
+    let session = Session::from_figment(&figment).await.map_err(|error| {
+        tracing::error!(%error, "bad session configuration");
+        std::io::Error::other(error)
+    })?;
+    let config = session.interface().config();
+    let dir: String = figment
+        .extract_inner("SESSION_FILE_DIR")
+        .unwrap_or_else(|_| "flask_session".to_owned());
+    tracing::info!(
+        session_type = ?config.session_type,
+        directory = %std::path::absolute(&dir).unwrap_or_else(|_| dir.clone().into()).display(),
+        lifetime_secs = config.lifetime.as_secs(),
+        "sessions are stored here (filesystem store)"
+    );
+
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8080);
+    tracing::info!("serving http://127.0.0.1:{port}/");
+    HttpServer::new(move || {
+        session.init_app(
+            App::new()
+                .route("/", web::get().to(index))
+                .route("/login", web::post().to(login))
+                .route("/regenerate", web::post().to(regenerate))
+                .route("/logout", web::post().to(logout)),
+        )
+    })
+    .bind(("127.0.0.1", port))?
+    .run()
+    .await
+}

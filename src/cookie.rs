@@ -120,7 +120,10 @@ mod tests {
     #[test]
     fn default_cookie_has_flask_attributes() {
         let c = settings(|_| {}).session_cookie("abc", true);
-        assert!(c.starts_with("session=abc; HttpOnly; Path=/; Expires="), "{c}");
+        assert!(
+            c.starts_with("session=abc; HttpOnly; Path=/; Expires="),
+            "{c}"
+        );
         assert!(c.ends_with(" GMT"), "{c}");
         let c = settings(|_| {}).session_cookie("abc", false);
         assert_eq!(c, "session=abc; HttpOnly; Path=/");
@@ -129,7 +132,10 @@ mod tests {
     #[test]
     fn deletion_cookie_keeps_scope() {
         let c = settings(|_| {}).deletion_cookie();
-        assert_eq!(c, "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            c,
+            "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+        );
         let c = settings(|c| {
             c.cookie_domain = Some("example.com".into());
             c.cookie_path = "/app".into();
@@ -149,10 +155,16 @@ mod tests {
     fn reads_first_matching_cookie() {
         let s = settings(|_| {});
         let mut headers = HeaderMap::new();
-        headers.append(COOKIE, HeaderValue::from_static("other=1; session=first; session=second"));
+        headers.append(
+            COOKIE,
+            HeaderValue::from_static("other=1; session=first; session=second"),
+        );
         assert_eq!(s.read(&headers).as_deref(), Some("first"));
         let mut headers = HeaderMap::new();
-        headers.append(COOKIE, HeaderValue::from_bytes(b"x=\xff\xfe; session=abc").unwrap());
+        headers.append(
+            COOKIE,
+            HeaderValue::from_bytes(b"x=\xff\xfe; session=abc").unwrap(),
+        );
         assert_eq!(s.read(&headers).as_deref(), Some("abc"));
         assert_eq!(s.read(&HeaderMap::new()), None);
     }

@@ -40,7 +40,9 @@ pub enum ConfigError {
         suggestion: Option<&'static str>,
     },
     /// `SESSION_TYPE` names a backend whose cargo feature is not enabled.
-    #[error("SESSION_TYPE = \"{session_type}\" needs the crate feature `{feature}` of actix-flask-session")]
+    #[error(
+        "SESSION_TYPE = \"{session_type}\" needs the crate feature `{feature}` of actix-flask-session"
+    )]
     FeatureDisabled {
         /// The configured session type.
         session_type: &'static str,
@@ -104,12 +106,18 @@ pub enum StoreError {
 impl StoreError {
     /// Shorthand for [`StoreError::Unavailable`].
     pub fn unavailable(backend: &'static str, source: impl Into<BoxError>) -> Self {
-        StoreError::Unavailable { backend, source: source.into() }
+        StoreError::Unavailable {
+            backend,
+            source: source.into(),
+        }
     }
 
     /// Shorthand for [`StoreError::Backend`].
     pub fn backend(backend: &'static str, source: impl Into<BoxError>) -> Self {
-        StoreError::Backend { backend, source: source.into() }
+        StoreError::Backend {
+            backend,
+            source: source.into(),
+        }
     }
 }
 
@@ -178,7 +186,9 @@ pub enum SessionUnavailable {
     #[error("cannot encode the session for the store")]
     Encode(#[from] SerializationError),
     /// The session middleware is not installed for this route.
-    #[error("ServerSideSession used on a route without the session middleware; call Session::init_app or wrap the scope with Session::middleware")]
+    #[error(
+        "ServerSideSession used on a route without the session middleware; call Session::init_app or wrap the scope with Session::middleware"
+    )]
     NoMiddleware,
 }
 

@@ -544,6 +544,13 @@ fn has_duplicate_keys(map: &[(Value, Value)]) -> bool {
     if map.len() < 2 {
         return false;
     }
+    if map.len() <= 16 {
+        // Small maps (the usual session): pairwise, without allocating.
+        return map
+            .iter()
+            .enumerate()
+            .any(|(i, (k, _))| map[i + 1..].iter().any(|(other, _)| other == k));
+    }
     let mut strings = std::collections::HashSet::with_capacity(map.len());
     let mut others: Vec<&Value> = Vec::new();
     for (k, _) in map {

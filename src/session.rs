@@ -60,7 +60,9 @@ impl Session {
             store = store.name(),
             "server-side sessions configured"
         );
-        Ok(Session::new(ServerSideSessionInterface::from_arc(store, config)?))
+        Ok(Session::new(ServerSideSessionInterface::from_arc(
+            store, config,
+        )?))
     }
 
     /// A session extension over an interface built in code.
@@ -133,15 +135,27 @@ async fn build_store(
     }
     match session_type {
         SessionType::FileSystem => {
-            backend!("filesystem", "filesystem", filesystem::FileSystemSessionInterface)
+            backend!(
+                "filesystem",
+                "filesystem",
+                filesystem::FileSystemSessionInterface
+            )
         }
-        SessionType::CacheLib => backend!("cachelib", "cachelib", cachelib::CacheLibSessionInterface),
+        SessionType::CacheLib => {
+            backend!("cachelib", "cachelib", cachelib::CacheLibSessionInterface)
+        }
         SessionType::Redis => backend!("redis", "redis", redis::RedisSessionInterface),
         SessionType::Memcached => {
-            backend!("memcached", "memcached", memcached::MemcachedSessionInterface)
+            backend!(
+                "memcached",
+                "memcached",
+                memcached::MemcachedSessionInterface
+            )
         }
         SessionType::MongoDb => backend!("mongodb", "mongodb", mongodb::MongoDBSessionInterface),
-        SessionType::DynamoDb => backend!("dynamodb", "dynamodb", dynamodb::DynamoDBSessionInterface),
+        SessionType::DynamoDb => {
+            backend!("dynamodb", "dynamodb", dynamodb::DynamoDBSessionInterface)
+        }
         SessionType::SqlAlchemy => sql_store(config, figment).await,
     }
 }
@@ -153,7 +167,8 @@ async fn sql_store(
 ) -> Result<Arc<dyn SessionStore>, ConfigError> {
     #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
     {
-        let store = crate::backends::sql::SqlAlchemySessionInterface::from_figment(config, figment).await?;
+        let store =
+            crate::backends::sql::SqlAlchemySessionInterface::from_figment(config, figment).await?;
         Ok(Arc::new(store))
     }
     #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]

@@ -58,7 +58,15 @@ mod tests {
 
     #[test]
     fn lengths_match_token_urlsafe() {
-        for (n, len) in [(1, 2), (8, 11), (16, 22), (24, 32), (32, 43), (48, 64), (64, 86)] {
+        for (n, len) in [
+            (1, 2),
+            (8, 11),
+            (16, 22),
+            (24, 32),
+            (32, 43),
+            (48, 64),
+            (64, 86),
+        ] {
             assert_eq!(encoded_len(n), len, "n = {n}");
             assert_eq!(generate(n).unwrap().len(), len, "n = {n}");
         }

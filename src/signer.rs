@@ -14,7 +14,9 @@
 use base64::{
     Engine,
     alphabet::URL_SAFE,
-    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig, general_purpose::URL_SAFE_NO_PAD},
+    engine::{
+        DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig, general_purpose::URL_SAFE_NO_PAD,
+    },
 };
 use ring::hmac;
 
@@ -36,7 +38,9 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer").field("keys", &self.keys.len()).finish()
+        f.debug_struct("Signer")
+            .field("keys", &self.keys.len())
+            .finish()
     }
 }
 

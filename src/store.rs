@@ -68,8 +68,11 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     ///
     /// With `refresh = Some(ttl)` the entry's expiry moves to now + `ttl` in the same round
     /// trip as the read (Redis `GETEX`, memcached `gat`, SQL `UPDATE ... RETURNING`, ...).
-    async fn load(&self, key: &str, refresh: Option<Duration>)
-    -> Result<Option<Vec<u8>>, StoreError>;
+    async fn load(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Stores `value` under `key` with the given time to live, only if `key` is absent.
     /// Returns `false` (and writes nothing) when the key already exists.

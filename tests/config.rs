@@ -1,6 +1,9 @@
 //! The configuration: Flask-Session's keys and defaults, the default sources (Session.toml
 //! and environment variables), validation and unknown keys.
 
+// `figment::Jail` fixes its closure's error type to `figment::Error`.
+#![allow(clippy::result_large_err)]
+
 use std::time::Duration;
 
 use actix_flask_session::ConfigError;
@@ -949,4 +952,30 @@ fn extract_key_reads_tables_and_names_the_nested_field() {
         message.contains("SESSION_CACHELIB") && message.contains("threshold"),
         "{message}"
     );
+}
+
+// --- Session.toml.example -----------------------------------------------------------------
+
+#[test]
+fn the_example_file_documents_every_key_and_is_valid_when_uncommented() {
+    let example = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/Session.toml.example"));
+    let uncommented: String = example
+        .lines()
+        .filter_map(|line| line.strip_prefix("# "))
+        .filter(|line| {
+            line.split_once(" = ").is_some_and(|(key, _)| {
+                !key.is_empty() && key.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+            })
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    for key in keys::all_keys() {
+        assert!(
+            uncommented
+                .lines()
+                .any(|line| line.starts_with(&format!("{key} = "))),
+            "{key} is missing from Session.toml.example"
+        );
+    }
+    from_toml(&uncommented).expect("the example is a valid configuration");
 }

@@ -325,24 +325,29 @@ async fn expired_entries_are_not_refreshed() {
                 .await
                 .unwrap()
         );
-        let store = Arc::clone(&s.store);
-        eventually(Duration::from_secs(5), "the entry expires", || {
-            let store = Arc::clone(&store);
-            async move {
-                store
-                    .load("session:gone", Some(HOUR))
-                    .await
-                    .unwrap()
-                    .is_none()
-            }
-        })
+        // Wait without touching the entry (a refresh before expiry would keep it alive).
+        let start = Instant::now();
+        eventually(
+            Duration::from_secs(5),
+            "the entry's second passes",
+            || async { start.elapsed() > Duration::from_millis(2_100) },
+        )
         .await;
+        let refreshed = s.store.load("session:gone", Some(HOUR)).await.unwrap();
+        assert_eq!(
+            refreshed, None,
+            "{}: an expired entry was refreshed",
+            s.name
+        );
         assert_eq!(
             s.store.load("session:gone", None).await.unwrap(),
             None,
             "{}",
             s.name
         );
+        if let Some(files) = &s.files {
+            assert!(!files.path("session:gone").exists(), "{}", s.name);
+        }
     }
 }
 

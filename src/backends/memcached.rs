@@ -114,7 +114,9 @@ impl managed::Manager for Connector {
     async fn recycle(&self, client: &mut Client, _: &Metrics) -> RecycleResult<McError> {
         // An operation that failed half-way closes its connection; never reuse it.
         if client.is_closed() {
-            Err(RecycleError::message("connection closed after a failed command"))
+            Err(RecycleError::message(
+                "connection closed after a failed command",
+            ))
         } else {
             Ok(())
         }
@@ -153,7 +155,10 @@ fn parse_address(raw: &str) -> Result<Address, String> {
         if path.is_empty() {
             return Err("empty socket path".to_owned());
         }
-        return Ok(Address { dsn: format!("unix://{path}"), node: path.to_owned() });
+        return Ok(Address {
+            dsn: format!("unix://{path}"),
+            node: path.to_owned(),
+        });
     }
     let hostport = s
         .strip_prefix("memcache://")
@@ -173,7 +178,10 @@ fn parse_address(raw: &str) -> Result<Address, String> {
         None => (hostport, 11211),
     };
     let node = format!("{host}:{port}");
-    Ok(Address { dsn: format!("tcp://{node}"), node })
+    Ok(Address {
+        dsn: format!("tcp://{node}"),
+        node,
+    })
 }
 
 /// Memcached session store: `mg`/`ms`/`md` meta commands over pooled async connections.
@@ -192,7 +200,10 @@ impl MemcachedSessionInterface {
     ///
     /// Errors: an empty list, an unparsable address or a pool size of 0
     /// ([`ConfigError::Invalid`] naming `SESSION_MEMCACHED` / `SESSION_MEMCACHED_POOL_SIZE`).
-    pub fn new<S: AsRef<str>>(servers: &[S], pool_size: Option<usize>) -> Result<Self, ConfigError> {
+    pub fn new<S: AsRef<str>>(
+        servers: &[S],
+        pool_size: Option<usize>,
+    ) -> Result<Self, ConfigError> {
         if servers.is_empty() {
             return Err(ConfigError::Invalid {
                 key: "SESSION_MEMCACHED",
@@ -235,7 +246,10 @@ impl MemcachedSessionInterface {
                 message: "cannot build the connection pool".to_owned(),
                 source: Some(Box::new(e)),
             })?;
-            out.push(Server { node: addr.node, pool });
+            out.push(Server {
+                node: addr.node,
+                pool,
+            });
         }
         Ok(MemcachedSessionInterface { servers: out })
     }
@@ -243,7 +257,10 @@ impl MemcachedSessionInterface {
     /// Reads `SESSION_MEMCACHED` (default `127.0.0.1:11211`) and
     /// `SESSION_MEMCACHED_POOL_SIZE`, builds the store and [`ping`](Self::ping)s every
     /// server; an unreachable server is a [`ConfigError::Backend`].
-    pub async fn from_figment(_config: &SessionConfig, figment: &Figment) -> Result<Self, ConfigError> {
+    pub async fn from_figment(
+        _config: &SessionConfig,
+        figment: &Figment,
+    ) -> Result<Self, ConfigError> {
         let servers = extract_string_list_key(figment, "SESSION_MEMCACHED")?
             .unwrap_or_else(|| vec![DEFAULT_SERVER.to_owned()]);
         let pool_size = extract_key::<usize>(figment, "SESSION_MEMCACHED_POOL_SIZE")?;
@@ -295,7 +312,10 @@ impl MemcachedSessionInterface {
 
 /// pymemcache's `RendezvousHash` score: `murmur3_32(f"{node}-{key}")`.
 fn rendezvous_score(node: &str, key: &str) -> u32 {
-    murmur3_32_pystr(node.chars().chain(std::iter::once('-')).chain(key.chars()), 0)
+    murmur3_32_pystr(
+        node.chars().chain(std::iter::once('-')).chain(key.chars()),
+        0,
+    )
 }
 
 /// MurmurHash3 x86_32 over a Python `str` the way pymemcache's pure-Python version reads
@@ -333,7 +353,10 @@ pub(crate) fn murmur3_32_pystr(chars: impl Iterator<Item = char>, seed: u32) -> 
 
 /// Checks memcached's key rules before any I/O.
 pub(crate) fn validate_key(key: &str) -> Result<(), StoreError> {
-    let invalid = |message: String| StoreError::InvalidInput { backend: BACKEND, message };
+    let invalid = |message: String| StoreError::InvalidInput {
+        backend: BACKEND,
+        message,
+    };
     if key.is_empty() {
         return Err(invalid("empty key".to_owned()));
     }
@@ -360,7 +383,10 @@ pub(crate) fn exptime(ttl: Duration, now: SystemTime) -> i64 {
     if secs <= MAX_RELATIVE_TTL {
         return secs as i64;
     }
-    let now = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     i64::try_from(now.saturating_add(secs)).unwrap_or(i64::MAX)
 }
 
@@ -370,7 +396,10 @@ fn ttl_flag(ttl: Duration) -> String {
 
 /// Whether the error means the connection (or the server) is gone.
 fn is_connection_error(e: &McError) -> bool {
-    matches!(e, McError::Connect(_) | McError::Io(_) | McError::ConnectionClosed)
+    matches!(
+        e,
+        McError::Connect(_) | McError::Io(_) | McError::ConnectionClosed
+    )
 }
 
 fn map_error(e: McError) -> StoreError {
@@ -428,7 +457,11 @@ where
 
 #[async_trait]
 impl SessionStore for MemcachedSessionInterface {
-    async fn load(&self, key: &str, refresh: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn load(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         validate_key(key)?;
         let flags: Vec<String> = match refresh {
             Some(ttl) => vec!["v".to_owned(), ttl_flag(ttl)],
@@ -475,7 +508,13 @@ impl SessionStore for MemcachedSessionInterface {
 }
 
 /// `ms <key> <len> T<exp> M<mode>`: `true` when stored, `false` on `NS`.
-async fn store(server: &Server, key: &str, value: &[u8], ttl: Duration, mode: &str) -> Result<bool, StoreError> {
+async fn store(
+    server: &Server,
+    key: &str,
+    value: &[u8],
+    ttl: Duration,
+    mode: &str,
+) -> Result<bool, StoreError> {
     let t = ttl_flag(ttl);
     exec(server, |mut c| {
         let t = t.as_str();
@@ -499,17 +538,26 @@ mod tests {
         // Reference values of MurmurHash3_x86_32 (seed 0).
         assert_eq!(murmur3_32_pystr("".chars(), 0), 0);
         assert_eq!(murmur3_32_pystr("hello".chars(), 0), 0x248b_fa47);
-        assert_eq!(murmur3_32_pystr("The quick brown fox jumps over the lazy dog".chars(), 0), 0x2e4f_f723);
+        assert_eq!(
+            murmur3_32_pystr("The quick brown fox jumps over the lazy dog".chars(), 0),
+            0x2e4f_f723
+        );
     }
 
     #[test]
     fn addresses() {
         let a = parse_address("127.0.0.1:11211").unwrap();
-        assert_eq!((a.dsn.as_str(), a.node.as_str()), ("tcp://127.0.0.1:11211", "127.0.0.1:11211"));
+        assert_eq!(
+            (a.dsn.as_str(), a.node.as_str()),
+            ("tcp://127.0.0.1:11211", "127.0.0.1:11211")
+        );
         let a = parse_address("memcache://cache.local").unwrap();
         assert_eq!(a.node, "cache.local:11211");
         let a = parse_address("unix:///run/mc.sock").unwrap();
-        assert_eq!((a.dsn.as_str(), a.node.as_str()), ("unix:///run/mc.sock", "/run/mc.sock"));
+        assert_eq!(
+            (a.dsn.as_str(), a.node.as_str()),
+            ("unix:///run/mc.sock", "/run/mc.sock")
+        );
         assert!(parse_address("127.0.0.1:http").is_err());
         assert!(parse_address("").is_err());
     }
@@ -528,7 +576,10 @@ mod tests {
         assert!(validate_key(&"k".repeat(250)).is_ok());
         assert!(validate_key(&"k".repeat(251)).is_err());
         for bad in ["", "a b", "a\tb", "a\nb", "a\rb", "a\0b", "a\x7fb"] {
-            assert!(matches!(validate_key(bad), Err(StoreError::InvalidInput { .. })), "{bad:?}");
+            assert!(
+                matches!(validate_key(bad), Err(StoreError::InvalidInput { .. })),
+                "{bad:?}"
+            );
         }
         assert!(validate_key("session:AAEC-_x").is_ok());
     }

@@ -7,13 +7,17 @@
 
 #[cfg(feature = "cachelib")]
 pub mod cachelib;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
 #[cfg(any(feature = "filesystem", feature = "cachelib"))]
 pub mod file_cache;
 #[cfg(feature = "filesystem")]
 pub mod filesystem;
-#[cfg(feature = "dynamodb")]
-pub mod dynamodb;
 #[cfg(feature = "memcached")]
 pub mod memcached;
 #[cfg(feature = "mongodb")]
 pub mod mongodb;
+#[cfg(feature = "redis")]
+pub mod redis;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub mod sql;

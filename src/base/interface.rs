@@ -10,8 +10,8 @@ use crate::config::SessionConfig;
 use crate::cookie::CookieSettings;
 use crate::error::{ConfigError, SessionUnavailable};
 use crate::serialization;
-use crate::signer::Signer;
 use crate::sid;
+use crate::signer::Signer;
 use crate::store::SessionStore;
 
 /// How many fresh ids `create` may try before giving up on id collisions (with 128 or
@@ -74,10 +74,13 @@ impl ServerSideSessionInterface {
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         let signer = if config.use_signer {
-            let secret = config.secret_key.as_deref().ok_or_else(|| ConfigError::Missing {
-                key: "SECRET_KEY",
-                hint: "SESSION_USE_SIGNER = true signs the cookie with SECRET_KEY".to_owned(),
-            })?;
+            let secret = config
+                .secret_key
+                .as_deref()
+                .ok_or_else(|| ConfigError::Missing {
+                    key: "SECRET_KEY",
+                    hint: "SESSION_USE_SIGNER = true signs the cookie with SECRET_KEY".to_owned(),
+                })?;
             Some(Signer::new(secret, &config.secret_key_fallbacks))
         } else {
             None
@@ -92,7 +95,13 @@ impl ServerSideSessionInterface {
         };
         let cookie = CookieSettings::from_config(&config);
         Ok(ServerSideSessionInterface {
-            inner: Arc::new(Inner { store, config, signer, cookie, cleanup }),
+            inner: Arc::new(Inner {
+                store,
+                config,
+                signer,
+                cookie,
+                cleanup,
+            }),
         })
     }
 
@@ -140,7 +149,10 @@ impl ServerSideSessionInterface {
     }
 
     /// Flask's `open_session`, lazily: called on the first extraction in a request.
-    pub(crate) async fn open(&self, cookie: Option<&str>) -> Result<SessionState, SessionUnavailable> {
+    pub(crate) async fn open(
+        &self,
+        cookie: Option<&str>,
+    ) -> Result<SessionState, SessionUnavailable> {
         self.tick_cleanup();
         let config = &self.inner.config;
         let Some(raw) = cookie.filter(|v| !v.is_empty()) else {
@@ -150,7 +162,9 @@ impl ServerSideSessionInterface {
             Some(signer) => match signer.unsign(raw) {
                 Some(sid) => sid,
                 None => {
-                    tracing::debug!("session cookie has no valid signature; starting a new session");
+                    tracing::debug!(
+                        "session cookie has no valid signature; starting a new session"
+                    );
                     return self.fresh();
                 }
             },
@@ -216,19 +230,30 @@ impl ServerSideSessionInterface {
             return Ok(());
         }
         let value = self.cookie_value(&state.sid);
-        self.set_cookie(headers, self.inner.cookie.session_cookie(&value, state.permanent()));
+        self.set_cookie(
+            headers,
+            self.inner.cookie.session_cookie(&value, state.permanent()),
+        );
         Ok(())
     }
 
     /// Writes a session under a free id: its own, or fresh ones after a collision. A
     /// regenerated session is moved from its old id.
-    async fn create(&self, state: &mut SessionState, bytes: &[u8]) -> Result<(), SessionUnavailable> {
+    async fn create(
+        &self,
+        state: &mut SessionState,
+        bytes: &[u8],
+    ) -> Result<(), SessionUnavailable> {
         let store = &self.inner.store;
         let ttl = self.inner.config.lifetime;
         for _ in 0..CREATE_ATTEMPTS {
             let key = self.storage_key(&state.sid);
             let created = match &state.stale_sid {
-                Some(stale) => store.rename(&self.storage_key(stale), &key, bytes, ttl).await?,
+                Some(stale) => {
+                    store
+                        .rename(&self.storage_key(stale), &key, bytes, ttl)
+                        .await?
+                }
                 None => store.create(&key, bytes, ttl).await?,
             };
             if created {
@@ -255,7 +280,9 @@ impl ServerSideSessionInterface {
     }
 
     fn tick_cleanup(&self) {
-        let Some(cleanup) = &self.inner.cleanup else { return };
+        let Some(cleanup) = &self.inner.cleanup else {
+            return;
+        };
         let n = cleanup.counter.fetch_add(1, Ordering::Relaxed) + 1;
         if n % cleanup.every != 0 || cleanup.running.swap(true, Ordering::AcqRel) {
             return;

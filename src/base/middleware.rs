@@ -63,7 +63,10 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(SessionMiddlewareService { service, interface: self.interface.clone() }))
+        ready(Ok(SessionMiddlewareService {
+            service,
+            interface: self.interface.clone(),
+        }))
     }
 }
 
@@ -97,7 +100,11 @@ where
             let Some(session) = slot.session.borrow_mut().take() else {
                 return Ok(res.map_into_left_body());
             };
-            match slot.interface.save(session.take_state(), res.headers_mut()).await {
+            match slot
+                .interface
+                .save(session.take_state(), res.headers_mut())
+                .await
+            {
                 Ok(()) => Ok(res.map_into_left_body()),
                 Err(error) => {
                     let response = error.error_response();

@@ -46,18 +46,26 @@ pub struct ServerSideSession {
 
 impl std::fmt::Debug for ServerSideSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerSideSession").field("state", &*self.lock()).finish()
+        f.debug_struct("ServerSideSession")
+            .field("state", &*self.lock())
+            .finish()
     }
 }
 
 impl ServerSideSession {
     pub(crate) fn new(state: SessionState, interface: ServerSideSessionInterface) -> Self {
-        ServerSideSession { state: Arc::new(Mutex::new(state)), interface }
+        ServerSideSession {
+            state: Arc::new(Mutex::new(state)),
+            interface,
+        }
     }
 
     /// Locks the state and marks it accessed (any access counts, as in Flask ≥ 3.1.3).
     fn lock(&self) -> MutexGuard<'_, SessionState> {
-        let mut guard = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         guard.accessed = true;
         guard
     }
@@ -80,7 +88,10 @@ impl ServerSideSession {
             .get(key)
             .map(|value| serialization::from_value(value))
             .transpose()
-            .map_err(|source| SessionError::Value { key: key.to_owned(), source })
+            .map_err(|source| SessionError::Value {
+                key: key.to_owned(),
+                source,
+            })
     }
 
     /// The raw value under `key`.
@@ -125,7 +136,10 @@ impl ServerSideSession {
         self.remove(key)
             .map(|value| serialization::from_value(&value))
             .transpose()
-            .map_err(|source| SessionError::Value { key: key.to_owned(), source })
+            .map_err(|source| SessionError::Value {
+                key: key.to_owned(),
+                source,
+            })
     }
 
     /// Whether `key` is present.
@@ -173,7 +187,8 @@ impl ServerSideSession {
     /// Sets `_permanent`. A non-permanent session gets a browser-session cookie, but its
     /// store entry still expires after `PERMANENT_SESSION_LIFETIME` of inactivity.
     pub fn set_permanent(&self, permanent: bool) {
-        self.lock().insert(PERMANENT_KEY.to_owned(), Value::Boolean(permanent));
+        self.lock()
+            .insert(PERMANENT_KEY.to_owned(), Value::Boolean(permanent));
     }
 
     /// Whether the session will be written at the end of the request.

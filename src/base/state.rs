@@ -31,12 +31,21 @@ impl SessionState {
         if permanent {
             data.push((Value::from(PERMANENT_KEY), Value::Boolean(true)));
         }
-        SessionState { sid, data, ..SessionState::default() }
+        SessionState {
+            sid,
+            data,
+            ..SessionState::default()
+        }
     }
 
     /// A session loaded from the store under `sid`.
     pub fn loaded(sid: String, data: SessionMap) -> Self {
-        SessionState { sid, data, stored: true, ..SessionState::default() }
+        SessionState {
+            sid,
+            data,
+            stored: true,
+            ..SessionState::default()
+        }
     }
 
     fn position(&self, key: &str) -> Option<usize> {
@@ -72,7 +81,8 @@ impl SessionState {
     pub fn clear(&mut self) {
         let permanent = self.permanent();
         self.data.clear();
-        self.data.push((Value::from(PERMANENT_KEY), Value::Boolean(permanent)));
+        self.data
+            .push((Value::from(PERMANENT_KEY), Value::Boolean(permanent)));
         self.modified = true;
     }
 
@@ -82,6 +92,8 @@ impl SessionState {
 
     /// Flask's truthiness rule: empty when there are no keys, or only `_permanent`.
     pub fn is_empty(&self) -> bool {
-        self.data.iter().all(|(k, _)| k.as_str() == Some(PERMANENT_KEY))
+        self.data
+            .iter()
+            .all(|(k, _)| k.as_str() == Some(PERMANENT_KEY))
     }
 }

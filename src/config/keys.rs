@@ -53,6 +53,7 @@ pub const SQL_KEYS: &[&str] = &[
     "SESSION_SQLALCHEMY_SCHEMA",
     "SESSION_SQLALCHEMY_SEQUENCE",
     "SESSION_SQLALCHEMY_POOL_SIZE",
+    "SESSION_SQLALCHEMY_POOL_TIMEOUT",
 ];
 
 /// Keys of the memcached, MongoDB and DynamoDB stores (issue 4).

@@ -854,7 +854,15 @@ fn is_secret(key: &str) -> bool {
 /// The value as the user wrote it, for error messages (strings quoted).
 fn render(key: &str, value: &Value) -> String {
     if is_secret(key) {
-        return format!("<hidden {}>", value.to_actual());
+        let kind = match value {
+            Value::String(..) | Value::Char(..) => "string",
+            Value::Bool(..) => "boolean",
+            Value::Num(..) => "number",
+            Value::Empty(..) => "empty value",
+            Value::Dict(..) => "table",
+            Value::Array(..) => "list",
+        };
+        return format!("<hidden {kind}>");
     }
     match value {
         Value::String(_, s) => format!("{s:?}"),
@@ -1168,4 +1176,74 @@ fn read_integer(
     };
     n.map(|n| Some((n, render(key, &value))))
         .ok_or_else(|| invalid_value(key, &value, allowed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_values_of_string_keys_are_verbatim() {
+        assert_eq!(env_value("SECRET_KEY", "007").as_str(), Some("007"));
+        assert_eq!(
+            env_value("SESSION_KEY_PREFIX", "true").as_str(),
+            Some("true")
+        );
+        assert_eq!(
+            env_value("SECRET_KEY_FALLBACKS", "1.50").as_str(),
+            Some("1.50")
+        );
+        assert!(matches!(
+            env_value("SECRET_KEY_FALLBACKS", "[a, b]"),
+            Value::Array(..)
+        ));
+        assert_eq!(
+            env_value("SESSION_PERMANENT", "false").to_bool(),
+            Some(false)
+        );
+        assert!(matches!(
+            env_value("SESSION_ID_LENGTH", "32"),
+            Value::Num(..)
+        ));
+    }
+
+    #[test]
+    fn secret_values_are_hidden_when_rendered() {
+        let rendered = render("SECRET_KEY", &Value::from("hunter2"));
+        assert!(!rendered.contains("hunter2"), "{rendered}");
+        assert_eq!(render("SESSION_TYPE", &Value::from("x")), "\"x\"");
+    }
+
+    #[test]
+    fn durations_parse_seconds_floats_and_humantime() {
+        let secs = |v: Value| match parse_duration_value(&v) {
+            DurationValue::Exact(d) => Some(d),
+            _ => None,
+        };
+        assert_eq!(secs(Value::from(5u8)), Some(Duration::from_secs(5)));
+        assert_eq!(secs(Value::from(0.25f64)), Some(Duration::from_millis(250)));
+        assert_eq!(secs(Value::from(" 90 ")), Some(Duration::from_secs(90)));
+        assert_eq!(secs(Value::from("2m")), Some(Duration::from_secs(120)));
+        assert!(matches!(
+            parse_duration_value(&Value::from(-1i8)),
+            DurationValue::Negative
+        ));
+        assert!(matches!(
+            parse_duration_value(&Value::from("-1h")),
+            DurationValue::Negative
+        ));
+        assert!(secs(Value::from(f64::NAN)).is_none());
+    }
+
+    #[test]
+    fn cookie_name_bytes_are_rfc_6265_tokens() {
+        assert!(
+            b"__Host-session_1.x"
+                .iter()
+                .all(|b| is_cookie_name_byte(*b))
+        );
+        for b in b" ;=,\"()\t\x7f" {
+            assert!(!is_cookie_name_byte(*b), "{b}");
+        }
+    }
 }

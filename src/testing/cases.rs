@@ -43,7 +43,10 @@ fn assert_expires_in(set_cookie: &str, lifetime: Duration) {
         .unwrap_or_else(|e| panic!("bad Expires {date}: {e}"));
     let expected = OffsetDateTime::now_utc() + lifetime;
     let off = (parsed - expected).whole_seconds().abs();
-    assert!(off <= 5, "Expires {date} is {off}s away from now + {lifetime:?}");
+    assert!(
+        off <= 5,
+        "Expires {date} is {off}s away from now + {lifetime:?}"
+    );
 }
 
 async fn stored_hex<S: SessionStore>(h: &Harness<S>, sid: &str) -> Option<String> {
@@ -61,7 +64,10 @@ pub async fn upstream_session_flow<S: SessionStore>(store: S) {
     let r = send(&app, request("GET", "/get", None)).await;
     assert_eq!(r.body, "no value set");
     let r = send(&app, request("GET", "/", None)).await;
-    assert_eq!((r.status, r.body.as_str(), r.vary.as_deref()), (200, "hello world", None));
+    assert_eq!(
+        (r.status, r.body.as_str(), r.vary.as_deref()),
+        (200, "hello world", None)
+    );
     let r = send(&app, request("POST", "/set?value=42", None)).await;
     assert_eq!(r.body, "value set");
     let cookie = session_cookie(&r);
@@ -88,9 +94,16 @@ pub async fn upstream_stored_value<S: SessionStore>(store: S) {
     });
     let app = h.app().await;
     let r = send(&app, request("POST", "/set?value=44", None)).await;
-    assert!(r.set_cookies[0].starts_with("session="), "{:?}", r.set_cookies);
+    assert!(
+        r.set_cookies[0].starts_with("session="),
+        "{:?}",
+        r.set_cookies
+    );
     let sid = session_cookie(&r);
-    assert_eq!(h.raw(&sid).await.as_deref(), Some(&b"{\"value\":\"44\"}"[..]));
+    assert_eq!(
+        h.raw(&sid).await.as_deref(),
+        Some(&b"{\"value\":\"44\"}"[..])
+    );
 }
 
 /// Acceptance 1: default config, a view writes `a=1, b='x'`: 43-char sid cookie with
@@ -111,7 +124,13 @@ pub async fn default_write_matches_flask<S: SessionStore>(store: S) {
     assert_expires_in(&r.set_cookies[0], Duration::from_secs(31 * 24 * 3600));
     assert_eq!(r.vary.as_deref(), Some("Cookie"));
     assert_eq!(stored_hex(&h, &sid).await.as_deref(), Some(PERMANENT_AB));
-    assert_eq!(h.store.take_ops(), vec![Op::Create { key: h.key(&sid), created: true }]);
+    assert_eq!(
+        h.store.take_ops(),
+        vec![Op::Create {
+            key: h.key(&sid),
+            created: true
+        }]
+    );
 }
 
 /// A read-only request is one store call (load with refresh); nothing is written back;
@@ -125,7 +144,10 @@ pub async fn read_only_request_refreshes_without_writing<S: SessionStore>(store:
     assert_eq!(r.body, "false");
     assert_eq!(
         h.store.take_ops(),
-        vec![Op::Load { key: h.key(&sid), refresh: Some(h.config.lifetime) }]
+        vec![Op::Load {
+            key: h.key(&sid),
+            refresh: Some(h.config.lifetime)
+        }]
     );
     assert_eq!(r.cookie("session").as_deref(), Some(sid.as_str()));
     assert_expires_in(&r.set_cookies[0], h.config.lifetime);
@@ -155,7 +177,13 @@ pub async fn refresh_off_sends_no_cookie<S: SessionStore>(store: S) {
     let sid = session_cookie(&send(&app, request("POST", "/ab", None)).await);
     h.store.take_ops();
     let r = send(&app, request("GET", "/contains", Some(&sid))).await;
-    assert_eq!(h.store.take_ops(), vec![Op::Load { key: h.key(&sid), refresh: None }]);
+    assert_eq!(
+        h.store.take_ops(),
+        vec![Op::Load {
+            key: h.key(&sid),
+            refresh: None
+        }]
+    );
     assert!(r.set_cookies.is_empty(), "{:?}", r.set_cookies);
     assert_eq!(r.vary.as_deref(), Some("Cookie"));
 }
@@ -167,14 +195,23 @@ pub async fn non_permanent_config<S: SessionStore>(store: S) {
     let app = h.app().await;
     let r = send(&app, request("POST", "/ab", None)).await;
     let sid = session_cookie(&r);
-    assert_eq!(r.set_cookies, vec![format!("session={sid}; HttpOnly; Path=/")]);
-    assert_eq!(stored_hex(&h, &sid).await.as_deref(), Some(NON_PERMANENT_AB));
+    assert_eq!(
+        r.set_cookies,
+        vec![format!("session={sid}; HttpOnly; Path=/")]
+    );
+    assert_eq!(
+        stored_hex(&h, &sid).await.as_deref(),
+        Some(NON_PERMANENT_AB)
+    );
     h.store.take_ops();
     let r = send(&app, request("GET", "/contains", Some(&sid))).await;
     assert!(r.set_cookies.is_empty(), "{:?}", r.set_cookies);
     assert_eq!(
         h.store.take_ops(),
-        vec![Op::Load { key: h.key(&sid), refresh: Some(h.config.lifetime) }]
+        vec![Op::Load {
+            key: h.key(&sid),
+            refresh: Some(h.config.lifetime)
+        }]
     );
 }
 
@@ -185,8 +222,14 @@ pub async fn set_permanent_false<S: SessionStore>(store: S) {
     let app = h.app().await;
     let sid = session_cookie(&send(&app, request("POST", "/ab", None)).await);
     let r = send(&app, request("POST", "/permanent/0", Some(&sid))).await;
-    assert_eq!(r.set_cookies, vec![format!("session={sid}; HttpOnly; Path=/")]);
-    assert_eq!(stored_hex(&h, &sid).await.as_deref(), Some(NOT_PERMANENT_AB));
+    assert_eq!(
+        r.set_cookies,
+        vec![format!("session={sid}; HttpOnly; Path=/")]
+    );
+    assert_eq!(
+        stored_hex(&h, &sid).await.as_deref(),
+        Some(NOT_PERMANENT_AB)
+    );
 }
 
 /// Acceptance 6: `clear()` deletes the entry and sends the deletion cookie.
@@ -241,8 +284,14 @@ pub async fn regenerate_moves_data<S: SessionStore>(store: S) {
     assert_eq!(
         h.store.take_ops(),
         vec![
-            Op::Load { key: h.key(&old), refresh: Some(h.config.lifetime) },
-            Op::Rename { from: h.key(&old), to: h.key(&new) },
+            Op::Load {
+                key: h.key(&old),
+                refresh: Some(h.config.lifetime)
+            },
+            Op::Rename {
+                from: h.key(&old),
+                to: h.key(&new)
+            },
         ]
     );
     assert_eq!(h.raw(&old).await, None);
@@ -309,7 +358,10 @@ pub async fn id_length_and_key_prefix<S: SessionStore>(store: S) {
     assert_eq!(sid.len(), 22);
     assert_eq!(
         h.store.take_ops(),
-        vec![Op::Create { key: format!("{prefix}{sid}"), created: true }]
+        vec![Op::Create {
+            key: format!("{prefix}{sid}"),
+            created: true
+        }]
     );
     assert_eq!(stored_hex(&h, &sid).await.as_deref(), Some(PERMANENT_AB));
 }
@@ -360,7 +412,8 @@ pub async fn reads_either_format_and_rewrites_configured<S: SessionStore>(store:
     let h = Harness::new(store);
     let app = h.app().await;
     let sid = crate::sid::generate(32).unwrap_or_default();
-    h.put_raw(&sid, b"{\"_permanent\":true,\"value\":\"j\"}").await;
+    h.put_raw(&sid, b"{\"_permanent\":true,\"value\":\"j\"}")
+        .await;
     let r = send(&app, request("GET", "/get", Some(&sid))).await;
     assert_eq!(r.body, "j");
     send(&app, request("POST", "/modify?value=m", Some(&sid))).await;
@@ -374,7 +427,10 @@ pub async fn reads_either_format_and_rewrites_configured<S: SessionStore>(store:
     let r = send(&json_app, request("GET", "/get", Some(&sid))).await;
     assert_eq!(r.body, "m");
     send(&json_app, request("POST", "/modify?value=n", Some(&sid))).await;
-    assert_eq!(h.raw(&sid).await.as_deref(), Some(&b"{\"_permanent\":true,\"value\":\"n\"}"[..]));
+    assert_eq!(
+        h.raw(&sid).await.as_deref(),
+        Some(&b"{\"_permanent\":true,\"value\":\"n\"}"[..])
+    );
 }
 
 /// Corrupt stored data (neither format, a JSON array, truncated msgpack) is a miss: the
@@ -394,8 +450,18 @@ pub async fn corrupt_data_is_a_miss<S: SessionStore>(store: S) {
         let sid = crate::sid::generate(32).unwrap_or_default();
         h.put_raw(&sid, &bad).await;
         let r = send(&app, request("GET", "/get", Some(&sid))).await;
-        assert_eq!((r.status, r.body.as_str()), (200, "no value set"), "{}", hex(&bad));
-        assert_eq!(h.raw(&sid).await, None, "corrupt entry {} was kept", hex(&bad));
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (200, "no value set"),
+            "{}",
+            hex(&bad)
+        );
+        assert_eq!(
+            h.raw(&sid).await,
+            None,
+            "corrupt entry {} was kept",
+            hex(&bad)
+        );
     }
 }
 
@@ -416,12 +482,27 @@ pub async fn bad_cookies_never_reach_the_store<S: SessionStore>(store: S) {
         format!("session={}", "../../etc/passwd").into_bytes(),
     ];
     for header in bad {
-        let Ok(value) = HeaderValue::from_bytes(&header) else { continue };
-        let req = TestRequest::get().uri("/contains").insert_header((COOKIE, value)).to_request();
+        let Ok(value) = HeaderValue::from_bytes(&header) else {
+            continue;
+        };
+        let req = TestRequest::get()
+            .uri("/contains")
+            .insert_header((COOKIE, value))
+            .to_request();
         let r = send(&app, req).await;
-        assert_eq!((r.status, r.body.as_str()), (200, "false"), "{}", String::from_utf8_lossy(&header));
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (200, "false"),
+            "{}",
+            String::from_utf8_lossy(&header)
+        );
         assert!(r.set_cookies.is_empty());
-        assert_eq!(h.store.take_ops(), vec![], "{} reached the store", String::from_utf8_lossy(&header));
+        assert_eq!(
+            h.store.take_ops(),
+            vec![],
+            "{} reached the store",
+            String::from_utf8_lossy(&header)
+        );
     }
 }
 
@@ -447,12 +528,13 @@ pub async fn unencodable_insert_fails_at_the_call<S: SessionStore>(store: S) {
     assert!(r.body.starts_with("rejected: "), "{}", r.body);
     assert!(r.set_cookies.is_empty());
     assert_eq!(h.store.take_ops(), vec![]);
-    let msgpack_app = h.app_with({
-        let mut c = h.config.clone();
-        c.serialization_format = SerializationFormat::MsgPack;
-        c
-    })
-    .await;
+    let msgpack_app = h
+        .app_with({
+            let mut c = h.config.clone();
+            c.serialization_format = SerializationFormat::MsgPack;
+            c
+        })
+        .await;
     let r = send(&msgpack_app, request("POST", "/insert_ext", None)).await;
     assert_eq!(r.status, 200);
     let sid = session_cookie(&r);
@@ -544,7 +626,10 @@ pub async fn expiry_is_enforced<S: SessionStore>(store: S) {
     let sid = session_cookie(&send(&app, request("POST", "/set?value=x", None)).await);
     let deadline = Instant::now() + Duration::from_secs(30);
     while h.raw(&sid).await.is_some() {
-        assert!(Instant::now() < deadline, "entry still readable 30 s after a 1 s lifetime");
+        assert!(
+            Instant::now() < deadline,
+            "entry still readable 30 s after a 1 s lifetime"
+        );
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
     let r = send(&app, request("GET", "/get", Some(&sid))).await;
@@ -559,12 +644,22 @@ pub async fn store_contract<S: SessionStore>(store: S) {
     let h = Harness::new(store);
     let s = h.store.inner();
     let ttl = Duration::from_secs(60);
-    let (a, b, c) = (h.key("contract-a"), h.key("contract-b"), h.key("contract-c"));
+    let (a, b, c) = (
+        h.key("contract-a"),
+        h.key("contract-b"),
+        h.key("contract-c"),
+    );
     assert_eq!(s.load(&a, None).await.ok(), Some(None));
-    assert!(!s.update(&a, b"1", ttl).await.unwrap_or(true), "update created an entry");
+    assert!(
+        !s.update(&a, b"1", ttl).await.unwrap_or(true),
+        "update created an entry"
+    );
     assert_eq!(s.load(&a, None).await.ok(), Some(None));
     assert!(s.create(&a, b"1", ttl).await.unwrap_or(false));
-    assert!(!s.create(&a, b"2", ttl).await.unwrap_or(true), "create overwrote");
+    assert!(
+        !s.create(&a, b"2", ttl).await.unwrap_or(true),
+        "create overwrote"
+    );
     assert_eq!(s.load(&a, Some(ttl)).await.ok(), Some(Some(b"1".to_vec())));
     assert!(s.update(&a, b"3", ttl).await.unwrap_or(false));
     assert_eq!(s.load(&a, None).await.ok(), Some(Some(b"3".to_vec())));
@@ -572,13 +667,19 @@ pub async fn store_contract<S: SessionStore>(store: S) {
     assert_eq!(s.load(&a, None).await.ok(), Some(None));
     assert_eq!(s.load(&b, None).await.ok(), Some(Some(b"4".to_vec())));
     assert!(s.create(&c, b"5", ttl).await.unwrap_or(false));
-    assert!(!s.rename(&b, &c, b"6", ttl).await.unwrap_or(true), "rename overwrote");
+    assert!(
+        !s.rename(&b, &c, b"6", ttl).await.unwrap_or(true),
+        "rename overwrote"
+    );
     assert_eq!(s.load(&c, None).await.ok(), Some(Some(b"5".to_vec())));
     assert_eq!(s.load(&b, None).await.ok(), Some(Some(b"4".to_vec())));
     for key in [&a, &b, &c, &a] {
         assert!(s.delete(key).await.is_ok());
     }
     assert_eq!(s.load(&b, None).await.ok(), Some(None));
-    assert!(!s.update(&b, b"7", ttl).await.unwrap_or(true), "update resurrected");
+    assert!(
+        !s.update(&b, b"7", ttl).await.unwrap_or(true),
+        "update resurrected"
+    );
     assert_eq!(s.load(&b, None).await.ok(), Some(None));
 }

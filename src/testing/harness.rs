@@ -54,7 +54,11 @@ impl<S: SessionStore> Harness<S> {
         let mut config = SessionConfig::default();
         let tag = crate::sid::generate(9).unwrap_or_else(|_| "fallback-tag".to_owned());
         config.key_prefix = format!("acc{}:", tag.replace(['-', '_'], "x"));
-        Harness { store: Arc::new(RecordingStore::new(store)), config, gate: Arc::default() }
+        Harness {
+            store: Arc::new(RecordingStore::new(store)),
+            config,
+            gate: Arc::default(),
+        }
     }
 
     /// Changes the configuration.
@@ -94,7 +98,12 @@ impl<S: SessionStore> Harness<S> {
     pub async fn put_raw(&self, sid: &str, bytes: &[u8]) {
         let key = self.key(sid);
         let _ = self.store.inner().delete(&key).await;
-        match self.store.inner().create(&key, bytes, self.config.lifetime).await {
+        match self
+            .store
+            .inner()
+            .create(&key, bytes, self.config.lifetime)
+            .await
+        {
             Ok(true) => {}
             other => panic!("could not write {key}: {other:?}"),
         }
@@ -114,7 +123,11 @@ impl<S: SessionStore> Harness<S> {
     ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = Error> {
         let session = Session::new(self.interface_with(config));
         test::init_service(
-            session.init_app(App::new().app_data(web::Data::from(self.gate.clone())).configure(routes)),
+            session.init_app(
+                App::new()
+                    .app_data(web::Data::from(self.gate.clone()))
+                    .configure(routes),
+            ),
         )
         .await
     }
@@ -128,7 +141,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/delete", web::post().to(delete))
         .route("/get", web::get().to(get))
         .route("/contains", web::get().to(contains))
-        .route("/sid", web::get().to(|s: ServerSideSession| async move { s.sid() }))
+        .route(
+            "/sid",
+            web::get().to(|s: ServerSideSession| async move { s.sid() }),
+        )
         .route("/ab", web::post().to(ab))
         .route("/clear", web::post().to(clear))
         .route("/regenerate", web::post().to(regenerate))
@@ -155,7 +171,8 @@ async fn delete(s: ServerSideSession) -> &'static str {
 }
 
 async fn get(s: ServerSideSession) -> actix_web::Result<String> {
-    Ok(s.get::<String>("value")?.unwrap_or_else(|| "no value set".to_owned()))
+    Ok(s.get::<String>("value")?
+        .unwrap_or_else(|| "no value set".to_owned()))
 }
 
 async fn contains(s: ServerSideSession) -> String {
@@ -199,7 +216,8 @@ async fn insert_ext(s: ServerSideSession) -> HttpResponse {
 async fn hold_get(s: ServerSideSession, gate: web::Data<Gate>) -> actix_web::Result<String> {
     gate.entered.notify_one();
     gate.release.notified().await;
-    Ok(s.get::<String>("value")?.unwrap_or_else(|| "no value set".to_owned()))
+    Ok(s.get::<String>("value")?
+        .unwrap_or_else(|| "no value set".to_owned()))
 }
 
 async fn hold_set(
@@ -250,9 +268,17 @@ where
         .get_all(header::SET_COOKIE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .collect();
-    let vary = res.headers().get(header::VARY).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let vary = res
+        .headers()
+        .get(header::VARY)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let body = String::from_utf8_lossy(&test::read_body(res).await).into_owned();
-    Reply { status, set_cookies, vary, body }
+    Reply {
+        status,
+        set_cookies,
+        vary,
+        body,
+    }
 }
 
 /// A request with an optional `Cookie: session=<value>` header.
@@ -263,7 +289,9 @@ pub fn request(method: &str, uri: &str, cookie: Option<&str>) -> Request {
     }
     .uri(uri);
     match cookie {
-        Some(value) => req.insert_header((header::COOKIE, format!("session={value}"))).to_request(),
+        Some(value) => req
+            .insert_header((header::COOKIE, format!("session={value}")))
+            .to_request(),
         None => req.to_request(),
     }
 }

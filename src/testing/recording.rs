@@ -58,7 +58,10 @@ pub struct RecordingStore<S> {
 impl<S: SessionStore> RecordingStore<S> {
     /// Wraps `inner`.
     pub fn new(inner: S) -> Self {
-        RecordingStore { inner, ops: Arc::default() }
+        RecordingStore {
+            inner,
+            ops: Arc::default(),
+        }
     }
 
     /// The wrapped store (calls on it are not recorded).
@@ -87,26 +90,37 @@ impl<S: SessionStore> SessionStore for RecordingStore<S> {
         key: &str,
         refresh: Option<Duration>,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        self.record(Op::Load { key: key.to_owned(), refresh });
+        self.record(Op::Load {
+            key: key.to_owned(),
+            refresh,
+        });
         self.inner.load(key, refresh).await
     }
 
     async fn create(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
         let created = self.inner.create(key, value, ttl).await;
         let answer = matches!(created, Ok(true));
-        self.record(Op::Create { key: key.to_owned(), created: answer });
+        self.record(Op::Create {
+            key: key.to_owned(),
+            created: answer,
+        });
         created
     }
 
     async fn update(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
         let updated = self.inner.update(key, value, ttl).await;
         let answer = matches!(updated, Ok(true));
-        self.record(Op::Update { key: key.to_owned(), updated: answer });
+        self.record(Op::Update {
+            key: key.to_owned(),
+            updated: answer,
+        });
         updated
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.record(Op::Delete { key: key.to_owned() });
+        self.record(Op::Delete {
+            key: key.to_owned(),
+        });
         self.inner.delete(key).await
     }
 
@@ -117,7 +131,10 @@ impl<S: SessionStore> SessionStore for RecordingStore<S> {
         value: &[u8],
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        self.record(Op::Rename { from: from.to_owned(), to: to.to_owned() });
+        self.record(Op::Rename {
+            from: from.to_owned(),
+            to: to.to_owned(),
+        });
         self.inner.rename(from, to, value, ttl).await
     }
 

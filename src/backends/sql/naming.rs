@@ -187,7 +187,10 @@ mod tests {
     #[test]
     fn identifiers_are_validated() {
         for good in ["sessions", "_x", "A1_b", &"a".repeat(63)] {
-            assert!(Identifier::new("SESSION_SQLALCHEMY_TABLE", good).is_ok(), "{good}");
+            assert!(
+                Identifier::new("SESSION_SQLALCHEMY_TABLE", good).is_ok(),
+                "{good}"
+            );
         }
         for bad in [
             "",
@@ -202,22 +205,34 @@ mod tests {
             &"a".repeat(64),
         ] {
             let err = Identifier::new("SESSION_SQLALCHEMY_SCHEMA", bad).unwrap_err();
-            assert!(err.to_string().contains("SESSION_SQLALCHEMY_SCHEMA"), "{err}");
+            assert!(
+                err.to_string().contains("SESSION_SQLALCHEMY_SCHEMA"),
+                "{err}"
+            );
         }
     }
 
     #[test]
     fn names_are_quoted_per_dialect() {
-        let table = SqlTable::new("Sessions").unwrap().with_schema("app").unwrap();
+        let table = SqlTable::new("Sessions")
+            .unwrap()
+            .with_schema("app")
+            .unwrap();
         assert_eq!(table.qualified(Dialect::Postgres), "\"app\".\"Sessions\"");
         assert_eq!(table.qualified(Dialect::MySql), "`app`.`Sessions`");
         assert_eq!(table.qualified(Dialect::Sqlite), "\"app\".\"Sessions\"");
-        assert_eq!(SqlTable::default().qualified(Dialect::Postgres), "\"sessions\"");
+        assert_eq!(
+            SqlTable::default().qualified(Dialect::Postgres),
+            "\"sessions\""
+        );
     }
 
     #[test]
     fn expiry_index_name_fits() {
-        assert_eq!(SqlTable::default().expiry_index().as_str(), "sessions_expiry_idx");
+        assert_eq!(
+            SqlTable::default().expiry_index().as_str(),
+            "sessions_expiry_idx"
+        );
         let long = SqlTable::new(&"t".repeat(63)).unwrap();
         assert_eq!(long.expiry_index().as_str().len(), MAX_IDENTIFIER_LEN);
         assert!(long.expiry_index().as_str().ends_with("_expiry_idx"));

@@ -27,7 +27,7 @@ impl Template {
         Template { sql, parts }
     }
 
-    /// The SQL text with `?` placeholders, for documentation and logs.
+    /// The SQL text with `?` placeholders, for logs.
     pub(crate) fn sql(&self) -> &str {
         &self.sql
     }
@@ -39,7 +39,10 @@ impl Template {
     /// The statement with these values bound, in order.
     pub(crate) fn bind<'a>(&'a self, binds: Vec<Bind<'a>>) -> Statement<'a> {
         debug_assert_eq!(binds.len(), self.bind_count(), "{}", self.sql);
-        Statement { template: self, binds }
+        Statement {
+            template: self,
+            binds,
+        }
     }
 }
 
@@ -135,7 +138,10 @@ mod tests {
     fn templates_split_at_placeholders() {
         let t = Template::new("UPDATE t SET a = ? WHERE b = ? AND c > ?".to_owned());
         assert_eq!(t.bind_count(), 3);
-        assert_eq!(t.parts, ["UPDATE t SET a = ", " WHERE b = ", " AND c > ", ""]);
+        assert_eq!(
+            t.parts,
+            ["UPDATE t SET a = ", " WHERE b = ", " AND c > ", ""]
+        );
         assert_eq!(Template::new("DELETE FROM t".to_owned()).bind_count(), 0);
     }
 }

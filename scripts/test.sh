@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# scripts/test.sh — the whole test suite in one command, on a fresh clone:
+#   1. installs the system libraries the build needs (Debian packages, only if missing),
+#   2. installs and starts every backend server the tests talk to (scripts/services.sh),
+#   3. creates the Python venv with the real Flask-Session 0.8.0 for the interop tests,
+#   4. runs cargo fmt --check, clippy -D warnings, every test (all features) and the
+#      doctests, and a smoke test of the quickstart example.
+# Any missing service makes the run fail: tests never skip silently.
+#
+#   bash scripts/test.sh              # everything
+#   TEST_FILTER='redis' bash scripts/test.sh   # only tests whose name matches (nextest filter)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T0=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$1" "$(( $(date +%s) - T0 ))"; }
+
+step "system packages"
+missing=()
+for pkg in libmariadb-dev libpq-dev libsqlite3-dev pkg-config; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+step "services"
+bash scripts/services.sh
+eval "$(bash scripts/services.sh env)"
+
+if [ -f scripts/interop-venv.sh ]; then
+  step "python venv for Flask-Session interop"
+  bash scripts/interop-venv.sh
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, all features, -D warnings)"
+cargo clippy --all-targets --all-features -- -D warnings
+
+step "tests (all features)"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --all-features --no-fail-fast ${TEST_FILTER:+-E "test(/$TEST_FILTER/)"}
+else
+  cargo test --all-features --no-fail-fast ${TEST_FILTER:+"$TEST_FILTER"}
+fi
+
+step "doctests"
+cargo test --doc --all-features
+
+step "quickstart smoke test"
+bash scripts/quickstart-smoke.sh
+
+step "done"

@@ -1,0 +1,929 @@
+//! Redis and Redis Cluster: [`RedisSessionInterface`] (`SESSION_TYPE = "redis"`).
+//!
+//! Sessions live under the key `SESSION_KEY_PREFIX + sid` as the serialized bytes, with a
+//! Redis TTL of the whole seconds of `PERMANENT_SESSION_LIFETIME`: exactly what
+//! Flask-Session 0.8 writes (spec §5.5.1), so a Flask app and an actix app can share one
+//! Redis and one cookie.
+//!
+//! # Configuration
+//!
+//! | key | value | default |
+//! |-----|-------|---------|
+//! | `SESSION_REDIS` | `redis://[user:password@]host[:port][/db]`, `rediss://...` (feature `redis-tls`), `redis+unix:///path` | required, unless `SESSION_REDIS_CLUSTER` is set |
+//! | `SESSION_REDIS_CLUSTER` | a list of node URLs, e.g. `["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]` (feature `redis-cluster`); a comma-separated string works too | none |
+//! | `SESSION_REDIS_POOL_SIZE` | number of multiplexed connections (see below) | number of CPUs |
+//! | `SESSION_REDIS_CONNECT_TIMEOUT` | seconds or a duration string (`"500ms"`) | 5 s |
+//! | `SESSION_REDIS_RESPONSE_TIMEOUT` | seconds or a duration string | 5 s |
+//!
+//! ```toml
+//! SESSION_TYPE = "redis"
+//! SESSION_REDIS = "redis://127.0.0.1:6379/0"
+//! ```
+//!
+//! Setting both `SESSION_REDIS` and `SESSION_REDIS_CLUSTER` is an error, and so is setting
+//! neither (Flask-Session silently falls back to `localhost:6379`; this crate fails at
+//! startup instead). [`from_figment`](RedisSessionInterface::from_figment) also sends one
+//! `PING`, so a wrong address fails at startup rather than on the first request.
+//!
+//! In code, build the interface from a [`deadpool_redis::Pool`] with
+//! [`RedisSessionInterface::new`] (or from a cluster pool with
+//! [`RedisSessionInterface::cluster`]).
+//!
+//! # Commands per operation
+//!
+//! `<ttl>` is `PERMANENT_SESSION_LIFETIME` in whole seconds (1.9 s gives 1, as in
+//! Flask-Session; a lifetime under one second is rejected because Redis refuses `EX 0`).
+//!
+//! | [`SessionStore`] call | Redis command(s) | round trips |
+//! |-----------------------|------------------|-------------|
+//! | `load(key, Some(ttl))` (read, `SESSION_REFRESH_EACH_REQUEST` on) | `GETEX key EX <ttl>` | 1 |
+//! | `load(key, None)` | `GET key` | 1 |
+//! | `create(key, bytes, ttl)` (new session) | `SET key bytes NX EX <ttl>` | 1 |
+//! | `update(key, bytes, ttl)` (modified session) | `SET key bytes XX EX <ttl>` | 1 |
+//! | `delete(key)` (logout, `clear`) | `DEL key` | 1 |
+//! | `rename(old, new, bytes, ttl)` (`regenerate`), single Redis | `EVALSHA` of [`RENAME_SCRIPT`] (`SET new bytes NX EX <ttl>`, then `DEL old` only if the `SET` succeeded), falling back to `EVAL` once if the script is not cached | 1 |
+//! | `rename(...)`, Redis Cluster | `SET new bytes NX EX <ttl>`, then `DEL old` (the keys usually live in different hash slots, so one script or `MULTI` cannot hold both) | 2 |
+//!
+//! So a request that only reads its session costs exactly one command (`GETEX`, which also
+//! moves the expiry), a request that changes it exactly two (`GETEX` + `SET XX`), and a
+//! request that does not take the session none. `SET XX` never recreates a session that a
+//! concurrent logout deleted, and `SET NX` never overwrites an existing id. An empty stored
+//! value is a miss, as in Flask-Session. Flask-Session itself writes with a plain `SET key
+//! bytes EX <ttl>` and reads with `GET`; the stored bytes and TTL are identical.
+//!
+//! # Connections
+//!
+//! Every [`MultiplexedConnection`] (and cluster connection) pipelines the commands of any
+//! number of concurrent requests over one socket, and cloning it is cheap. Checking a
+//! connection out of a deadpool pool for each request would instead send `UNWATCH` and
+//! `PING` on every checkout (deadpool-redis' recycle check): three commands and two extra
+//! round trips per request, which halves the throughput. So the pool is used only as the
+//! *factory* of connections (it applies the URL, TLS, the connect timeout and the pool's
+//! limits): the interface takes `SESSION_REDIS_POOL_SIZE` connections out of it, one per
+//! *slot*, and keeps them. Each thread that uses the store is bound to one slot (threads
+//! are numbered in the order they first use any Redis store; slot = number modulo the
+//! slot count), and the slot's connection is made lazily by the first request of that
+//! thread. With the default (one slot per CPU) every actix worker thread thus has its own
+//! connection whose I/O task runs on the worker's own runtime, like a hand-written handler
+//! that keeps one multiplexed connection per worker; with fewer slots than workers, some
+//! workers share a connection, which still works (the connection is thread-safe) at the
+//! cost of cross-thread wake-ups.
+//!
+//! A connection that fails at the I/O level (reset, closed, timed out) is dropped from its
+//! slot; the next request of that slot reconnects. If the failing connection had served
+//! earlier requests (it may have died while idle, e.g. across a Redis restart), the
+//! command is retried once on a fresh connection, so the first request after Redis comes
+//! back succeeds. While a connection attempt is in progress, other requests of the same
+//! slot wait for it rather than opening their own, and if it fails they fail with it.
+//!
+//! # Outages
+//!
+//! Connection refused, reset or timed out, `LOADING`, `CLUSTERDOWN`, `MASTERDOWN`,
+//! `TRYAGAIN` and `READONLY` are [`StoreError::Unavailable`]: a request that needs its
+//! session answers `503 Service Unavailable` with an opaque body and the cause is logged.
+//! Requests that do not take the session never touch Redis and are unaffected. When Redis
+//! returns, the next request reconnects; nothing needs a restart. Any other error from
+//! Redis (e.g. `WRONGTYPE` because something else wrote the key) is
+//! [`StoreError::Backend`].
+//!
+//! # Scaling out with Redis Cluster
+//!
+//! When one Redis is no longer enough, point `SESSION_REDIS_CLUSTER` at (some of) the nodes
+//! of a Redis Cluster instead of `SESSION_REDIS`; nothing else changes. The client learns
+//! the slot map from the nodes it is given and routes each command to the master that owns
+//! the key's hash slot, following `MOVED`/`ASK` redirections when slots migrate, so adding
+//! masters (and resharding with `redis-cli --cluster reshard` / `rebalance`) spreads the
+//! sessions over more machines without a configuration change in the app. Every operation
+//! touches one key, hence one slot, except `regenerate`, which is a create followed by a
+//! delete there (two round trips; the data is always under at least one of the ids).
+//! Replicas give failover; reads always go to the masters, so a session written by one
+//! request is visible to the next. Flask-Session's `RedisCluster` client writes the same
+//! keys and values, so a Flask app on the cluster shares sessions too.
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+pub use deadpool_redis;
+use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
+use deadpool_redis::redis::{
+    self, Cmd, ErrorKind, RedisError, ServerErrorKind, Value as RedisValue,
+};
+use deadpool_redis::{PoolError, Runtime};
+use figment::Figment;
+
+use crate::config::{
+    SessionConfig, extract_duration_key, extract_key, extract_string_key, extract_string_list_key,
+};
+use crate::error::{ConfigError, StoreError};
+use crate::store::SessionStore;
+
+/// The Lua script [`RedisSessionInterface::rename`] runs on a single Redis:
+/// `KEYS[1]` = old key, `KEYS[2]` = new key, `ARGV[1]` = bytes, `ARGV[2]` = TTL seconds.
+/// Returns 1 when the session was moved, 0 (and changes nothing) when the new key exists.
+pub const RENAME_SCRIPT: &str = "if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then \
+redis.call('DEL', KEYS[1]) return 1 else return 0 end";
+
+/// Default for `SESSION_REDIS_CONNECT_TIMEOUT` and `SESSION_REDIS_RESPONSE_TIMEOUT`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+const NAME: &str = "redis";
+const CLUSTER_NAME: &str = "redis-cluster";
+
+/// Connection settings for [`RedisSessionInterface::connect`] and
+/// [`RedisSessionInterface::connect_cluster`]; the `SESSION_REDIS_*` keys in code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RedisOptions {
+    /// `SESSION_REDIS_POOL_SIZE`: how many multiplexed connections the store keeps
+    /// (default: the number of CPUs). See the [module documentation](self#connections).
+    pub pool_size: usize,
+    /// `SESSION_REDIS_CONNECT_TIMEOUT`: the limit for opening one connection (default 5 s).
+    pub connect_timeout: Duration,
+    /// `SESSION_REDIS_RESPONSE_TIMEOUT`: the limit for one command's answer (default 5 s).
+    pub response_timeout: Duration,
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        RedisOptions {
+            pool_size: std::thread::available_parallelism().map_or(1, usize::from),
+            connect_timeout: DEFAULT_TIMEOUT,
+            response_timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl RedisOptions {
+    /// Reads the `SESSION_REDIS_*` options from a Figment; absent keys keep their
+    /// defaults. Every bad value is an error naming the key.
+    pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let mut options = RedisOptions::default();
+        if let Some(size) = extract_key::<usize>(figment, "SESSION_REDIS_POOL_SIZE")? {
+            if size == 0 {
+                return Err(ConfigError::Invalid {
+                    key: "SESSION_REDIS_POOL_SIZE",
+                    value: "0".to_owned(),
+                    allowed: "expected a whole number of connections, at least 1".to_owned(),
+                });
+            }
+            options.pool_size = size;
+        }
+        for (key, slot) in [
+            (
+                "SESSION_REDIS_CONNECT_TIMEOUT",
+                &mut options.connect_timeout,
+            ),
+            (
+                "SESSION_REDIS_RESPONSE_TIMEOUT",
+                &mut options.response_timeout,
+            ),
+        ] {
+            if let Some(timeout) = extract_duration_key(figment, key)? {
+                if timeout.is_zero() {
+                    return Err(ConfigError::Invalid {
+                        key,
+                        value: "0".to_owned(),
+                        allowed:
+                            "expected a positive number of seconds or a duration such as \"500ms\""
+                                .to_owned(),
+                    });
+                }
+                *slot = timeout;
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// Flask-Session's `RedisSessionInterface`: the session store on Redis or Redis Cluster.
+///
+/// Cheap to clone (clones share the connections). See the [module documentation](self)
+/// for the configuration keys, the exact commands, the connection design and outages.
+///
+/// ```no_run
+/// use actix_flask_session::backends::redis::{RedisOptions, RedisSessionInterface};
+/// use actix_flask_session::{ServerSideSessionInterface, Session, SessionConfig};
+///
+/// # async fn run() -> Result<(), actix_flask_session::ConfigError> {
+/// let store = RedisSessionInterface::connect("redis://127.0.0.1:6379/0", &RedisOptions::default()).await?;
+/// let session = Session::new(ServerSideSessionInterface::new(store, SessionConfig::default())?);
+/// # let _ = session; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisSessionInterface {
+    inner: std::sync::Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    slots: Box<[Slot]>,
+    /// Applied around each command (a tokio timer); `None` for no limit.
+    response_timeout: Option<Duration>,
+    rename_script: redis::Script,
+    generation: AtomicU64,
+}
+
+enum Pool {
+    Single(deadpool_redis::Pool),
+    #[cfg(feature = "redis-cluster")]
+    Cluster(deadpool_redis::cluster::Pool),
+}
+
+/// One kept connection of either kind; clones share the socket.
+#[derive(Clone)]
+enum Conn {
+    Single(MultiplexedConnection),
+    #[cfg(feature = "redis-cluster")]
+    Cluster(deadpool_redis::cluster::ClusterConnection),
+}
+
+impl Conn {
+    async fn query(&mut self, cmd: &Cmd) -> redis::RedisResult<RedisValue> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd).await,
+            #[cfg(feature = "redis-cluster")]
+            Conn::Cluster(c) => c.req_packed_command(cmd).await,
+        }
+    }
+}
+
+/// A connection slot: the kept connection (tagged with a generation so that only the
+/// request that saw it fail removes it) and a lock that lets one request at a time
+/// reconnect.
+#[derive(Default)]
+struct Slot {
+    current: Mutex<Option<(u64, Conn)>>,
+    connecting: tokio::sync::Mutex<()>,
+    failed_connects: AtomicU64,
+}
+
+impl Slot {
+    fn get(&self) -> Option<(u64, Conn)> {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set(&self, generation: u64, conn: Conn) {
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some((generation, conn));
+    }
+
+    fn discard(&self, generation: u64) {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if current.as_ref().is_some_and(|(g, _)| *g == generation) {
+            *current = None;
+        }
+    }
+}
+
+/// A connection handed to one command.
+struct Lease {
+    conn: Conn,
+    slot: usize,
+    generation: u64,
+    /// The connection existed before this request (it may have died while idle).
+    reused: bool,
+}
+
+static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// The number of this thread among the threads that used a Redis store.
+    static THREAD_NUMBER: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
+}
+
+impl fmt::Debug for RedisSessionInterface {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSessionInterface")
+            .field("kind", &self.name())
+            .field("connections", &self.inner.slots.len())
+            .field("response_timeout", &self.inner.response_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisSessionInterface {
+    /// A store over single-Redis connections made by `pool`. It keeps as many
+    /// connections as the pool's `max_size` (see the [module documentation](self#connections)).
+    /// Connecting is limited by the pool's `create` timeout; commands are not timed out
+    /// unless [`with_response_timeout`](Self::with_response_timeout) says so.
+    pub fn new(pool: deadpool_redis::Pool) -> Self {
+        let size = pool.status().max_size;
+        Self::from_parts(Pool::Single(pool), size, None)
+    }
+
+    /// A store over Redis Cluster connections made by `pool` (feature `redis-cluster`).
+    /// It keeps as many connections as the pool's `max_size`. Commands are not timed out
+    /// unless [`with_response_timeout`](Self::with_response_timeout) says so.
+    #[cfg(feature = "redis-cluster")]
+    pub fn cluster(pool: deadpool_redis::cluster::Pool) -> Self {
+        let size = pool.status().max_size;
+        Self::from_parts(Pool::Cluster(pool), size, None)
+    }
+
+    /// Limits the time each command may take (a timer around each command, on top of any
+    /// limit the connections already have). Takes effect for this store only.
+    pub fn with_response_timeout(self, timeout: Option<Duration>) -> Self {
+        let inner = match std::sync::Arc::try_unwrap(self.inner) {
+            Ok(mut inner) => {
+                inner.response_timeout = timeout;
+                inner
+            }
+            Err(shared) => Inner {
+                pool: shared.pool.clone_handle(),
+                slots: (0..shared.slots.len()).map(|_| Slot::default()).collect(),
+                response_timeout: timeout,
+                rename_script: redis::Script::new(RENAME_SCRIPT),
+                generation: AtomicU64::new(0),
+            },
+        };
+        RedisSessionInterface {
+            inner: std::sync::Arc::new(inner),
+        }
+    }
+
+    fn from_parts(pool: Pool, slots: usize, response_timeout: Option<Duration>) -> Self {
+        RedisSessionInterface {
+            inner: std::sync::Arc::new(Inner {
+                pool,
+                slots: (0..slots.max(1)).map(|_| Slot::default()).collect(),
+                response_timeout,
+                rename_script: redis::Script::new(RENAME_SCRIPT),
+                generation: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Connects to the single Redis at `url` (`redis://`, `rediss://` with feature
+    /// `redis-tls`, `redis+unix://`) and checks it with one `PING`.
+    pub async fn connect(url: &str, options: &RedisOptions) -> Result<Self, ConfigError> {
+        let key = "SESSION_REDIS";
+        check_url(key, url)?;
+        let manager = deadpool_redis::Manager::new(url).map_err(|e| invalid_url(key, url, e))?;
+        let pool = deadpool_redis::Pool::builder(manager)
+            .max_size(options.pool_size)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(options.connect_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .build()
+            .map_err(|e| {
+                setup_error(
+                    format!("cannot build the connection pool for {}", redact(url)),
+                    e,
+                )
+            })?;
+        let store = Self::from_parts(
+            Pool::Single(pool),
+            options.pool_size,
+            Some(options.response_timeout),
+        );
+        store.ping().await.map_err(|e| {
+            setup_error(
+                format!("cannot reach Redis at {} (SESSION_REDIS)", redact(url)),
+                e,
+            )
+        })?;
+        tracing::info!(url = %redact(url), connections = options.pool_size, "redis session store ready");
+        Ok(store)
+    }
+
+    /// Connects to the Redis Cluster that `urls` (some or all of its nodes) belong to
+    /// and checks it with one `PING` (feature `redis-cluster`).
+    #[cfg(feature = "redis-cluster")]
+    pub async fn connect_cluster(
+        urls: &[String],
+        options: &RedisOptions,
+    ) -> Result<Self, ConfigError> {
+        let key = "SESSION_REDIS_CLUSTER";
+        if urls.is_empty() {
+            return Err(ConfigError::Invalid {
+                key,
+                value: "[]".to_owned(),
+                allowed: "expected at least one node URL such as \"redis://127.0.0.1:7000\""
+                    .to_owned(),
+            });
+        }
+        for url in urls {
+            check_url(key, url)?;
+        }
+        let described = urls
+            .iter()
+            .map(|u| redact(u))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let manager = deadpool_redis::cluster::Manager::new(urls.to_vec(), false)
+            .map_err(|e| invalid_url(key, &described, e))?;
+        let pool = deadpool_redis::cluster::Pool::builder(manager)
+            .max_size(options.pool_size)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(options.connect_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .build()
+            .map_err(|e| {
+                setup_error(format!("cannot build the cluster pool for {described}"), e)
+            })?;
+        let store = Self::from_parts(
+            Pool::Cluster(pool),
+            options.pool_size,
+            Some(options.response_timeout),
+        );
+        store.ping().await.map_err(|e| {
+            setup_error(
+                format!("cannot reach the Redis Cluster at {described} (SESSION_REDIS_CLUSTER)"),
+                e,
+            )
+        })?;
+        tracing::info!(nodes = %described, connections = options.pool_size, "redis cluster session store ready");
+        Ok(store)
+    }
+
+    /// Builds the store from `SESSION_REDIS` or `SESSION_REDIS_CLUSTER` and the
+    /// `SESSION_REDIS_*` options (see the [module documentation](self#configuration)).
+    pub async fn from_figment(
+        _config: &SessionConfig,
+        figment: &Figment,
+    ) -> Result<Self, ConfigError> {
+        let options = RedisOptions::from_figment(figment)?;
+        let url = extract_string_key(figment, "SESSION_REDIS")?;
+        let cluster = extract_string_list_key(figment, "SESSION_REDIS_CLUSTER")?.map(split_list);
+        match (url, cluster) {
+            (Some(_), Some(_)) => Err(ConfigError::Invalid {
+                key: "SESSION_REDIS_CLUSTER",
+                value: "(set together with SESSION_REDIS)".to_owned(),
+                allowed: "set SESSION_REDIS for one Redis or SESSION_REDIS_CLUSTER for a cluster, not both"
+                    .to_owned(),
+            }),
+            (Some(url), None) => Self::connect(&url, &options).await,
+            (None, Some(urls)) => {
+                #[cfg(feature = "redis-cluster")]
+                {
+                    Self::connect_cluster(&urls, &options).await
+                }
+                #[cfg(not(feature = "redis-cluster"))]
+                {
+                    let _ = urls;
+                    Err(ConfigError::FeatureDisabled { session_type: "redis", feature: "redis-cluster" })
+                }
+            }
+            (None, None) => Err(ConfigError::Missing {
+                key: "SESSION_REDIS",
+                hint: "SESSION_TYPE = \"redis\" needs SESSION_REDIS = \"redis://host:6379/0\" \
+                       (or SESSION_REDIS_CLUSTER = [\"redis://host:7000\", ...])"
+                    .to_owned(),
+            }),
+        }
+    }
+
+    /// Whether this store talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        match self.inner.pool {
+            Pool::Single(_) => false,
+            #[cfg(feature = "redis-cluster")]
+            Pool::Cluster(_) => true,
+        }
+    }
+
+    /// The number of connection slots (see the [module documentation](self#connections)).
+    pub fn connections(&self) -> usize {
+        self.inner.slots.len()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        // A throw-away connection, so that no slot is bound to the caller's runtime.
+        let mut conn = self.open_connection().await?;
+        let reply = self
+            .send(&mut conn, &redis::cmd("PING"))
+            .await
+            .map_err(|e| self.error(e))?;
+        match reply {
+            RedisValue::SimpleString(s) if s == "PONG" => Ok(()),
+            RedisValue::BulkString(b) if b == b"PONG" => Ok(()),
+            other => Err(self.unexpected("PING", &other)),
+        }
+    }
+
+    /// A new connection from the pool, taken out of it for good.
+    async fn open_connection(&self) -> Result<Conn, StoreError> {
+        match &self.inner.pool {
+            Pool::Single(pool) => {
+                let object = pool.get().await.map_err(|e| self.pool_error(e))?;
+                Ok(Conn::Single(deadpool_redis::Connection::take(object)))
+            }
+            #[cfg(feature = "redis-cluster")]
+            Pool::Cluster(pool) => {
+                let object = pool.get().await.map_err(|e| self.pool_error(e))?;
+                Ok(Conn::Cluster(deadpool_redis::cluster::Connection::take(
+                    object,
+                )))
+            }
+        }
+    }
+
+    /// The calling thread's connection, connecting it if needed.
+    async fn lease(&self) -> Result<Lease, StoreError> {
+        let index = THREAD_NUMBER.with(|n| *n) % self.inner.slots.len();
+        let slot = &self.inner.slots[index];
+        if let Some((generation, conn)) = slot.get() {
+            return Ok(Lease {
+                conn,
+                slot: index,
+                generation,
+                reused: true,
+            });
+        }
+        let failures_before = slot.failed_connects.load(Ordering::Acquire);
+        let _connecting = slot.connecting.lock().await;
+        if let Some((generation, conn)) = slot.get() {
+            return Ok(Lease {
+                conn,
+                slot: index,
+                generation,
+                reused: true,
+            });
+        }
+        if slot.failed_connects.load(Ordering::Acquire) != failures_before {
+            return Err(StoreError::unavailable(
+                self.name(),
+                "a concurrent attempt to connect to Redis just failed",
+            ));
+        }
+        match self.open_connection().await {
+            Ok(conn) => {
+                let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed);
+                slot.set(generation, conn.clone());
+                tracing::debug!(slot = index, store = self.name(), "redis connection opened");
+                Ok(Lease {
+                    conn,
+                    slot: index,
+                    generation,
+                    reused: false,
+                })
+            }
+            Err(error) => {
+                slot.failed_connects.fetch_add(1, Ordering::AcqRel);
+                Err(error)
+            }
+        }
+    }
+
+    async fn send(&self, conn: &mut Conn, cmd: &Cmd) -> redis::RedisResult<RedisValue> {
+        match self.inner.response_timeout {
+            Some(limit) => match tokio::time::timeout(limit, conn.query(cmd)).await {
+                Ok(result) => result,
+                Err(_) => Err(RedisError::from(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no answer from Redis within {limit:?}"),
+                ))),
+            },
+            None => conn.query(cmd).await,
+        }
+    }
+
+    /// Runs one command on the thread's connection; a broken connection is dropped and,
+    /// if it was an old one, the command is retried once on a fresh connection.
+    async fn query(&self, cmd: &Cmd) -> Result<RedisValue, StoreError> {
+        let mut lease = self.lease().await?;
+        match self.send(&mut lease.conn, cmd).await {
+            Ok(value) => Ok(value),
+            Err(error) if is_broken_connection(&error) => {
+                self.inner.slots[lease.slot].discard(lease.generation);
+                if !(lease.reused && error.is_connection_dropped()) {
+                    return Err(self.error(error));
+                }
+                tracing::warn!(%error, store = self.name(), "redis connection lost; reconnecting");
+                let mut lease = self.lease().await?;
+                self.send(&mut lease.conn, cmd).await.map_err(|error| {
+                    if is_broken_connection(&error) {
+                        self.inner.slots[lease.slot].discard(lease.generation);
+                    }
+                    self.error(error)
+                })
+            }
+            Err(error) => Err(self.error(error)),
+        }
+    }
+
+    fn error(&self, error: RedisError) -> StoreError {
+        if is_outage(&error) {
+            StoreError::unavailable(self.name(), error)
+        } else {
+            StoreError::backend(self.name(), error)
+        }
+    }
+
+    fn pool_error(&self, error: PoolError) -> StoreError {
+        match error {
+            PoolError::Backend(error) => self.error(error),
+            PoolError::Timeout(kind) => StoreError::unavailable(
+                self.name(),
+                format!("timed out connecting to Redis ({kind:?})"),
+            ),
+            other => StoreError::backend(self.name(), other),
+        }
+    }
+
+    fn unexpected(&self, command: &str, reply: &RedisValue) -> StoreError {
+        StoreError::backend(
+            self.name(),
+            format!("unexpected reply to {command}: {reply:?}"),
+        )
+    }
+
+    fn ttl_secs(&self, ttl: Duration) -> Result<u64, StoreError> {
+        match ttl.as_secs() {
+            0 => Err(StoreError::InvalidInput {
+                backend: self.name(),
+                message: format!(
+                    "a time to live of {ttl:?} is under one second; Redis needs EX >= 1"
+                ),
+            }),
+            secs => Ok(secs),
+        }
+    }
+
+    /// `SET key value <NX|XX> EX ttl`: true when written, false when the condition failed.
+    async fn set_if(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        condition: &str,
+    ) -> Result<bool, StoreError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key)
+            .arg(value)
+            .arg(condition)
+            .arg("EX")
+            .arg(self.ttl_secs(ttl)?);
+        match self.query(&cmd).await? {
+            RedisValue::Okay => Ok(true),
+            RedisValue::SimpleString(s) if s == "OK" => Ok(true),
+            RedisValue::Nil => Ok(false),
+            other => Err(self.unexpected("SET", &other)),
+        }
+    }
+}
+
+impl Pool {
+    fn clone_handle(&self) -> Pool {
+        match self {
+            Pool::Single(p) => Pool::Single(p.clone()),
+            #[cfg(feature = "redis-cluster")]
+            Pool::Cluster(p) => Pool::Cluster(p.clone()),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisSessionInterface {
+    /// `GETEX key EX <ttl>` with a refresh, `GET key` without; one round trip. An empty
+    /// value is a miss.
+    async fn load(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let cmd = match refresh {
+            Some(ttl) => {
+                let mut cmd = redis::cmd("GETEX");
+                cmd.arg(key).arg("EX").arg(self.ttl_secs(ttl)?);
+                cmd
+            }
+            None => {
+                let mut cmd = redis::cmd("GET");
+                cmd.arg(key);
+                cmd
+            }
+        };
+        match self.query(&cmd).await? {
+            RedisValue::Nil => Ok(None),
+            RedisValue::BulkString(bytes) if bytes.is_empty() => Ok(None),
+            RedisValue::BulkString(bytes) => Ok(Some(bytes)),
+            other => Err(self.unexpected(if refresh.is_some() { "GETEX" } else { "GET" }, &other)),
+        }
+    }
+
+    /// `SET key value NX EX <ttl>`.
+    async fn create(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        self.set_if(key, value, ttl, "NX").await
+    }
+
+    /// `SET key value XX EX <ttl>`.
+    async fn update(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        self.set_if(key, value, ttl, "XX").await
+    }
+
+    /// `DEL key`.
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(key);
+        match self.query(&cmd).await? {
+            RedisValue::Int(_) => Ok(()),
+            other => Err(self.unexpected("DEL", &other)),
+        }
+    }
+
+    /// Single Redis: [`RENAME_SCRIPT`] by `EVALSHA` (one round trip; `EVAL` once more if
+    /// Redis does not have the script cached). Cluster: `SET new NX EX`, then `DEL old`.
+    async fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let secs = self.ttl_secs(ttl)?;
+        if self.is_cluster() {
+            if !self.create(to, value, ttl).await? {
+                return Ok(false);
+            }
+            self.delete(from).await?;
+            return Ok(true);
+        }
+        let script = &self.inner.rename_script;
+        let mut evalsha = redis::cmd("EVALSHA");
+        evalsha
+            .arg(script.get_hash())
+            .arg(2)
+            .arg(from)
+            .arg(to)
+            .arg(value)
+            .arg(secs);
+        let reply = match self.query(&evalsha).await {
+            Err(StoreError::Backend { source, .. })
+                if source
+                    .downcast_ref::<RedisError>()
+                    .is_some_and(|e| e.kind() == ErrorKind::Server(ServerErrorKind::NoScript)) =>
+            {
+                let mut eval = redis::cmd("EVAL");
+                eval.arg(RENAME_SCRIPT)
+                    .arg(2)
+                    .arg(from)
+                    .arg(to)
+                    .arg(value)
+                    .arg(secs);
+                self.query(&eval).await?
+            }
+            other => other?,
+        };
+        match reply {
+            RedisValue::Int(1) => Ok(true),
+            RedisValue::Int(0) => Ok(false),
+            other => Err(self.unexpected("EVALSHA", &other)),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        if self.is_cluster() {
+            CLUSTER_NAME
+        } else {
+            NAME
+        }
+    }
+}
+
+/// The connection is unusable and must be replaced.
+fn is_broken_connection(error: &RedisError) -> bool {
+    error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error()
+}
+
+/// Redis is down, unreachable, too slow or not ready: the request should get a 503.
+fn is_outage(error: &RedisError) -> bool {
+    error.is_io_error()
+        || error.is_connection_refusal()
+        || error.is_timeout()
+        || error.is_connection_dropped()
+        || matches!(
+            error.kind(),
+            ErrorKind::ClusterConnectionNotFound
+                | ErrorKind::Server(
+                    ServerErrorKind::BusyLoading
+                        | ServerErrorKind::ClusterDown
+                        | ServerErrorKind::MasterDown
+                        | ServerErrorKind::TryAgain
+                        | ServerErrorKind::ReadOnly
+                )
+        )
+}
+
+/// Accepts a list of URLs given as one comma-separated string (an environment variable)
+/// as well as a real list.
+fn split_list(list: Vec<String>) -> Vec<String> {
+    list.iter()
+        .flat_map(|item| {
+            item.trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .split(',')
+        })
+        .map(|url| {
+            url.trim()
+                .trim_matches(|c| c == '"' || c == '\'')
+                .to_owned()
+        })
+        .filter(|url| !url.is_empty())
+        .collect()
+}
+
+fn check_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
+    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("redis" | "redis+unix" | "unix") => Ok(()),
+        #[cfg(feature = "redis-tls")]
+        Some("rediss") => Ok(()),
+        #[cfg(not(feature = "redis-tls"))]
+        Some("rediss") => Err(ConfigError::FeatureDisabled { session_type: "redis", feature: "redis-tls" }),
+        _ => Err(ConfigError::Invalid {
+            key,
+            value: redact(url),
+            allowed: "expected a URL such as redis://127.0.0.1:6379/0, rediss://... or redis+unix:///path"
+                .to_owned(),
+        }),
+    }
+}
+
+fn invalid_url(key: &'static str, url: &str, error: RedisError) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        value: redact(url),
+        allowed: format!("expected a valid Redis URL such as redis://127.0.0.1:6379/0 ({error})"),
+    }
+}
+
+fn setup_error(
+    message: String,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> ConfigError {
+    ConfigError::Backend {
+        backend: NAME,
+        message,
+        source: Some(Box::new(error)),
+    }
+}
+
+/// The URL without its password, for logs and errors.
+fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    let user = userinfo.split(':').next().unwrap_or("");
+                    format!("{scheme}://{user}:***@{host}{path}")
+                }
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_passwords() {
+        assert_eq!(
+            redact("redis://127.0.0.1:6379/0"),
+            "redis://127.0.0.1:6379/0"
+        );
+        assert_eq!(
+            redact("redis://:secret@host:6379/1"),
+            "redis://:***@host:6379/1"
+        );
+        assert_eq!(redact("rediss://user:pw@host"), "rediss://user:***@host");
+    }
+
+    #[test]
+    fn lists_from_the_environment() {
+        assert_eq!(
+            split_list(vec!["redis://a:1, redis://b:2".to_owned()]),
+            vec!["redis://a:1".to_owned(), "redis://b:2".to_owned()]
+        );
+        assert_eq!(
+            split_list(vec!["[\"redis://a:1\",\"redis://b:2\"]".to_owned()]),
+            vec!["redis://a:1".to_owned(), "redis://b:2".to_owned()]
+        );
+        assert_eq!(
+            split_list(vec!["redis://a:1".to_owned()]),
+            vec!["redis://a:1".to_owned()]
+        );
+    }
+
+    #[test]
+    fn url_schemes() {
+        assert!(check_url("SESSION_REDIS", "redis://127.0.0.1").is_ok());
+        assert!(check_url("SESSION_REDIS", "redis+unix:///tmp/r.sock").is_ok());
+        let err = check_url("SESSION_REDIS", "http://127.0.0.1").unwrap_err();
+        assert!(err.to_string().contains("SESSION_REDIS"), "{err}");
+    }
+}

@@ -1,0 +1,454 @@
+//! Connection pools: r2d2 over Diesel, with dead connections detected and dropped.
+//!
+//! Diesel's r2d2 manager only notices a dead connection when r2d2 tests it on checkout
+//! (one `SELECT 1` round trip per checkout). Pools made by [`SqlPool::connect`] skip
+//! that test and instead check a connection only after a statement failed: if it no
+//! longer answers a ping it is marked broken (r2d2 then drops it) and the operation is
+//! retried on another connection, so the store recovers by itself after an outage without
+//! paying a ping on every request.
+
+use std::fmt;
+use std::time::Duration;
+
+use diesel::r2d2::{
+    ConnectionManager, CustomizeConnection, ManageConnection, Pool, R2D2Connection,
+};
+use diesel::result::Error as DieselError;
+
+use super::Dialect;
+use super::ops::{OpError, OpResult};
+use crate::error::{ConfigError, StoreError};
+
+/// Pool settings for [`SqlPool::connect`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolOptions {
+    /// Most connections open at once (`SESSION_SQLALCHEMY_POOL_SIZE`, default 10).
+    pub max_size: u32,
+    /// How long a request waits for a connection before the store reports itself
+    /// unavailable (`SESSION_SQLALCHEMY_POOL_TIMEOUT`, default 5 s).
+    pub timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_size: 10,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A pooled connection that remembers whether it was found dead.
+pub(crate) struct Tracked<C> {
+    conn: C,
+    broken: bool,
+}
+
+/// Diesel's [`ConnectionManager`] plus the "found dead" mark.
+pub(crate) struct TrackingManager<C: R2D2Connection + 'static> {
+    inner: ConnectionManager<C>,
+}
+
+impl<C: R2D2Connection + Send + 'static> ManageConnection for TrackingManager<C> {
+    type Connection = Tracked<C>;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Tracked<C>, Self::Error> {
+        self.inner.connect().map(|conn| Tracked {
+            conn,
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Tracked<C>) -> Result<(), Self::Error> {
+        self.inner.is_valid(&mut conn.conn)
+    }
+
+    fn has_broken(&self, conn: &mut Tracked<C>) -> bool {
+        conn.broken || self.inner.has_broken(&mut conn.conn)
+    }
+}
+
+/// SQLite: wait for locks instead of failing at once, and let readers run beside the
+/// writer (WAL). Applied to every new connection.
+#[cfg(feature = "sqlite")]
+#[derive(Debug)]
+struct SqliteTuning;
+
+#[cfg(feature = "sqlite")]
+impl CustomizeConnection<Tracked<diesel::SqliteConnection>, diesel::r2d2::Error> for SqliteTuning {
+    fn on_acquire(
+        &self,
+        conn: &mut Tracked<diesel::SqliteConnection>,
+    ) -> Result<(), diesel::r2d2::Error> {
+        use diesel::connection::SimpleConnection;
+        conn.conn
+            .batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// One pool for one connection type: ours (tracked) or one the application built.
+pub(crate) enum ConnPool<C: R2D2Connection + 'static> {
+    Tracked(Pool<TrackingManager<C>>),
+    Diesel(Pool<ConnectionManager<C>>),
+}
+
+impl<C: R2D2Connection + 'static> Clone for ConnPool<C> {
+    fn clone(&self) -> Self {
+        match self {
+            ConnPool::Tracked(p) => ConnPool::Tracked(p.clone()),
+            ConnPool::Diesel(p) => ConnPool::Diesel(p.clone()),
+        }
+    }
+}
+
+/// Why a pooled operation failed.
+#[derive(Debug)]
+pub(crate) enum RunError {
+    /// No connection could be had (the database is down or the pool exhausted).
+    Pool(diesel::r2d2::PoolError),
+    /// The connection died under the statement.
+    Lost(DieselError),
+    /// The database answered with an error.
+    Db(DieselError),
+    /// The input cannot be stored.
+    Input(String),
+}
+
+impl RunError {
+    pub(crate) fn into_store_error(self, backend: &'static str) -> StoreError {
+        match self {
+            RunError::Pool(e) => StoreError::unavailable(backend, e),
+            RunError::Lost(e) => StoreError::unavailable(backend, e),
+            RunError::Db(e) => StoreError::backend(backend, e),
+            RunError::Input(message) => StoreError::InvalidInput { backend, message },
+        }
+    }
+}
+
+impl<C: R2D2Connection + Send + 'static> ConnPool<C> {
+    /// Runs `op` on a pooled connection (blocking). A failed statement on a connection
+    /// that no longer answers a ping is retried on another connection, at most once per
+    /// connection the pool can hold.
+    pub(crate) fn run<T>(&self, mut op: impl FnMut(&mut C) -> OpResult<T>) -> Result<T, RunError> {
+        match self {
+            ConnPool::Tracked(pool) => {
+                let attempts = pool.max_size() + 1;
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let mut conn = pool.get().map_err(RunError::Pool)?;
+                    match op(&mut conn.conn) {
+                        Ok(value) => return Ok(value),
+                        Err(OpError::Input(message)) => return Err(RunError::Input(message)),
+                        Err(OpError::Db(error)) => {
+                            if conn.conn.ping().is_ok() {
+                                return Err(RunError::Db(error));
+                            }
+                            conn.broken = true;
+                            tracing::warn!(%error, attempt, "database connection lost; dropped from the pool");
+                            if attempt >= attempts {
+                                return Err(RunError::Lost(error));
+                            }
+                        }
+                    }
+                }
+            }
+            ConnPool::Diesel(pool) => {
+                let mut conn = pool.get().map_err(RunError::Pool)?;
+                match op(&mut conn) {
+                    Ok(value) => Ok(value),
+                    Err(OpError::Input(message)) => Err(RunError::Input(message)),
+                    Err(OpError::Db(error)) if conn.ping().is_ok() => Err(RunError::Db(error)),
+                    Err(OpError::Db(error)) => Err(RunError::Lost(error)),
+                }
+            }
+        }
+    }
+
+    fn state(&self) -> diesel::r2d2::State {
+        match self {
+            ConnPool::Tracked(p) => p.state(),
+            ConnPool::Diesel(p) => p.state(),
+        }
+    }
+
+    fn build(
+        url: &str,
+        options: &PoolOptions,
+        customize: Option<Box<dyn CustomizeConnection<Tracked<C>, diesel::r2d2::Error>>>,
+    ) -> Result<Self, diesel::r2d2::PoolError> {
+        let mut builder = Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(1))
+            .connection_timeout(options.timeout)
+            .test_on_check_out(false);
+        if let Some(customize) = customize {
+            builder = builder.connection_customizer(customize);
+        }
+        builder
+            .build(TrackingManager {
+                inner: ConnectionManager::new(url),
+            })
+            .map(ConnPool::Tracked)
+    }
+}
+
+/// A pool of database connections for the session store: PostgreSQL, MySQL/MariaDB or
+/// SQLite, whichever features are enabled. Cheap to clone.
+///
+/// Made from a URL with [`connect`](Self::connect), or from an application's own Diesel
+/// r2d2 pool with `From` (e.g. `SqlPool::from(pool)` for a
+/// `Pool<ConnectionManager<PgConnection>>`). An application pool should keep r2d2's
+/// default `test_on_check_out(true)`: that is how it drops connections that died in a
+/// database restart (pools made by `connect` handle this themselves, see the module docs).
+#[derive(Clone)]
+pub struct SqlPool {
+    pub(crate) kind: PoolKind,
+}
+
+#[derive(Clone)]
+pub(crate) enum PoolKind {
+    #[cfg(feature = "postgres")]
+    Postgres(ConnPool<diesel::PgConnection>),
+    #[cfg(feature = "mysql")]
+    MySql(ConnPool<diesel::MysqlConnection>),
+    #[cfg(feature = "sqlite")]
+    Sqlite(ConnPool<diesel::SqliteConnection>),
+}
+
+impl fmt::Debug for SqlPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.kind {
+            #[cfg(feature = "postgres")]
+            PoolKind::Postgres(p) => p.state(),
+            #[cfg(feature = "mysql")]
+            PoolKind::MySql(p) => p.state(),
+            #[cfg(feature = "sqlite")]
+            PoolKind::Sqlite(p) => p.state(),
+        };
+        f.debug_struct("SqlPool")
+            .field("dialect", &self.dialect())
+            .field("connections", &state.connections)
+            .field("idle_connections", &state.idle_connections)
+            .finish()
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<Pool<ConnectionManager<diesel::PgConnection>>> for SqlPool {
+    fn from(pool: Pool<ConnectionManager<diesel::PgConnection>>) -> Self {
+        SqlPool {
+            kind: PoolKind::Postgres(ConnPool::Diesel(pool)),
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl From<Pool<ConnectionManager<diesel::MysqlConnection>>> for SqlPool {
+    fn from(pool: Pool<ConnectionManager<diesel::MysqlConnection>>) -> Self {
+        SqlPool {
+            kind: PoolKind::MySql(ConnPool::Diesel(pool)),
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl From<Pool<ConnectionManager<diesel::SqliteConnection>>> for SqlPool {
+    fn from(pool: Pool<ConnectionManager<diesel::SqliteConnection>>) -> Self {
+        SqlPool {
+            kind: PoolKind::Sqlite(ConnPool::Diesel(pool)),
+        }
+    }
+}
+
+/// A database URL split into its dialect and the form the driver takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DriverUrl {
+    pub(crate) dialect: Dialect,
+    pub(crate) url: String,
+}
+
+/// Accepts SQLAlchemy's URL forms and turns them into what the Diesel drivers take:
+/// `postgresql[+driver]://...` and `postgres://...`; `mysql[+driver]://...` and
+/// `mariadb[+driver]://...`; `sqlite:///relative.db`, `sqlite:////absolute.db`,
+/// `sqlite://` and `sqlite:///:memory:` (in memory).
+pub(crate) fn parse_url(key: &'static str, url: &str) -> Result<DriverUrl, ConfigError> {
+    const ALLOWED: &str = "a database URL: postgresql://user@host/db, mysql://user@host/db, \
+                           sqlite:///relative/path.db or sqlite:////absolute/path.db";
+    let invalid = |value: String| ConfigError::Invalid {
+        key,
+        value,
+        allowed: ALLOWED.to_owned(),
+    };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(invalid("a value without a scheme (\"...://\")".to_owned()));
+    };
+    let base = scheme
+        .split('+')
+        .next()
+        .unwrap_or(scheme)
+        .to_ascii_lowercase();
+    let (dialect, url) = match base.as_str() {
+        "postgres" | "postgresql" => (Dialect::Postgres, format!("postgresql://{rest}")),
+        "mysql" | "mariadb" => (Dialect::MySql, format!("mysql://{rest}")),
+        "sqlite" => {
+            let path = match rest {
+                "" | "/:memory:" => ":memory:".to_owned(),
+                _ => match rest.strip_prefix('/') {
+                    Some(path) if !path.is_empty() => path.to_owned(),
+                    _ => return Err(invalid(format!("{scheme}://{rest}"))),
+                },
+            };
+            (Dialect::Sqlite, path)
+        }
+        // The URL may hold a password: show only the scheme.
+        _ => return Err(invalid(format!("a URL with scheme {scheme:?}"))),
+    };
+    Ok(DriverUrl { dialect, url })
+}
+
+impl SqlPool {
+    /// Opens a pool for a SQLAlchemy-style database URL (see [`Dialect`] for the forms),
+    /// and checks that a connection can be made. Runs on the blocking pool.
+    ///
+    /// `key` names the configuration key the URL came from, for error messages.
+    pub async fn connect(url: &str, options: &PoolOptions) -> Result<SqlPool, ConfigError> {
+        Self::connect_for_key("SESSION_SQLALCHEMY", url, options).await
+    }
+
+    pub(crate) async fn connect_for_key(
+        key: &'static str,
+        url: &str,
+        options: &PoolOptions,
+    ) -> Result<SqlPool, ConfigError> {
+        let DriverUrl { dialect, url } = parse_url(key, url)?;
+        let options = options.clone();
+        let backend = dialect.name();
+        let build = move || -> Result<SqlPool, ConfigError> {
+            let fail = |e: diesel::r2d2::PoolError| ConfigError::Backend {
+                backend,
+                message: format!("cannot connect to the database named by {key}"),
+                source: Some(Box::new(e)),
+            };
+            let disabled = |feature: &'static str| ConfigError::FeatureDisabled {
+                session_type: "sqlalchemy",
+                feature,
+            };
+            let kind = match dialect {
+                Dialect::Postgres => {
+                    #[cfg(feature = "postgres")]
+                    {
+                        PoolKind::Postgres(ConnPool::build(&url, &options, None).map_err(fail)?)
+                    }
+                    #[cfg(not(feature = "postgres"))]
+                    {
+                        let _ = (&url, &options, fail);
+                        return Err(disabled("postgres"));
+                    }
+                }
+                Dialect::MySql => {
+                    #[cfg(feature = "mysql")]
+                    {
+                        PoolKind::MySql(ConnPool::build(&url, &options, None).map_err(fail)?)
+                    }
+                    #[cfg(not(feature = "mysql"))]
+                    {
+                        let _ = (&url, &options, fail);
+                        return Err(disabled("mysql"));
+                    }
+                }
+                Dialect::Sqlite => {
+                    #[cfg(feature = "sqlite")]
+                    {
+                        PoolKind::Sqlite(
+                            ConnPool::build(&url, &options, Some(Box::new(SqliteTuning)))
+                                .map_err(fail)?,
+                        )
+                    }
+                    #[cfg(not(feature = "sqlite"))]
+                    {
+                        let _ = (&url, &options, fail);
+                        return Err(disabled("sqlite"));
+                    }
+                }
+            };
+            let _ = disabled;
+            Ok(SqlPool { kind })
+        };
+        tokio::task::spawn_blocking(build)
+            .await
+            .map_err(|e| ConfigError::Backend {
+                backend,
+                message: "the connection task failed".to_owned(),
+                source: Some(Box::new(e)),
+            })?
+    }
+
+    /// The database this pool talks to.
+    pub fn dialect(&self) -> Dialect {
+        match &self.kind {
+            #[cfg(feature = "postgres")]
+            PoolKind::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
+            PoolKind::MySql(_) => Dialect::MySql,
+            #[cfg(feature = "sqlite")]
+            PoolKind::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlalchemy_urls_are_accepted() {
+        let url = |s| parse_url("SESSION_SQLALCHEMY", s).unwrap();
+        assert_eq!(
+            url("postgresql+psycopg2://root@127.0.0.1/db"),
+            DriverUrl {
+                dialect: Dialect::Postgres,
+                url: "postgresql://root@127.0.0.1/db".into()
+            }
+        );
+        assert_eq!(
+            url("postgres://u:p@h:5432/d").url,
+            "postgresql://u:p@h:5432/d"
+        );
+        assert_eq!(
+            url("mysql+pymysql://root@127.0.0.1:3306/db"),
+            DriverUrl {
+                dialect: Dialect::MySql,
+                url: "mysql://root@127.0.0.1:3306/db".into()
+            }
+        );
+        assert_eq!(
+            url("mariadb+mariadbconnector://root@h/db").url,
+            "mysql://root@h/db"
+        );
+        assert_eq!(
+            url("sqlite:///relative.db"),
+            DriverUrl {
+                dialect: Dialect::Sqlite,
+                url: "relative.db".into()
+            }
+        );
+        assert_eq!(url("sqlite:////tmp/abs.db").url, "/tmp/abs.db");
+        assert_eq!(url("sqlite://").url, ":memory:");
+        assert_eq!(url("sqlite:///:memory:").url, ":memory:");
+    }
+
+    #[test]
+    fn bad_urls_name_the_key_and_hide_passwords() {
+        for bad in ["oracle://scott:tiger@h/db", "no-scheme", "sqlite:/x.db"] {
+            let err = parse_url("SQLALCHEMY_DATABASE_URI", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("SQLALCHEMY_DATABASE_URI"), "{err}");
+            assert!(!err.contains("tiger"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Lifecycle behaviour that does not depend on a particular store: error answers, scoped
+//! middleware, `Vary` merging, the background cleanup counter.
+
+use std::time::{Duration, Instant};
+
+use actix_flask_session::testing::{Op, RecordingStore};
+use actix_flask_session::{
+    ServerSideSession, ServerSideSessionInterface, Session, SessionConfig, SessionStore,
+    StoreError, backends::filesystem::FileSystemSessionInterface,
+};
+use actix_web::{App, HttpResponse, http::header, test, web};
+
+/// A store whose server is gone: every call fails as an outage would. (Real outages are
+/// tested per backend against real servers; this pins the HTTP answer.)
+#[derive(Debug)]
+struct Offline;
+
+#[async_trait::async_trait]
+impl SessionStore for Offline {
+    async fn load(&self, _: &str, _: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
+        Err(StoreError::unavailable(
+            "offline",
+            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        ))
+    }
+    async fn create(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, StoreError> {
+        Err(StoreError::unavailable(
+            "offline",
+            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        ))
+    }
+    async fn update(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, StoreError> {
+        Err(StoreError::unavailable(
+            "offline",
+            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        ))
+    }
+    async fn delete(&self, _: &str) -> Result<(), StoreError> {
+        Err(StoreError::unavailable(
+            "offline",
+            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        ))
+    }
+}
+
+async fn get(s: ServerSideSession) -> actix_web::Result<String> {
+    Ok(s.get::<String>("v")?.unwrap_or_default())
+}
+
+async fn set(s: ServerSideSession) -> actix_web::Result<&'static str> {
+    s.insert("v", "x")?;
+    Ok("set")
+}
+
+fn sid_cookie() -> (header::HeaderName, String) {
+    (
+        header::COOKIE,
+        "session=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8".to_owned(),
+    )
+}
+
+#[actix_web::test]
+async fn store_outage_is_an_opaque_503_and_spares_other_routes() {
+    let session =
+        Session::new(ServerSideSessionInterface::new(Offline, SessionConfig::default()).unwrap());
+    let app = test::init_service(
+        session.init_app(
+            App::new()
+                .route("/get", web::get().to(get))
+                .route("/set", web::post().to(set))
+                .route("/hello", web::get().to(|| async { "hello" })),
+        ),
+    )
+    .await;
+    // Loading fails.
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/get")
+            .insert_header(sid_cookie())
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(test::read_body(res).await, "Service Unavailable");
+    // Saving fails after the handler ran: the response is replaced.
+    let res = test::call_service(&app, test::TestRequest::post().uri("/set").to_request()).await;
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(test::read_body(res).await, "Service Unavailable");
+    // A route that does not use the session is untouched, cookie or not.
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/hello")
+            .insert_header(sid_cookie())
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(test::read_body(res).await, "hello");
+}
+
+#[actix_web::test]
+async fn extractor_without_middleware_is_a_500() {
+    let app = test::init_service(App::new().route("/get", web::get().to(get))).await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/get").to_request()).await;
+    assert_eq!(res.status(), 500);
+    assert_eq!(test::read_body(res).await, "Internal Server Error");
+}
+
+fn filesystem_store() -> FileSystemSessionInterface {
+    FileSystemSessionInterface::new(tempfile::tempdir().unwrap().keep(), 0, 0o600).unwrap()
+}
+
+#[actix_web::test]
+async fn middleware_on_a_scope_only() {
+    let session = Session::new(
+        ServerSideSessionInterface::new(filesystem_store(), SessionConfig::default()).unwrap(),
+    );
+    let app = test::init_service(
+        App::new()
+            .service(
+                web::scope("/app")
+                    .wrap(session.middleware())
+                    .route("/set", web::post().to(set)),
+            )
+            .route("/other", web::post().to(set)),
+    )
+    .await;
+    let res =
+        test::call_service(&app, test::TestRequest::post().uri("/app/set").to_request()).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get(header::SET_COOKIE).is_some());
+    let res = test::call_service(&app, test::TestRequest::post().uri("/other").to_request()).await;
+    assert_eq!(res.status(), 500);
+}
+
+#[actix_web::test]
+async fn vary_cookie_is_merged_into_an_existing_vary() {
+    let session = Session::new(
+        ServerSideSessionInterface::new(filesystem_store(), SessionConfig::default()).unwrap(),
+    );
+    let app = test::init_service(session.init_app(App::new().route(
+        "/",
+        web::get().to(|s: ServerSideSession| async move {
+            let _ = s.contains_key("x");
+            HttpResponse::Ok()
+                .insert_header((header::VARY, "Accept-Encoding"))
+                .finish()
+        }),
+    )))
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    let vary: Vec<_> = res
+        .headers()
+        .get_all(header::VARY)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(vary, vec!["Accept-Encoding, Cookie"]);
+}
+
+#[actix_web::test]
+async fn cleanup_runs_in_the_background_every_n_session_requests() {
+    let store = std::sync::Arc::new(RecordingStore::new(filesystem_store()));
+    assert!(!store.has_native_ttl());
+    let mut config = SessionConfig::default();
+    config.cleanup_n_requests = Some(3);
+    let interface = ServerSideSessionInterface::from_arc(store.clone(), config).unwrap();
+    let app = test::init_service(
+        Session::new(interface).init_app(
+            App::new()
+                .route("/get", web::get().to(get))
+                .route("/hello", web::get().to(|| async { "hi" })),
+        ),
+    )
+    .await;
+    let cleanups = |ops: &[Op]| ops.iter().filter(|op| **op == Op::DeleteExpired).count();
+    let mut seen = Vec::new();
+    for round in 1..=7 {
+        // Requests that do not use the session do not count.
+        test::call_service(&app, test::TestRequest::get().uri("/hello").to_request()).await;
+        test::call_service(&app, test::TestRequest::get().uri("/get").to_request()).await;
+        for _ in 0..20 {
+            actix_web::rt::task::yield_now().await;
+        }
+        seen.extend(store.take_ops());
+        let expected = round / 3;
+        if cleanups(&seen) != expected {
+            // The task may need the blocking pool; poll until it shows, bounded.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while cleanups(&seen) < expected && Instant::now() < deadline {
+                actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+                seen.extend(store.take_ops());
+            }
+        }
+        assert_eq!(cleanups(&seen), expected, "after {round} session requests");
+    }
+}

@@ -1,0 +1,307 @@
+//! The memcached store against a real memcached (`scripts/services.sh` starts one on
+//! 127.0.0.1:11211; `MEMCACHED_URL` overrides it). Every entry is checked with a raw
+//! meta-protocol client on its own socket: exact bytes, client flags and TTL.
+#![cfg(feature = "memcached")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use actix_flask_session::backends::memcached::MemcachedSessionInterface;
+use actix_flask_session::{SessionStore, StoreError};
+
+/// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (spec §5.4).
+const FLASK_BYTES: &[u8] = b"\x83\xaa_permanent\xc3\xa1a\x01\xa1b\xa1x";
+const MINUTE: Duration = Duration::from_secs(60);
+
+fn server() -> String {
+    let url = std::env::var("MEMCACHED_URL").unwrap_or_else(|_| "127.0.0.1:11211".to_owned());
+    url.trim_start_matches("memcache://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+fn unique_key(name: &str) -> String {
+    let tag = actix_flask_session::sid::generate(12).expect("random tag");
+    format!("mcstore:{name}:{tag}")
+}
+
+async fn store() -> MemcachedSessionInterface {
+    let store = MemcachedSessionInterface::new(&[server()], Some(4)).expect("valid address");
+    if let Err(e) = store.ping().await {
+        panic!(
+            "memcached is not reachable at {}: {e}; start the services with scripts/test.sh (or scripts/services.sh)",
+            server()
+        );
+    }
+    store
+}
+
+/// A raw `mg <key> v f t` on a fresh connection: (value, client flags, remaining TTL).
+fn raw_get(key: &str) -> Option<(Vec<u8>, u32, i64)> {
+    let mut conn = BufReader::new(TcpStream::connect(server()).expect("raw connection"));
+    write!(conn.get_mut(), "mg {key} v f t\r\n").expect("write");
+    let mut line = String::new();
+    conn.read_line(&mut line).expect("read");
+    if line == "EN\r\n" {
+        return None;
+    }
+    let mut parts = line.trim_end().split(' ');
+    assert_eq!(parts.next(), Some("VA"), "unexpected reply {line:?}");
+    let len: usize = parts.next().and_then(|n| n.parse().ok()).expect("length");
+    let (mut flags, mut ttl) = (None, None);
+    for p in parts {
+        match p.split_at(1) {
+            ("f", v) => flags = v.parse().ok(),
+            ("t", v) => ttl = v.parse().ok(),
+            _ => {}
+        }
+    }
+    let mut data = vec![0; len + 2];
+    conn.read_exact(&mut data).expect("value");
+    data.truncate(len);
+    Some((data, flags.expect("f flag"), ttl.expect("t flag")))
+}
+
+/// A raw `ms <key> <len> T<exptime>` (what pymemcache's `set` amounts to, flags 0).
+fn raw_set(key: &str, value: &[u8], exptime: i64) {
+    let mut conn = BufReader::new(TcpStream::connect(server()).expect("raw connection"));
+    let mut cmd = format!("ms {key} {} T{exptime}\r\n", value.len()).into_bytes();
+    cmd.extend_from_slice(value);
+    cmd.extend_from_slice(b"\r\n");
+    conn.get_mut().write_all(&cmd).expect("write");
+    let mut line = String::new();
+    conn.read_line(&mut line).expect("read");
+    assert_eq!(line, "HD\r\n");
+}
+
+#[actix_rt::test]
+async fn create_writes_exact_bytes_with_flags_zero_and_ttl() {
+    let store = store().await;
+    let key = unique_key("create");
+    assert!(store.create(&key, FLASK_BYTES, MINUTE).await.unwrap());
+    let (bytes, flags, ttl) = raw_get(&key).expect("stored");
+    assert_eq!(bytes, FLASK_BYTES);
+    assert_eq!(flags, 0);
+    assert!((55..=60).contains(&ttl), "ttl {ttl}");
+    store.delete(&key).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn ttl_over_30_days_is_sent_as_absolute_time() {
+    // If 31 days were sent as a relative 2 678 400, memcached would read it as a Unix
+    // time in 1970 and the entry would be gone at once.
+    let store = store().await;
+    let key = unique_key("long");
+    let lifetime = Duration::from_secs(31 * 24 * 3600);
+    assert!(store.create(&key, FLASK_BYTES, lifetime).await.unwrap());
+    let (bytes, _, ttl) = raw_get(&key).expect("stored, not expired");
+    assert_eq!(bytes, FLASK_BYTES);
+    assert!((2_678_400 - 60..=2_678_400).contains(&ttl), "ttl {ttl}");
+    // exactly 30 days is relative
+    let key30 = unique_key("thirty");
+    assert!(
+        store
+            .create(&key30, b"x", Duration::from_secs(2_592_000))
+            .await
+            .unwrap()
+    );
+    let (_, _, ttl) = raw_get(&key30).expect("stored");
+    assert!((2_592_000 - 60..=2_592_000).contains(&ttl), "ttl {ttl}");
+    store.delete(&key).await.unwrap();
+    store.delete(&key30).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn create_only_if_absent() {
+    let store = store().await;
+    let key = unique_key("add");
+    assert!(store.create(&key, b"first", MINUTE).await.unwrap());
+    assert!(!store.create(&key, b"second", MINUTE).await.unwrap());
+    assert_eq!(raw_get(&key).unwrap().0, b"first");
+    store.delete(&key).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn update_only_if_present_and_never_resurrects() {
+    let store = store().await;
+    let key = unique_key("replace");
+    assert!(!store.update(&key, b"ghost", MINUTE).await.unwrap());
+    assert_eq!(raw_get(&key), None);
+
+    assert!(store.create(&key, b"one", MINUTE).await.unwrap());
+    assert!(
+        store
+            .update(&key, FLASK_BYTES, Duration::from_secs(600))
+            .await
+            .unwrap()
+    );
+    let (bytes, flags, ttl) = raw_get(&key).unwrap();
+    assert_eq!((bytes.as_slice(), flags), (FLASK_BYTES, 0));
+    assert!((595..=600).contains(&ttl), "update resets the ttl: {ttl}");
+
+    // a concurrent logout deletes it; a late update must not bring it back
+    store.delete(&key).await.unwrap();
+    assert!(!store.update(&key, b"late", MINUTE).await.unwrap());
+    assert_eq!(raw_get(&key), None);
+}
+
+#[actix_rt::test]
+async fn load_reads_flask_written_bytes_and_refreshes_in_one_command() {
+    let store = store().await;
+    let key = unique_key("load");
+    raw_set(&key, FLASK_BYTES, 30);
+    assert_eq!(
+        store.load(&key, None).await.unwrap().as_deref(),
+        Some(FLASK_BYTES)
+    );
+    assert!(raw_get(&key).unwrap().2 <= 30, "plain load leaves the ttl");
+
+    let long = Duration::from_secs(31 * 24 * 3600);
+    assert_eq!(
+        store.load(&key, Some(long)).await.unwrap().as_deref(),
+        Some(FLASK_BYTES)
+    );
+    let (bytes, _, ttl) = raw_get(&key).unwrap();
+    assert_eq!(bytes, FLASK_BYTES, "refresh never rewrites the value");
+    assert!(ttl > 2_678_400 - 60, "refresh moved the expiry: {ttl}");
+    store.delete(&key).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn missing_and_expired_entries_are_none() {
+    let store = store().await;
+    let key = unique_key("expired");
+    assert_eq!(store.load(&key, None).await.unwrap(), None);
+    assert_eq!(store.load(&key, Some(MINUTE)).await.unwrap(), None);
+    assert_eq!(
+        raw_get(&key),
+        None,
+        "a refresh of a missing key creates nothing"
+    );
+
+    // negative exptime: stored already expired
+    raw_set(&key, FLASK_BYTES, -1);
+    assert_eq!(store.load(&key, None).await.unwrap(), None);
+    assert_eq!(store.load(&key, Some(MINUTE)).await.unwrap(), None);
+    assert!(
+        !store.update(&key, b"x", MINUTE).await.unwrap(),
+        "an expired entry is absent"
+    );
+    assert!(
+        store.create(&key, b"fresh", MINUTE).await.unwrap(),
+        "an expired entry does not block create"
+    );
+    assert_eq!(raw_get(&key).unwrap().0, b"fresh");
+    store.delete(&key).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn a_zero_ttl_never_makes_an_immortal_entry() {
+    let store = store().await;
+    let key = unique_key("zero");
+    assert!(store.create(&key, b"x", Duration::ZERO).await.unwrap());
+    assert_eq!(raw_get(&key), None);
+}
+
+#[actix_rt::test]
+async fn delete_is_idempotent() {
+    let store = store().await;
+    let key = unique_key("delete");
+    store.delete(&key).await.unwrap();
+    raw_set(&key, b"v", 60);
+    store.delete(&key).await.unwrap();
+    assert_eq!(raw_get(&key), None);
+    store.delete(&key).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn invalid_keys_are_refused_before_any_io() {
+    // no server listens on port 1: any I/O would be `Unavailable`
+    let store = MemcachedSessionInterface::new(&["127.0.0.1:1"], Some(1)).unwrap();
+    let long = format!("session:{}", "k".repeat(243));
+    for key in [
+        long.as_str(),
+        "session:a b",
+        "session:a\nb",
+        "session:a\r\nb",
+        "session:\0",
+        "session:\x7f",
+        "",
+    ] {
+        for result in [
+            store.load(key, None).await.map(|_| ()),
+            store.load(key, Some(MINUTE)).await.map(|_| ()),
+            store.create(key, b"x", MINUTE).await.map(|_| ()),
+            store.update(key, b"x", MINUTE).await.map(|_| ()),
+            store.delete(key).await,
+        ] {
+            assert!(
+                matches!(
+                    result,
+                    Err(StoreError::InvalidInput {
+                        backend: "memcached",
+                        ..
+                    })
+                ),
+                "{key:?}: {result:?}"
+            );
+        }
+    }
+    // 250 bytes is allowed: it reaches the (absent) server
+    let ok = format!("session:{}", "k".repeat(242));
+    assert!(matches!(
+        store.load(&ok, None).await,
+        Err(StoreError::Unavailable { .. })
+    ));
+}
+
+#[test]
+fn servers_are_chosen_like_pymemcache_hash_client() {
+    // Expected nodes computed with pymemcache 4.0's RendezvousHash (HashClient's default).
+    let store = MemcachedSessionInterface::new(
+        &["127.0.0.1:11211", "127.0.0.1:11212", "127.0.0.1:11213"],
+        Some(1),
+    )
+    .unwrap();
+    for (key, node) in [
+        ("session:a", "127.0.0.1:11211"),
+        ("session:b", "127.0.0.1:11212"),
+        ("session:c", "127.0.0.1:11212"),
+        (
+            "session:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+            "127.0.0.1:11212",
+        ),
+        (
+            "session:szSY6pyEjbCgeLhbfqbXJkTprp78DTFD4X2SomHgKpY",
+            "127.0.0.1:11212",
+        ),
+        ("x", "127.0.0.1:11211"),
+        ("é-key", "127.0.0.1:11211"),
+    ] {
+        assert_eq!(store.node_for(key), node, "{key}");
+    }
+}
+
+#[actix_rt::test]
+async fn several_servers_each_key_on_its_node() {
+    // Two node names for one real server: every key still round-trips through its node.
+    let store = MemcachedSessionInterface::new(
+        &[
+            server(),
+            format!("memcache://{}", server().replace("127.0.0.1", "localhost")),
+        ],
+        Some(2),
+    )
+    .unwrap();
+    store.ping().await.unwrap();
+    for i in 0..8 {
+        let key = unique_key(&format!("multi{i}"));
+        assert!(store.create(&key, FLASK_BYTES, MINUTE).await.unwrap());
+        assert_eq!(
+            store.load(&key, Some(MINUTE)).await.unwrap().as_deref(),
+            Some(FLASK_BYTES)
+        );
+        store.delete(&key).await.unwrap();
+    }
+}
