@@ -195,9 +195,6 @@ pub enum SessionUnavailable {
 impl ResponseError for SessionUnavailable {
     fn status_code(&self) -> StatusCode {
         match self {
-            SessionUnavailable::Store(StoreError::Unavailable { .. }) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
             SessionUnavailable::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             SessionUnavailable::Randomness(_)
             | SessionUnavailable::Encode(_)

@@ -161,9 +161,45 @@ async fn vary_cookie_is_merged_into_an_existing_vary() {
     assert_eq!(vary, vec!["Accept-Encoding, Cookie"]);
 }
 
+/// The filesystem store, counting finished `delete_expired` calls.
+#[derive(Debug)]
+struct CountingCleanups {
+    inner: FileSystemSessionInterface,
+    done: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl SessionStore for CountingCleanups {
+    async fn load(&self, k: &str, r: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.load(k, r).await
+    }
+    async fn create(&self, k: &str, v: &[u8], t: Duration) -> Result<bool, StoreError> {
+        self.inner.create(k, v, t).await
+    }
+    async fn update(&self, k: &str, v: &[u8], t: Duration) -> Result<bool, StoreError> {
+        self.inner.update(k, v, t).await
+    }
+    async fn delete(&self, k: &str) -> Result<(), StoreError> {
+        self.inner.delete(k).await
+    }
+    async fn delete_expired(&self) -> Result<u64, StoreError> {
+        let result = self.inner.delete_expired().await;
+        self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        result
+    }
+    fn has_native_ttl(&self) -> bool {
+        self.inner.has_native_ttl()
+    }
+}
+
 #[actix_web::test]
 async fn cleanup_runs_in_the_background_every_n_session_requests() {
-    let store = std::sync::Arc::new(RecordingStore::new(filesystem_store()));
+    use std::sync::atomic::Ordering;
+    let counting = CountingCleanups {
+        inner: filesystem_store(),
+        done: Default::default(),
+    };
+    let store = std::sync::Arc::new(RecordingStore::new(counting));
     assert!(!store.has_native_ttl());
     let mut config = SessionConfig::default();
     config.cleanup_n_requests = Some(3);
@@ -176,25 +212,73 @@ async fn cleanup_runs_in_the_background_every_n_session_requests() {
         ),
     )
     .await;
-    let cleanups = |ops: &[Op]| ops.iter().filter(|op| **op == Op::DeleteExpired).count();
-    let mut seen = Vec::new();
+    let mut started = 0;
     for round in 1..=7 {
         // Requests that do not use the session do not count.
         test::call_service(&app, test::TestRequest::get().uri("/hello").to_request()).await;
         test::call_service(&app, test::TestRequest::get().uri("/get").to_request()).await;
-        for _ in 0..20 {
-            actix_web::rt::task::yield_now().await;
-        }
-        seen.extend(store.take_ops());
         let expected = round / 3;
-        if cleanups(&seen) != expected {
-            // The task may need the blocking pool; poll until it shows, bounded.
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while cleanups(&seen) < expected && Instant::now() < deadline {
-                actix_web::rt::time::sleep(Duration::from_millis(10)).await;
-                seen.extend(store.take_ops());
+        // The decision is taken in the request; the task itself runs in the background.
+        // Wait (bounded) until the expected cleanups have started and finished.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            started += store
+                .take_ops()
+                .iter()
+                .filter(|op| **op == Op::DeleteExpired)
+                .count();
+            let done = store.inner().done.load(Ordering::SeqCst);
+            if (started >= expected && done >= started) || Instant::now() > deadline {
+                break;
             }
+            actix_web::rt::time::sleep(Duration::from_millis(5)).await;
         }
-        assert_eq!(cleanups(&seen), expected, "after {round} session requests");
+        assert_eq!(started, expected, "after {round} session requests");
+        assert_eq!(store.inner().done.load(Ordering::SeqCst), expected);
     }
+}
+
+#[actix_web::test]
+async fn session_from_figment_builds_the_configured_store() {
+    use figment::{
+        Figment,
+        providers::{Format, Toml},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "SESSION_TYPE = \"FileSystem\"\nSESSION_FILE_DIR = {:?}\nPERMANENT_SESSION_LIFETIME = \"1h\"\n",
+        dir.path().display().to_string()
+    );
+    let session = Session::from_figment(&Figment::from(Toml::string(&toml)))
+        .await
+        .unwrap();
+    assert_eq!(session.interface().store().name(), "filesystem");
+    assert_eq!(
+        session.interface().config().lifetime,
+        Duration::from_secs(3600)
+    );
+    let app =
+        test::init_service(session.init_app(App::new().route("/set", web::post().to(set)))).await;
+    let res = test::call_service(&app, test::TestRequest::post().uri("/set").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let sessions = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            !e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.')
+        })
+        .count();
+    assert_eq!(sessions, 1);
+
+    let bad = Figment::from(Toml::string(
+        "SESSION_TYPE = \"filesystem\"\nSESSION_TPYE = \"redis\"\n",
+    ));
+    let error = Session::from_figment(&bad).await.unwrap_err().to_string();
+    assert!(
+        error.contains("SESSION_TPYE") && error.contains("did you mean SESSION_TYPE"),
+        "{error}"
+    );
 }

@@ -1,1 +1,375 @@
+//! MongoDB store (`SESSION_TYPE = "mongodb"`, cargo feature `mongodb`), on the official
+//! [`mongodb`] driver (3.x, async, pooled by the driver).
+//!
+//! # Configuration
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `SESSION_MONGODB` | `"mongodb://127.0.0.1:27017"` | connection string (any option the driver knows, e.g. `serverSelectionTimeoutMS`, `maxPoolSize`, TLS) |
+//! | `SESSION_MONGODB_DB` | `"flask_session"` | database |
+//! | `SESSION_MONGODB_COLLECT` | `"sessions"` | collection |
+//!
+//! Flask-Session takes a `MongoClient` here; we take its URL. When the URL does not set
+//! `serverSelectionTimeoutMS`, it is lowered from the driver's 30 s to 5 s, so a request
+//! during an outage answers 503 within 5 s instead of hanging for half a minute.
+//!
+//! # Documents
+//!
+//! Exactly Flask-Session 0.8's layout, so both apps read each other's sessions:
+//!
+//! ```text
+//! { _id: ObjectId, id: "<prefix><sid>", val: BinData(0, <serialized session>), expiration: Date(now + ttl) }
+//! ```
+//!
+//! # Indexes (created at startup)
+//!
+//! * `expiration_1`: `{expiration: 1}` with `expireAfterSeconds: 0`, the TTL index
+//!   Flask-Session also creates (an identical existing index is a no-op). If an index on
+//!   `expiration` with other options exists, a warning is logged and startup continues:
+//!   expiry is enforced on every read anyway.
+//! * `id_1`: `{id: 1}`, `unique: true`. Flask-Session creates none (every lookup of it is a
+//!   collection scan); the unique index both speeds up lookups and is what makes
+//!   [`create`](SessionStore::create) insert-only-if-absent. If a non-unique `id` index
+//!   exists, or the collection holds duplicate ids, startup fails with
+//!   [`ConfigError::Backend`] saying so.
+//!
+//! # Requests per operation (`now` is the current time in milliseconds)
+//!
+//! | operation | request |
+//! |---|---|
+//! | [`load`](SessionStore::load) | `find({id: key, expiration: {$gt: now}}, projection {val: 1, _id: 0}, limit 1)` |
+//! | [`load`](SessionStore::load) with refresh | `findAndModify` (`find_one_and_update`) `({id: key, expiration: {$gt: now}}, {$set: {expiration: now + ttl}}, projection {val: 1, _id: 0})`: read and move the expiry in one round trip |
+//! | [`create`](SessionStore::create) | `update({id: key, expiration: {$lte: now}}, {$set: {id, val, expiration}}, upsert: true)`: inserts when the id is free, takes over an expired document the TTL monitor has not removed yet, and fails with duplicate key (11000, from the unique index) when a live document exists → `false` |
+//! | [`update`](SessionStore::update) | `update({id: key, expiration: {$gt: now}}, {$set: {val, expiration}})` → `matchedCount == 1`; a session deleted (or expired) meanwhile is not written again |
+//! | [`delete`](SessionStore::delete) | `delete({id: key}, limit 1)` |
+//!
+//! Expiry is checked on every read (`expiration > now`): MongoDB's TTL monitor runs only
+//! once a minute, and Flask-Session 0.8 serves (and refreshes!) expired sessions until it
+//! does. A `val` that is not binary data (not written by either app) is returned as empty
+//! bytes, which the lifecycle treats as corrupt: logged, deleted, fresh session.
+//!
+//! # Errors
+//!
+//! Server selection, network and pool-cleared errors are [`StoreError::Unavailable`]
+//! (503); the driver reconnects by itself when the server is back. Other server errors
+//! are [`StoreError::Backend`].
 
+use std::time::Duration;
+
+use async_trait::async_trait;
+use figment::Figment;
+use mongodb::bson::spec::BinarySubtype;
+use mongodb::bson::{Binary, Bson, DateTime, Document, doc};
+use mongodb::error::{Error as MongoError, ErrorKind, WriteFailure};
+use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
+use mongodb::{Client, Collection, IndexModel};
+
+use crate::config::{SessionConfig, extract_string_key};
+use crate::error::{ConfigError, StoreError};
+use crate::store::SessionStore;
+
+const BACKEND: &str = "mongodb";
+
+/// `SESSION_MONGODB` default.
+pub const DEFAULT_URL: &str = "mongodb://127.0.0.1:27017";
+/// `SESSION_MONGODB_DB` default (Flask-Session's).
+pub const DEFAULT_DB: &str = "flask_session";
+/// `SESSION_MONGODB_COLLECT` default (Flask-Session's).
+pub const DEFAULT_COLLECTION: &str = "sessions";
+
+/// Server selection timeout used when the URL sets none.
+const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Duplicate key.
+const DUPLICATE_KEY: i32 = 11000;
+/// An index with this name or key pattern exists with other options.
+const INDEX_OPTIONS_CONFLICT: i32 = 85;
+/// An index with this name exists with another key pattern.
+const INDEX_KEY_SPECS_CONFLICT: i32 = 86;
+
+/// MongoDB session store: Flask-Session's document layout, plus a unique index on `id`,
+/// expiry checked on read and conditional writes.
+///
+/// See the [module documentation](self) for every request it sends.
+#[derive(Debug, Clone)]
+pub struct MongoDBSessionInterface {
+    collection: Collection<Document>,
+}
+
+impl MongoDBSessionInterface {
+    /// Uses `client` and `database.collection`, creating the two indexes (see the module
+    /// documentation). Fails with [`ConfigError::Backend`] when the server cannot be
+    /// reached or the indexes cannot be created.
+    pub async fn new(
+        client: Client,
+        database: &str,
+        collection: &str,
+    ) -> Result<Self, ConfigError> {
+        let collection = client.database(database).collection::<Document>(collection);
+        let store = MongoDBSessionInterface { collection };
+        store.ensure_indexes().await?;
+        Ok(store)
+    }
+
+    /// Reads `SESSION_MONGODB`, `SESSION_MONGODB_DB` and `SESSION_MONGODB_COLLECT`,
+    /// connects and creates the indexes.
+    pub async fn from_figment(
+        _config: &SessionConfig,
+        figment: &Figment,
+    ) -> Result<Self, ConfigError> {
+        let url = extract_string_key(figment, "SESSION_MONGODB")?
+            .unwrap_or_else(|| DEFAULT_URL.to_owned());
+        let database = extract_string_key(figment, "SESSION_MONGODB_DB")?
+            .unwrap_or_else(|| DEFAULT_DB.to_owned());
+        let collection = extract_string_key(figment, "SESSION_MONGODB_COLLECT")?
+            .unwrap_or_else(|| DEFAULT_COLLECTION.to_owned());
+        for (key, value) in [
+            ("SESSION_MONGODB_DB", &database),
+            ("SESSION_MONGODB_COLLECT", &collection),
+        ] {
+            if value.is_empty()
+                || value.contains('\0')
+                || (key == "SESSION_MONGODB_DB" && value.contains(['/', '.', ' ', '$']))
+            {
+                return Err(ConfigError::Invalid {
+                    key,
+                    value: format!("{value:?}"),
+                    allowed: "expected a non-empty MongoDB name".to_owned(),
+                });
+            }
+        }
+        let client = Self::connect(&url).await?;
+        let store = Self::new(client, &database, &collection).await?;
+        tracing::info!(database = %database, collection = %collection, "mongodb session store");
+        Ok(store)
+    }
+
+    /// A driver client for `url`, with a 5 s server selection timeout unless the URL sets
+    /// one. A malformed URL is a [`ConfigError::Invalid`] naming `SESSION_MONGODB`.
+    pub async fn connect(url: &str) -> Result<Client, ConfigError> {
+        let mut options = ClientOptions::parse(url)
+            .await
+            .map_err(|e| ConfigError::Invalid {
+                key: "SESSION_MONGODB",
+                value: redact(url),
+                allowed: format!("expected a mongodb:// or mongodb+srv:// connection string ({e})"),
+            })?;
+        if options.server_selection_timeout.is_none() {
+            options.server_selection_timeout = Some(SERVER_SELECTION_TIMEOUT);
+        }
+        if options.app_name.is_none() {
+            options.app_name = Some("actix-flask-session".to_owned());
+        }
+        Client::with_options(options).map_err(|e| ConfigError::Backend {
+            backend: BACKEND,
+            message: "cannot create the MongoDB client".to_owned(),
+            source: Some(Box::new(e)),
+        })
+    }
+
+    /// The collection holding the sessions.
+    pub fn collection(&self) -> &Collection<Document> {
+        &self.collection
+    }
+
+    async fn ensure_indexes(&self) -> Result<(), ConfigError> {
+        let setup_error = |message: String, e: MongoError| ConfigError::Backend {
+            backend: BACKEND,
+            message,
+            source: Some(Box::new(e)),
+        };
+        let ttl = IndexModel::builder()
+            .keys(doc! { "expiration": 1 })
+            .options(IndexOptions::builder().expire_after(Duration::ZERO).build())
+            .build();
+        if let Err(e) = self.collection.create_index(ttl).await {
+            match command_code(&e) {
+                Some(INDEX_OPTIONS_CONFLICT | INDEX_KEY_SPECS_CONFLICT) => tracing::warn!(
+                    collection = %self.collection.namespace(),
+                    error = %e,
+                    "an index on `expiration` exists with other options; expired sessions are still never served, but MongoDB may not remove them"
+                ),
+                _ => {
+                    return Err(setup_error(
+                        format!(
+                            "cannot create the TTL index on {}.expiration",
+                            self.collection.namespace()
+                        ),
+                        e,
+                    ));
+                }
+            }
+        }
+        let unique = IndexModel::builder()
+            .keys(doc! { "id": 1 })
+            .options(IndexOptions::builder().unique(true).build())
+            .build();
+        if let Err(e) = self.collection.create_index(unique).await {
+            let message = match command_code(&e) {
+                Some(INDEX_OPTIONS_CONFLICT | INDEX_KEY_SPECS_CONFLICT) => format!(
+                    "an index on {}.id exists but is not unique; drop it (db.{}.dropIndex(\"id_1\")) so the unique one can be created",
+                    self.collection.namespace(),
+                    self.collection.name()
+                ),
+                Some(DUPLICATE_KEY) => format!(
+                    "{} holds several documents with the same id; remove the duplicates so the unique index on id can be created",
+                    self.collection.namespace()
+                ),
+                _ => format!(
+                    "cannot create the unique index on {}.id",
+                    self.collection.namespace()
+                ),
+            };
+            return Err(setup_error(message, e));
+        }
+        Ok(())
+    }
+}
+
+/// The URL without its password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn command_code(e: &MongoError) -> Option<i32> {
+    match &*e.kind {
+        ErrorKind::Command(c) => Some(c.code),
+        ErrorKind::Write(WriteFailure::WriteError(w)) => Some(w.code),
+        _ => None,
+    }
+}
+
+fn map_error(e: MongoError) -> StoreError {
+    match &*e.kind {
+        ErrorKind::Io(_)
+        | ErrorKind::ServerSelection { .. }
+        | ErrorKind::ConnectionPoolCleared { .. }
+        | ErrorKind::DnsResolve { .. } => StoreError::unavailable(BACKEND, e),
+        _ => StoreError::backend(BACKEND, e),
+    }
+}
+
+fn expiration(now: DateTime, ttl: Duration) -> DateTime {
+    let ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+    DateTime::from_millis(now.timestamp_millis().saturating_add(ms))
+}
+
+fn binary(value: &[u8]) -> Binary {
+    Binary {
+        subtype: BinarySubtype::Generic,
+        bytes: value.to_vec(),
+    }
+}
+
+/// The `val` field of a found document (see the module documentation).
+fn value_of(document: &Document, key: &str) -> Vec<u8> {
+    match document.get("val") {
+        Some(Bson::Binary(b)) => b.bytes.clone(),
+        other => {
+            tracing::warn!(key, found = ?other.map(Bson::element_type), "session document has no binary `val`; treating it as corrupt");
+            Vec::new()
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for MongoDBSessionInterface {
+    async fn load(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = DateTime::now();
+        let filter = doc! { "id": key, "expiration": { "$gt": now } };
+        let projection = doc! { "val": 1, "_id": 0 };
+        let found = match refresh {
+            Some(ttl) => self
+                .collection
+                .find_one_and_update(
+                    filter,
+                    doc! { "$set": { "expiration": expiration(now, ttl) } },
+                )
+                .projection(projection)
+                .return_document(ReturnDocument::After)
+                .await
+                .map_err(map_error)?,
+            None => self
+                .collection
+                .find_one(filter)
+                .projection(projection)
+                .await
+                .map_err(map_error)?,
+        };
+        Ok(found.map(|d| value_of(&d, key)))
+    }
+
+    async fn create(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        let now = DateTime::now();
+        let result = self
+            .collection
+            .update_one(
+                doc! { "id": key, "expiration": { "$lte": now } },
+                doc! { "$set": { "id": key, "val": binary(value), "expiration": expiration(now, ttl) } },
+            )
+            .upsert(true)
+            .await;
+        match result {
+            Ok(r) => Ok(r.upserted_id.is_some() || r.matched_count == 1),
+            Err(e) if command_code(&e) == Some(DUPLICATE_KEY) => Ok(false),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    async fn update(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        let now = DateTime::now();
+        let result = self
+            .collection
+            .update_one(
+                doc! { "id": key, "expiration": { "$gt": now } },
+                doc! { "$set": { "val": binary(value), "expiration": expiration(now, ttl) } },
+            )
+            .await
+            .map_err(map_error)?;
+        Ok(result.matched_count == 1)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.collection
+            .delete_one(doc! { "id": key })
+            .await
+            .map_err(map_error)?;
+        Ok(())
+    }
+
+    fn name(&self) -> &'static str {
+        BACKEND
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_echoed() {
+        assert_eq!(
+            redact("mongodb://user:secret@db:27017/x"),
+            "mongodb://***@db:27017/x"
+        );
+        assert_eq!(redact("mongodb://db:27017"), "mongodb://db:27017");
+    }
+
+    #[test]
+    fn expiration_adds_the_ttl_in_milliseconds() {
+        let now = DateTime::from_millis(1_700_000_000_123);
+        assert_eq!(
+            expiration(now, Duration::from_millis(1_500)).timestamp_millis(),
+            1_700_000_001_623
+        );
+    }
+}

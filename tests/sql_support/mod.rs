@@ -132,7 +132,9 @@ impl Fixture {
                     table: SqlTable::default().with_schema(name).expect("schema name"),
                     _dir: None,
                 };
-                fixture.exec(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE; CREATE SCHEMA \"{name}\""));
+                fixture.exec(&format!(
+                    "DROP SCHEMA IF EXISTS \"{name}\" CASCADE; CREATE SCHEMA \"{name}\""
+                ));
                 fixture
             }
             Dialect::MySql => {
@@ -163,6 +165,33 @@ impl Fixture {
         }
     }
 
+    /// The same table, without owning the temporary directory (for blocking tasks).
+    pub fn handle(&self) -> Fixture {
+        Fixture {
+            dialect: self.dialect,
+            url: self.url.clone(),
+            driver_url: self.driver_url.clone(),
+            table: self.table.clone(),
+            _dir: None,
+        }
+    }
+
+    /// Runs `f` with a handle on the blocking pool.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Fixture) -> T + Send + 'static,
+    ) -> T {
+        let handle = self.handle();
+        tokio::task::spawn_blocking(move || f(&handle))
+            .await
+            .expect("blocking task")
+    }
+
+    /// Every row, ordered by `session_id`.
+    pub async fn rows_now(&self) -> Vec<Row> {
+        self.blocking(|f| f.rows()).await
+    }
+
     pub fn options() -> PoolOptions {
         let mut options = PoolOptions::default();
         options.max_size = 4;
@@ -171,7 +200,9 @@ impl Fixture {
     }
 
     pub async fn pool(&self) -> SqlPool {
-        SqlPool::connect(&self.url, &Self::options()).await.expect("connect")
+        SqlPool::connect(&self.url, &Self::options())
+            .await
+            .expect("connect")
     }
 
     pub async fn store(&self) -> SqlAlchemySessionInterface {
@@ -219,7 +250,8 @@ impl Fixture {
     #[cfg(feature = "sqlite")]
     pub fn sqlite(&self) -> diesel::SqliteConnection {
         let mut conn = diesel::SqliteConnection::establish(&self.driver_url).expect("connect");
-        conn.batch_execute("PRAGMA busy_timeout = 5000").expect("busy_timeout");
+        conn.batch_execute("PRAGMA busy_timeout = 5000")
+            .expect("busy_timeout");
         conn
     }
 
@@ -231,17 +263,29 @@ impl Fixture {
         );
         let convert = |rows: Vec<TimeRow>| {
             rows.into_iter()
-                .map(|r| Row { session_id: r.session_id, data: r.data, expiry: r.expiry })
+                .map(|r| Row {
+                    session_id: r.session_id,
+                    data: r.data,
+                    expiry: r.expiry,
+                })
                 .collect()
         };
         match self.dialect {
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => convert(diesel::sql_query(&sql).load(&mut self.pg()).expect("rows")),
+            Dialect::Postgres => {
+                convert(diesel::sql_query(&sql).load(&mut self.pg()).expect("rows"))
+            }
             #[cfg(feature = "mysql")]
-            Dialect::MySql => convert(diesel::sql_query(&sql).load(&mut self.mysql()).expect("rows")),
+            Dialect::MySql => convert(
+                diesel::sql_query(&sql)
+                    .load(&mut self.mysql())
+                    .expect("rows"),
+            ),
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => {
-                let rows: Vec<TextRow> = diesel::sql_query(&sql).load(&mut self.sqlite()).expect("rows");
+                let rows: Vec<TextRow> = diesel::sql_query(&sql)
+                    .load(&mut self.sqlite())
+                    .expect("rows");
                 rows.into_iter()
                     .map(|r| Row {
                         expiry: parse_sqlite_time(&r.expiry),
@@ -258,13 +302,10 @@ impl Fixture {
     /// Sets the expiry of `key` to `seconds` from now (negative: in the past).
     pub fn set_expiry(&self, key: &str, seconds: i64) {
         let t = self.now_at_precision() + time::Duration::seconds(seconds);
-        let value = match self.dialect {
-            Dialect::Sqlite => format!("'{}'", sqlite_time(t)),
-            _ => format!("'{}'", sqlite_time(t)),
-        };
         self.exec(&format!(
-            "UPDATE {} SET expiry = {value} WHERE session_id = '{key}'",
-            self.qualified()
+            "UPDATE {} SET expiry = '{}' WHERE session_id = '{key}'",
+            self.qualified(),
+            sqlite_time(t)
         ));
     }
 
@@ -288,7 +329,9 @@ impl Fixture {
         let now = PrimitiveDateTime::new(now.date(), now.time());
         match self.dialect {
             Dialect::MySql => now.replace_nanosecond(0).expect("ns"),
-            _ => now.replace_nanosecond(now.nanosecond() / 1000 * 1000).expect("ns"),
+            _ => now
+                .replace_nanosecond(now.nanosecond() / 1000 * 1000)
+                .expect("ns"),
         }
     }
 }

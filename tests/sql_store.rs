@@ -1,0 +1,280 @@
+//! The SQL store's promises, on PostgreSQL, MariaDB and SQLite: exact rows, conditional
+//! writes, expiry checked on read, cleanup.
+#![cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+
+mod sql_support;
+
+use std::time::Duration;
+
+use actix_flask_session::SessionStore;
+use sql_support::{Fixture, Row};
+
+const HOUR: Duration = Duration::from_secs(3600);
+/// Flask-Session's stored bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (msgpack).
+const FLASK_MSGPACK: &str = "83aa5f7065726d616e656e74c3a16101a162a178";
+
+fn bytes(hex_str: &str) -> Vec<u8> {
+    hex::decode(hex_str).expect("hex")
+}
+
+/// Asserts that `expiry` is `ttl` after some instant in `[before, after]`.
+fn assert_expiry(
+    f: &Fixture,
+    row: &Row,
+    before: time::PrimitiveDateTime,
+    after: time::PrimitiveDateTime,
+    ttl: Duration,
+) {
+    let ttl = time::Duration::try_from(ttl).expect("ttl");
+    assert!(
+        row.expiry >= before + ttl && row.expiry <= after + ttl,
+        "{:?}: expiry {} not within [{}, {}] + {ttl}",
+        f.dialect,
+        row.expiry,
+        before,
+        after
+    );
+}
+
+async fn create_writes_the_exact_row(f: Fixture) {
+    let store = f.store().await;
+    let key = "session:create-exact";
+    let data = bytes(FLASK_MSGPACK);
+    let before = f.now_at_precision();
+    assert!(store.create(key, &data, HOUR).await.unwrap());
+    let after = f.now_at_precision();
+    let rows = f.rows_now().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].session_id, key);
+    assert_eq!(rows[0].data, data);
+    assert_expiry(&f, &rows[0], before, after, HOUR);
+    // A read without refresh returns the bytes and leaves the row alone.
+    assert_eq!(store.load(key, None).await.unwrap(), Some(data.clone()));
+    assert_eq!(f.rows_now().await, rows);
+    assert!(!store.has_native_ttl());
+    assert_eq!(store.name(), f.dialect.name());
+}
+
+async fn load_with_refresh_moves_only_the_expiry(f: Fixture) {
+    let store = f.store().await;
+    let key = "session:refresh";
+    f.blocking(move |f2| f2.insert_raw(key, FLASK_MSGPACK, 10))
+        .await;
+    let before = f.now_at_precision();
+    assert_eq!(
+        store.load(key, Some(HOUR)).await.unwrap(),
+        Some(bytes(FLASK_MSGPACK))
+    );
+    let after = f.now_at_precision();
+    let rows = f.rows_now().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].data, bytes(FLASK_MSGPACK));
+    assert_expiry(&f, &rows[0], before, after, HOUR);
+}
+
+async fn expired_rows_are_never_returned_or_revived(f: Fixture) {
+    let store = f.store().await;
+    let key = "session:expired";
+    f.blocking(move |f2| f2.insert_raw(key, FLASK_MSGPACK, -10))
+        .await;
+    let stored = f.rows_now().await;
+    assert_eq!(store.load(key, None).await.unwrap(), None);
+    assert_eq!(store.load(key, Some(HOUR)).await.unwrap(), None);
+    assert!(!store.update(key, b"\x80", HOUR).await.unwrap());
+    // Neither the read with refresh nor the update touched the expired row.
+    assert_eq!(f.rows_now().await, stored);
+}
+
+async fn create_only_if_absent(f: Fixture) {
+    let store = f.store().await;
+    let key = "session:absent";
+    assert!(store.create(key, b"\x81\xa1a\x01", HOUR).await.unwrap());
+    assert!(!store.create(key, b"\x81\xa1a\x02", HOUR).await.unwrap());
+    let live = f.rows_now().await;
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].data, b"\x81\xa1a\x01");
+    // An expired row under the same key is taken over.
+    f.blocking(move |f2| f2.set_expiry(key, -10)).await;
+    let before = f.now_at_precision();
+    assert!(store.create(key, b"\x81\xa1a\x03", HOUR).await.unwrap());
+    let after = f.now_at_precision();
+    let rows = f.rows_now().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].data, b"\x81\xa1a\x03");
+    assert_expiry(&f, &rows[0], before, after, HOUR);
+}
+
+async fn update_only_if_present(f: Fixture) {
+    let store = f.store().await;
+    let key = "session:present";
+    assert!(!store.update(key, b"\x80", HOUR).await.unwrap());
+    assert_eq!(f.rows_now().await, []);
+    assert!(store.create(key, b"\x81\xa1a\x01", HOUR).await.unwrap());
+    // Same bytes, same second: still "present" (MySQL counts matched rows, not changed).
+    assert!(store.update(key, b"\x81\xa1a\x01", HOUR).await.unwrap());
+    let before = f.now_at_precision();
+    assert!(store.update(key, b"\x81\xa1a\x02", 2 * HOUR).await.unwrap());
+    let after = f.now_at_precision();
+    let rows_now = f.rows_now().await;
+    assert_eq!(rows_now.len(), 1);
+    assert_eq!(rows_now[0].data, b"\x81\xa1a\x02");
+    assert_expiry(&f, &rows_now[0], before, after, 2 * HOUR);
+    // A logout in between: the late update must not bring the session back.
+    store.delete(key).await.unwrap();
+    assert!(!store.update(key, b"\x81\xa1a\x03", HOUR).await.unwrap());
+    assert_eq!(f.rows_now().await, []);
+    // Deleting again is fine.
+    store.delete(key).await.unwrap();
+}
+
+async fn foreign_rows_are_read_verbatim(f: Fixture) {
+    let store = f.store().await;
+    let key = "session:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    f.blocking(move |f2| f2.insert_raw(key, FLASK_MSGPACK, 3600))
+        .await;
+    assert_eq!(
+        store.load(key, None).await.unwrap(),
+        Some(bytes(FLASK_MSGPACK))
+    );
+    // JSON bytes too: the store never decodes.
+    let json = br#"{"_permanent":true,"a":1,"b":"x"}"#;
+    assert!(store.update(key, json, HOUR).await.unwrap());
+    assert_eq!(
+        store.load(key, Some(HOUR)).await.unwrap(),
+        Some(json.to_vec())
+    );
+    assert_eq!(f.rows_now().await[0].data, json);
+}
+
+async fn concurrent_creates_have_one_winner(f: Fixture) {
+    let store = f.store().await;
+    let key = "session:race";
+    let attempts = (0u8..8).map(|i| {
+        let store = store.clone();
+        async move {
+            (
+                i,
+                store
+                    .create(key, &[0x81, 0xa1, b'i', i], HOUR)
+                    .await
+                    .unwrap(),
+            )
+        }
+    });
+    let results = futures_util::future::join_all(attempts).await;
+    let winners: Vec<u8> = results
+        .iter()
+        .filter(|(_, won)| *won)
+        .map(|(i, _)| *i)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let rows = f.rows_now().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].data, [0x81, 0xa1, b'i', winners[0]]);
+}
+
+async fn rename_moves_the_session(f: Fixture) {
+    let store = f.store().await;
+    assert!(
+        store
+            .create("session:old", b"\x81\xa1a\x01", HOUR)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .create("session:taken", b"\x81\xa1t\x01", HOUR)
+            .await
+            .unwrap()
+    );
+    // The new id is taken: nothing changes.
+    assert!(
+        !store
+            .rename("session:old", "session:taken", b"\x81\xa1a\x02", HOUR)
+            .await
+            .unwrap()
+    );
+    let keys: Vec<_> = f
+        .rows_now()
+        .await
+        .into_iter()
+        .map(|r| (r.session_id, r.data))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("session:old".to_owned(), b"\x81\xa1a\x01".to_vec()),
+            ("session:taken".to_owned(), b"\x81\xa1t\x01".to_vec())
+        ]
+    );
+    assert!(
+        store
+            .rename("session:old", "session:new", b"\x81\xa1a\x02", HOUR)
+            .await
+            .unwrap()
+    );
+    let keys: Vec<_> = f
+        .rows_now()
+        .await
+        .into_iter()
+        .map(|r| (r.session_id, r.data))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("session:new".to_owned(), b"\x81\xa1a\x02".to_vec()),
+            ("session:taken".to_owned(), b"\x81\xa1t\x01".to_vec())
+        ]
+    );
+}
+
+async fn delete_expired_removes_expired_rows_only(f: Fixture) {
+    let store = f.store().await;
+    f.blocking(|f2| {
+        f2.insert_raw("session:live", "80", 3600);
+        f2.insert_raw("session:gone-1", "80", -1);
+        f2.insert_raw("session:gone-2", "80", -3600);
+        f2.exec(&format!(
+            "INSERT INTO {} (session_id, data, expiry) VALUES ('session:null', NULL, NULL)",
+            f2.qualified()
+        ));
+    })
+    .await;
+    assert_eq!(store.load("session:null", Some(HOUR)).await.unwrap(), None);
+    assert_eq!(store.delete_expired().await.unwrap(), 3);
+    let left: Vec<_> = f
+        .rows_now()
+        .await
+        .into_iter()
+        .map(|r| r.session_id)
+        .collect();
+    assert_eq!(left, ["session:live"]);
+    assert_eq!(store.delete_expired().await.unwrap(), 0);
+}
+
+async fn oversized_ttl_is_invalid_input(f: Fixture) {
+    let store = f.store().await;
+    let err = store
+        .create("session:ttl", b"\x80", Duration::from_secs(u64::MAX))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, actix_flask_session::StoreError::InvalidInput { .. }),
+        "{err:?}"
+    );
+    assert_eq!(f.rows_now().await, []);
+}
+
+for_each_db!(store_create_exact, create_writes_the_exact_row);
+for_each_db!(store_refresh, load_with_refresh_moves_only_the_expiry);
+for_each_db!(store_expired, expired_rows_are_never_returned_or_revived);
+for_each_db!(store_create_absent, create_only_if_absent);
+for_each_db!(store_update_present, update_only_if_present);
+for_each_db!(store_foreign_rows, foreign_rows_are_read_verbatim);
+for_each_db!(store_race, concurrent_creates_have_one_winner);
+for_each_db!(store_rename, rename_moves_the_session);
+for_each_db!(
+    store_delete_expired,
+    delete_expired_removes_expired_rows_only
+);
+for_each_db!(store_ttl_input, oversized_ttl_is_invalid_input);
