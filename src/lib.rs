@@ -73,6 +73,10 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[cfg(feature = "cachelib")]
+pub use backends::cachelib::{Cache, CacheLibSessionInterface, FileSystemCache, SimpleCache};
+#[cfg(feature = "filesystem")]
+pub use backends::filesystem::FileSystemSessionInterface;
 pub use base::{ServerSideSession, ServerSideSessionInterface, SessionMiddleware};
 pub use config::{SameSite, SerializationFormat, SessionConfig, SessionType};
 pub use error::{ConfigError, SerializationError, SessionError, SessionUnavailable, StoreError};

@@ -990,9 +990,14 @@ async fn filesystem_from_figment_rejects_bad_values_naming_the_key() {
             "non-negative",
         ),
         (
-            "SESSION_FILE_DIR = 5".to_owned(),
+            "SESSION_FILE_DIR = [1]".to_owned(),
             "SESSION_FILE_DIR",
             "string",
+        ),
+        (
+            "SESSION_FILE_DIR = \"\"".to_owned(),
+            "SESSION_FILE_DIR",
+            "directory",
         ),
     ];
     for (toml, key, hint) in bad {

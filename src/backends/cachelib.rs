@@ -601,7 +601,7 @@ impl Cache for SimpleCache {
 /// The file names (SHA-256 of the key), the file format (a 24-byte header with the
 /// absolute expiry, then the value), atomic writes, the cross-process locking and the
 /// threshold pruning are those of the `filesystem` session store and are documented in
-/// [`file_cache`](super::file_cache); a `FileSystemCache` and a
+/// [`file_cache`](super::file_cache#entry-file-format-version-1); a `FileSystemCache` and a
 /// `FileSystemSessionInterface` on the same directory read each other's entries. All
 /// file work runs on tokio's blocking pool. Per call (`<file>` = the key's file, `<lock>`
 /// = its lock file):

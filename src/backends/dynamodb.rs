@@ -1,1 +1,434 @@
+//! DynamoDB store (`SESSION_TYPE = "dynamodb"`, cargo feature `dynamodb`), on the AWS SDK
+//! for Rust ([`aws_sdk_dynamodb`] + [`aws_config`]). The SDK is heavy to compile (see the
+//! crate guide); it is only built with this feature.
+//!
+//! # Configuration
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `SESSION_DYNAMODB` | `{}` | a table `{ endpoint_url = "http://127.0.0.1:8000", region = "us-east-1" }`; both optional |
+//! | `SESSION_DYNAMODB_TABLE` | `"Sessions"` | table name (Flask-Session 0.8 reads this key; its docs' `SESSION_DYNAMODB_TABLE_NAME` is not read) |
+//! | `SESSION_DYNAMODB_TABLE_EXISTS` | `false` | `true`: touch nothing at startup (no `CreateTable`, no `UpdateTimeToLive`), for deployments whose table is managed elsewhere and whose credentials may only read and write items |
+//!
+//! Credentials, and the region when `SESSION_DYNAMODB.region` is not set, come from the
+//! normal AWS chain (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, profiles,
+//! web identity, ECS/EC2 roles...). Without `endpoint_url` the client talks to real
+//! DynamoDB. Flask-Session takes a boto3 resource here and falls back to
+//! `http://localhost:8000` with dummy credentials; we never invent credentials. A missing
+//! region is a startup error.
+//!
+//! # Table and items
+//!
+//! At startup (unless `SESSION_DYNAMODB_TABLE_EXISTS`): `CreateTable` with key schema `id`
+//! (HASH, `S`) and on-demand billing (`PAY_PER_REQUEST`), as Flask-Session; an existing table
+//! (`ResourceInUseException`) is fine. Then `DescribeTable` until the table is `ACTIVE`
+//! (bounded, 60 s), `DescribeTimeToLive`, and `UpdateTimeToLive` enabling TTL on
+//! `expiration` unless it is already enabled (Flask-Session 0.8 means to do this but never
+//! does; "already enabled" answers are tolerated, TTL on another attribute is logged).
+//!
+//! Items, as Flask-Session writes them: `id` (S) = `<prefix><sid>`, `val` (B) = the
+//! serialized session bytes, `expiration` (N) = Unix time in whole seconds (UTC) when the
+//! session expires. Flask-Session 0.8 writes a fractional value computed from a naive
+//! UTC datetime, so it is off by the host's UTC offset unless the Flask process runs in
+//! UTC; we read any number.
+//!
+//! # Requests per operation
+//!
+//! `:now` is the current Unix time with milliseconds, `:exp` is now + ttl in whole seconds.
+//! Attribute names go through `#id`, `#val`, `#exp` placeholders.
+//!
+//! | operation | request |
+//! |---|---|
+//! | [`load`](SessionStore::load) | `GetItem` (`ConsistentRead = true`) on `id`; the item counts only when `expiration > now` |
+//! | [`load`](SessionStore::load) with refresh | `UpdateItem` `SET #exp = :exp`, condition `attribute_exists(#id) AND #exp > :now`, `ReturnValues = ALL_NEW` (one round trip); `ConditionalCheckFailed` → `None` |
+//! | [`create`](SessionStore::create) | `PutItem {id, val, expiration}`, condition `attribute_not_exists(#id) OR #exp <= :now` (an expired item DynamoDB has not removed yet does not block); `ConditionalCheckFailed` → `false` |
+//! | [`update`](SessionStore::update) | `UpdateItem` `SET #val = :val, #exp = :exp`, condition `attribute_exists(#id) AND #exp > :now`; `ConditionalCheckFailed` → `false` (a session deleted by a concurrent logout is not written again) |
+//! | [`delete`](SessionStore::delete) | `DeleteItem` on `id` |
+//!
+//! Expiry is always checked on read: DynamoDB deletes expired items only "within a few
+//! days", and test servers such as moto never do.
+//!
+//! # Errors
+//!
+//! Dispatch failures (connection refused, DNS), timeouts, unparsable responses and
+//! throttling / internal server errors are [`StoreError::Unavailable`] (503); other
+//! service errors are [`StoreError::Backend`]. The SDK retries (standard mode, 3 attempts)
+//! before reporting; each attempt is limited to 5 s and an operation to 10 s.
 
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::Region;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue, ScalarAttributeType,
+    TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+};
+use figment::Figment;
+use serde::Deserialize;
+
+use crate::config::{SessionConfig, extract_bool_key, extract_key, extract_string_key};
+use crate::error::{BoxError, ConfigError, StoreError};
+use crate::store::SessionStore;
+
+const BACKEND: &str = "dynamodb";
+
+/// `SESSION_DYNAMODB_TABLE` default (Flask-Session's).
+pub const DEFAULT_TABLE: &str = "Sessions";
+
+/// How long startup waits for a new table to become `ACTIVE`.
+const TABLE_ACTIVE_WAIT: Duration = Duration::from_secs(60);
+
+/// The `SESSION_DYNAMODB` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamoDBConnection {
+    /// Endpoint URL, e.g. `http://127.0.0.1:8000` for a local server; `None` = real AWS.
+    pub endpoint_url: Option<String>,
+    /// AWS region; `None` = from the AWS chain (`AWS_REGION`, profile, ...).
+    pub region: Option<String>,
+}
+
+impl DynamoDBConnection {
+    /// Loads the AWS configuration (credentials from the default chain) with this endpoint
+    /// and region, and 5 s per attempt / 10 s per operation timeouts.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(10))
+                .build(),
+        );
+        if let Some(region) = &self.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &self.endpoint_url {
+            loader = loader.endpoint_url(url.clone());
+        }
+        loader.load().await
+    }
+}
+
+/// DynamoDB session store: Flask-Session's item layout, conditional writes, expiry
+/// checked on read, refresh in one `UpdateItem`.
+///
+/// See the [module documentation](self) for every request it sends.
+#[derive(Debug, Clone)]
+pub struct DynamoDBSessionInterface {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDBSessionInterface {
+    /// Uses `client` and `table`. Unless `table_exists`, creates the table when it is
+    /// absent, waits for it to be active and enables TTL on `expiration` (see the module
+    /// documentation). Any failure there is a [`ConfigError::Backend`].
+    pub async fn new(client: Client, table: impl Into<String>, table_exists: bool) -> Result<Self, ConfigError> {
+        let store = DynamoDBSessionInterface { client, table: table.into() };
+        if !table_exists {
+            store.ensure_table().await?;
+        }
+        Ok(store)
+    }
+
+    /// Reads `SESSION_DYNAMODB`, `SESSION_DYNAMODB_TABLE` and
+    /// `SESSION_DYNAMODB_TABLE_EXISTS`, builds the client and prepares the table.
+    pub async fn from_figment(_config: &SessionConfig, figment: &Figment) -> Result<Self, ConfigError> {
+        let connection = extract_key::<DynamoDBConnection>(figment, "SESSION_DYNAMODB")?.unwrap_or_default();
+        let table = extract_string_key(figment, "SESSION_DYNAMODB_TABLE")?.unwrap_or_else(|| DEFAULT_TABLE.to_owned());
+        if table.len() < 3 || table.len() > 255 || !table.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) {
+            return Err(ConfigError::Invalid {
+                key: "SESSION_DYNAMODB_TABLE",
+                value: format!("{table:?}"),
+                allowed: "expected a DynamoDB table name: 3 to 255 characters among a-z A-Z 0-9 _ - .".to_owned(),
+            });
+        }
+        let table_exists = extract_bool_key(figment, "SESSION_DYNAMODB_TABLE_EXISTS")?.unwrap_or(false);
+        let sdk = connection.sdk_config().await;
+        if sdk.region().is_none() {
+            return Err(ConfigError::Missing {
+                key: "SESSION_DYNAMODB",
+                hint: "no AWS region: set SESSION_DYNAMODB = { region = \"...\" } or AWS_REGION".to_owned(),
+            });
+        }
+        let store = Self::new(Client::new(&sdk), table, table_exists).await?;
+        tracing::info!(table = %store.table, endpoint = ?connection.endpoint_url, region = ?sdk.region(), "dynamodb session store");
+        Ok(store)
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The SDK client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn ensure_table(&self) -> Result<(), ConfigError> {
+        let setup = |message: String, source: BoxError| ConfigError::Backend {
+            backend: BACKEND,
+            message,
+            source: Some(source),
+        };
+        let attribute = AttributeDefinition::builder()
+            .attribute_name("id")
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(|e| setup("cannot describe the key attribute".to_owned(), Box::new(e)))?;
+        let key = KeySchemaElement::builder()
+            .attribute_name("id")
+            .key_type(KeyType::Hash)
+            .build()
+            .map_err(|e| setup("cannot describe the key schema".to_owned(), Box::new(e)))?;
+        match self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .attribute_definitions(attribute)
+            .key_schema(key)
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+        {
+            Ok(_) => tracing::info!(table = %self.table, "created the DynamoDB session table"),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(setup(format!("cannot create the table {}", self.table), Box::new(e))),
+        }
+
+        let deadline = tokio::time::Instant::now() + TABLE_ACTIVE_WAIT;
+        loop {
+            let described = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| setup(format!("cannot describe the table {}", self.table), Box::new(e)))?;
+            let status = described.table().and_then(|t| t.table_status());
+            if matches!(status, Some(TableStatus::Active) | None) {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ConfigError::Backend {
+                    backend: BACKEND,
+                    message: format!("table {} is still {status:?} after {TABLE_ACTIVE_WAIT:?}", self.table),
+                    source: None,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+
+        let ttl = self
+            .client
+            .describe_time_to_live()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|e| setup(format!("cannot read the TTL setting of {}", self.table), Box::new(e)))?;
+        if let Some(desc) = ttl.time_to_live_description() {
+            let on = matches!(desc.time_to_live_status(), Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling));
+            match desc.attribute_name() {
+                Some("expiration") if on => return Ok(()),
+                Some(other) if on => {
+                    tracing::warn!(table = %self.table, attribute = other, "TTL is enabled on another attribute; expired sessions are never served but DynamoDB will not remove them");
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        let spec = TimeToLiveSpecification::builder()
+            .attribute_name("expiration")
+            .enabled(true)
+            .build()
+            .map_err(|e| setup("cannot describe the TTL setting".to_owned(), Box::new(e)))?;
+        match self.client.update_time_to_live().table_name(&self.table).time_to_live_specification(spec).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.message().is_some_and(|m| m.contains("already enabled")) => Ok(()),
+            Err(e) => Err(setup(format!("cannot enable TTL on {}.expiration", self.table), Box::new(e))),
+        }
+    }
+}
+
+/// Unix time now, as (whole seconds, the `:now` number with milliseconds).
+fn now() -> (u64, String) {
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    (d.as_secs(), format!("{}.{:03}", d.as_secs(), d.subsec_millis()))
+}
+
+fn expiration(now_secs: u64, ttl: Duration) -> AttributeValue {
+    AttributeValue::N(now_secs.saturating_add(ttl.as_secs()).to_string())
+}
+
+fn map_error<E>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let unavailable = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(s) => matches!(
+            s.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "ThrottlingException"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+            )
+        ),
+        _ => false,
+    };
+    if unavailable { StoreError::unavailable(BACKEND, e) } else { StoreError::backend(BACKEND, e) }
+}
+
+/// `val` of an item (empty bytes when it is not binary: the lifecycle treats it as corrupt).
+fn value_of(item: &HashMap<String, AttributeValue>, key: &str) -> Vec<u8> {
+    match item.get("val") {
+        Some(AttributeValue::B(blob)) => blob.as_ref().to_vec(),
+        other => {
+            tracing::warn!(key, found = ?other.map(std::mem::discriminant), "session item has no binary `val`; treating it as corrupt");
+            Vec::new()
+        }
+    }
+}
+
+/// Whether an item read by `GetItem` is still live at `now` (seconds with fraction).
+fn is_live(item: &HashMap<String, AttributeValue>, now: f64) -> bool {
+    match item.get("expiration") {
+        Some(AttributeValue::N(n)) => n.parse::<f64>().is_ok_and(|exp| exp > now),
+        // no expiration at all: not written by either app; never serve it
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl SessionStore for DynamoDBSessionInterface {
+    async fn load(&self, key: &str, refresh: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
+        let (now_secs, now_n) = now();
+        match refresh {
+            None => {
+                let out = self
+                    .client
+                    .get_item()
+                    .table_name(&self.table)
+                    .key("id", AttributeValue::S(key.to_owned()))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(map_error)?;
+                let now_f = now_n.parse::<f64>().unwrap_or(now_secs as f64);
+                Ok(out.item().filter(|item| is_live(item, now_f)).map(|item| value_of(item, key)))
+            }
+            Some(ttl) => {
+                let result = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("id", AttributeValue::S(key.to_owned()))
+                    .update_expression("SET #exp = :exp")
+                    .condition_expression("attribute_exists(#id) AND #exp > :now")
+                    .expression_attribute_names("#id", "id")
+                    .expression_attribute_names("#exp", "expiration")
+                    .expression_attribute_values(":exp", expiration(now_secs, ttl))
+                    .expression_attribute_values(":now", AttributeValue::N(now_n))
+                    .return_values(ReturnValue::AllNew)
+                    .send()
+                    .await;
+                match result {
+                    Ok(out) => Ok(Some(out.attributes().map(|item| value_of(item, key)).unwrap_or_default())),
+                    Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                        Ok(None)
+                    }
+                    Err(e) => Err(map_error(e)),
+                }
+            }
+        }
+    }
+
+    async fn create(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        let (now_secs, now_n) = now();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("id", AttributeValue::S(key.to_owned()))
+            .item("val", AttributeValue::B(Blob::new(value)))
+            .item("expiration", expiration(now_secs, ttl))
+            .condition_expression("attribute_not_exists(#id) OR #exp <= :now")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_names("#exp", "expiration")
+            .expression_attribute_values(":now", AttributeValue::N(now_n))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    async fn update(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        let (now_secs, now_n) = now();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(key.to_owned()))
+            .update_expression("SET #val = :val, #exp = :exp")
+            .condition_expression("attribute_exists(#id) AND #exp > :now")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_names("#val", "val")
+            .expression_attribute_names("#exp", "expiration")
+            .expression_attribute_values(":val", AttributeValue::B(Blob::new(value)))
+            .expression_attribute_values(":exp", expiration(now_secs, ttl))
+            .expression_attribute_values(":now", AttributeValue::N(now_n))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(key.to_owned()))
+            .send()
+            .await
+            .map_err(map_error)?;
+        Ok(())
+    }
+
+    fn name(&self) -> &'static str {
+        BACKEND
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_on_read_accepts_flask_fractional_numbers() {
+        let item = |n: &str| HashMap::from([("expiration".to_owned(), AttributeValue::N(n.to_owned()))]);
+        assert!(is_live(&item("1700000000.5"), 1_700_000_000.4));
+        assert!(!is_live(&item("1700000000.5"), 1_700_000_000.5));
+        assert!(!is_live(&item("1700000000"), 1_700_000_000.2));
+        assert!(!is_live(&HashMap::new(), 0.0));
+    }
+
+    #[test]
+    fn expiration_is_whole_seconds() {
+        assert_eq!(expiration(1_700_000_000, Duration::from_millis(2_678_400_900)), AttributeValue::N("1702678400".to_owned()));
+    }
+}

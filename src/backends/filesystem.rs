@@ -16,7 +16,7 @@
 //! ```
 //!
 //! The file names, the file format, the locking scheme and the pruning rules are
-//! documented in [`file_cache`](super::file_cache). Unlike Flask-Session (cachelib +
+//! documented in [`file_cache`](super::file_cache#entry-file-format-version-1). Unlike Flask-Session (cachelib +
 //! pickle), files hold the serialized session bytes behind a small header, so the
 //! directory cannot be shared with a Python app; every other store can be.
 
@@ -47,7 +47,7 @@ pub const DEFAULT_MODE: u32 = 0o600;
 /// All file work runs on tokio's blocking pool (`spawn_blocking`). What each call does on
 /// disk (`<file>` = `<dir>/<sha256-hex of key>`, `<lock>` = `<dir>/.locks/<first two hex
 /// digits>`, "write" = temporary file + `fchmod(mode)` + rename, see
-/// [`file_cache`](super::file_cache)):
+/// [`file_cache`](super::file_cache#entry-file-format-version-1)):
 ///
 /// | call | file operations |
 /// |------|-----------------|
@@ -124,8 +124,15 @@ impl FileSystemSessionInterface {
         _config: &SessionConfig,
         figment: &Figment,
     ) -> Result<Self, ConfigError> {
-        let dir = match file_cache::find_key(figment, "SESSION_FILE_DIR")? {
-            Some(v) => file_cache::parse_dir(&v, "SESSION_FILE_DIR")?,
+        let dir = match crate::config::extract_string_key(figment, "SESSION_FILE_DIR")? {
+            Some(dir) if dir.trim().is_empty() => {
+                return Err(ConfigError::Invalid {
+                    key: "SESSION_FILE_DIR",
+                    value: format!("{dir:?}"),
+                    allowed: "a directory path (default \"flask_session\")".to_owned(),
+                });
+            }
+            Some(dir) => PathBuf::from(dir),
             None => PathBuf::from(DEFAULT_DIR),
         };
         let threshold = match file_cache::find_key(figment, "SESSION_FILE_THRESHOLD")? {

@@ -242,12 +242,15 @@ enum Conn {
 }
 
 impl Conn {
+    /// Sends one command; an error reply from the server (which the connection hands back
+    /// as a value) becomes an `Err`.
     async fn query(&mut self, cmd: &Cmd) -> redis::RedisResult<RedisValue> {
-        match self {
+        let reply = match self {
             Conn::Single(c) => c.req_packed_command(cmd).await,
             #[cfg(feature = "redis-cluster")]
             Conn::Cluster(c) => c.req_packed_command(cmd).await,
-        }
+        };
+        reply.and_then(RedisValue::extract_error)
     }
 }
 

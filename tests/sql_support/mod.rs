@@ -25,6 +25,13 @@ pub fn pg_server() -> String {
     std::env::var("AFS_PG_URL").unwrap_or_else(|_| "postgresql://root@127.0.0.1:5432".to_owned())
 }
 
+/// The URL of database `db` on the PostgreSQL server. TLS is off: on loopback it buys
+/// nothing, and libpq's OpenSSL teardown at process exit can crash an r2d2 thread that is
+/// still connecting in the background (seen as SIGSEGV at the end of a test process).
+pub fn pg_url(db: &str) -> String {
+    format!("{}/{db}?sslmode=disable", pg_server())
+}
+
 pub fn mysql_server() -> String {
     std::env::var("AFS_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned())
 }
@@ -32,8 +39,8 @@ pub fn mysql_server() -> String {
 /// Creates database `name` on the PostgreSQL server if it does not exist (safe to race).
 #[cfg(feature = "postgres")]
 pub fn ensure_pg_database(name: &str) {
-    let mut conn = diesel::PgConnection::establish(&format!("{}/postgres", pg_server()))
-        .or_else(|_| diesel::PgConnection::establish(&format!("{}/test", pg_server())))
+    let mut conn = diesel::PgConnection::establish(&pg_url("postgres"))
+        .or_else(|_| diesel::PgConnection::establish(&pg_url("test")))
         .expect("connect to PostgreSQL");
     #[derive(QueryableByName)]
     struct N {
@@ -127,8 +134,8 @@ impl Fixture {
                 ensure_pg_database(TEST_DB);
                 let fixture = Fixture {
                     dialect,
-                    url: format!("{}/{TEST_DB}", pg_server()),
-                    driver_url: format!("{}/{TEST_DB}", pg_server()),
+                    url: pg_url(TEST_DB),
+                    driver_url: pg_url(TEST_DB),
                     table: SqlTable::default().with_schema(name).expect("schema name"),
                     _dir: None,
                 };
