@@ -236,10 +236,10 @@ fn parse_timestamp(data: &[u8]) -> Option<(i64, u32)> {
 fn timestamp_bytes(secs: i64, nanos: u32) -> Vec<u8> {
     if secs >> 34 == 0 {
         // 0 <= secs < 2^34: 32- or 64-bit form.
-        if nanos == 0 {
-            if let Ok(s) = u32::try_from(secs) {
-                return s.to_be_bytes().to_vec();
-            }
+        if nanos == 0
+            && let Ok(s) = u32::try_from(secs)
+        {
+            return s.to_be_bytes().to_vec();
         }
         // `secs` is non-negative here, so the cast is exact.
         let v = (u64::from(nanos) << 34) | secs as u64;

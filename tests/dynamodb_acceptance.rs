@@ -6,7 +6,8 @@ use actix_flask_session::backends::dynamodb::DynamoDBSessionInterface;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 
 actix_flask_session::acceptance_suite!(|| async {
-    let endpoint = std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8000".to_owned());
+    let endpoint =
+        std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8000".to_owned());
     let conf = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -16,6 +17,8 @@ actix_flask_session::acceptance_suite!(|| async {
     let client = aws_sdk_dynamodb::Client::from_conf(conf);
     match DynamoDBSessionInterface::new(client, "afs_acceptance", false).await {
         Ok(store) => store,
-        Err(e) => panic!("DynamoDB (moto) is not reachable at {endpoint}: {e}; start the services with scripts/test.sh"),
+        Err(e) => panic!(
+            "DynamoDB (moto) is not reachable at {endpoint}: {e}; start the services with scripts/test.sh"
+        ),
     }
 });

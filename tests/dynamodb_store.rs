@@ -13,7 +13,9 @@ use actix_flask_session::backends::dynamodb::DynamoDBSessionInterface;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, BillingMode, KeyType, ScalarAttributeType, TimeToLiveStatus};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, BillingMode, KeyType, ScalarAttributeType, TimeToLiveStatus,
+};
 
 /// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (spec §5.4).
 const FLASK_BYTES: &[u8] = b"\x83\xaa_permanent\xc3\xa1a\x01\xa1b\xa1x";
@@ -41,12 +43,18 @@ fn unique_table(name: &str) -> String {
 async fn store(table: &str) -> DynamoDBSessionInterface {
     match DynamoDBSessionInterface::new(raw(), table, false).await {
         Ok(store) => store,
-        Err(e) => panic!("DynamoDB (moto) is not reachable at {}: {e}; start the services with scripts/test.sh", endpoint()),
+        Err(e) => panic!(
+            "DynamoDB (moto) is not reachable at {}: {e}; start the services with scripts/test.sh",
+            endpoint()
+        ),
     }
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 type Item = HashMap<String, AttributeValue>;
@@ -100,18 +108,34 @@ async fn drop_table(table: &str) {
 async fn startup_creates_on_demand_table_with_ttl_and_is_idempotent() {
     let table = unique_table("setup");
     let _store = store(&table).await;
-    let desc = raw().describe_table().table_name(&table).send().await.unwrap();
+    let desc = raw()
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
     let t = desc.table().unwrap();
     let key = &t.key_schema()[0];
-    assert_eq!((key.attribute_name(), key.key_type()), ("id", &KeyType::Hash));
+    assert_eq!(
+        (key.attribute_name(), key.key_type()),
+        ("id", &KeyType::Hash)
+    );
     assert_eq!(t.key_schema().len(), 1);
     let attr = &t.attribute_definitions()[0];
-    assert_eq!((attr.attribute_name(), attr.attribute_type()), ("id", &ScalarAttributeType::S));
+    assert_eq!(
+        (attr.attribute_name(), attr.attribute_type()),
+        ("id", &ScalarAttributeType::S)
+    );
     assert_eq!(
         t.billing_mode_summary().and_then(|b| b.billing_mode()),
         Some(&BillingMode::PayPerRequest)
     );
-    let ttl = raw().describe_time_to_live().table_name(&table).send().await.unwrap();
+    let ttl = raw()
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
     let ttl = ttl.time_to_live_description().unwrap();
     assert_eq!(ttl.time_to_live_status(), Some(&TimeToLiveStatus::Enabled));
     assert_eq!(ttl.attribute_name(), Some("expiration"));
@@ -123,9 +147,20 @@ async fn startup_creates_on_demand_table_with_ttl_and_is_idempotent() {
 #[actix_rt::test]
 async fn table_exists_touches_nothing_at_startup() {
     let table = unique_table("exists");
-    let _store = DynamoDBSessionInterface::new(raw(), &table, true).await.unwrap();
-    let err = raw().describe_table().table_name(&table).send().await.unwrap_err();
-    assert!(err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()), "{err:?}");
+    let _store = DynamoDBSessionInterface::new(raw(), &table, true)
+        .await
+        .unwrap();
+    let err = raw()
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_resource_not_found_exception()),
+        "{err:?}"
+    );
 }
 
 #[actix_rt::test]
@@ -133,16 +168,27 @@ async fn create_writes_flask_shaped_item() {
     let table = unique_table("create");
     let store = store(&table).await;
     let before = now();
-    assert!(store.create("session:abc", FLASK_BYTES, Duration::from_secs(2_678_400)).await.unwrap());
+    assert!(
+        store
+            .create("session:abc", FLASK_BYTES, Duration::from_secs(2_678_400))
+            .await
+            .unwrap()
+    );
     let after = now();
     let item = get(&table, "session:abc").await.expect("written");
     let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
     names.sort_unstable();
     assert_eq!(names, ["expiration", "id", "val"]);
-    assert_eq!(item.get("id"), Some(&AttributeValue::S("session:abc".to_owned())));
+    assert_eq!(
+        item.get("id"),
+        Some(&AttributeValue::S("session:abc".to_owned()))
+    );
     assert_eq!(val(&item), FLASK_BYTES);
     let exp: u64 = expiration(&item).parse().expect("whole seconds");
-    assert!((before + 2_678_400..=after + 2_678_400).contains(&exp), "{exp}");
+    assert!(
+        (before + 2_678_400..=after + 2_678_400).contains(&exp),
+        "{exp}"
+    );
     drop_table(&table).await;
 }
 
@@ -171,7 +217,12 @@ async fn update_only_if_present_and_live() {
 
     flask_write(&table, "k", FLASK_BYTES, &format!("{}.5", now() + 60)).await;
     let before = now();
-    assert!(store.update("k", b"\x81\xa1a\x02", Duration::from_secs(600)).await.unwrap());
+    assert!(
+        store
+            .update("k", b"\x81\xa1a\x02", Duration::from_secs(600))
+            .await
+            .unwrap()
+    );
     let after = now();
     let item = get(&table, "k").await.unwrap();
     assert_eq!(val(&item), b"\x81\xa1a\x02");
@@ -198,11 +249,25 @@ async fn load_reads_flask_items_and_refreshes_in_one_request() {
     let store = store(&table).await;
     let exp = format!("{}.123456", now() + 30);
     flask_write(&table, "k", FLASK_BYTES, &exp).await;
-    assert_eq!(store.load("k", None).await.unwrap().as_deref(), Some(FLASK_BYTES));
-    assert_eq!(expiration(&get(&table, "k").await.unwrap()), exp, "plain load writes nothing");
+    assert_eq!(
+        store.load("k", None).await.unwrap().as_deref(),
+        Some(FLASK_BYTES)
+    );
+    assert_eq!(
+        expiration(&get(&table, "k").await.unwrap()),
+        exp,
+        "plain load writes nothing"
+    );
 
     let before = now();
-    assert_eq!(store.load("k", Some(Duration::from_secs(3600))).await.unwrap().as_deref(), Some(FLASK_BYTES));
+    assert_eq!(
+        store
+            .load("k", Some(Duration::from_secs(3600)))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(FLASK_BYTES)
+    );
     let after = now();
     let item = get(&table, "k").await.unwrap();
     assert_eq!(val(&item), FLASK_BYTES, "refresh never rewrites the value");
@@ -217,7 +282,11 @@ async fn expired_items_are_never_returned_nor_refreshed() {
     let store = store(&table).await;
     assert_eq!(store.load("none", None).await.unwrap(), None);
     assert_eq!(store.load("none", Some(MINUTE)).await.unwrap(), None);
-    assert_eq!(get(&table, "none").await, None, "refresh of a missing id creates nothing");
+    assert_eq!(
+        get(&table, "none").await,
+        None,
+        "refresh of a missing id creates nothing"
+    );
 
     let past = format!("{}.9", now() - 3600);
     flask_write(&table, "old", FLASK_BYTES, &past).await;

@@ -26,6 +26,7 @@ fn single_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
+#[cfg(feature = "redis-cluster")]
 fn cluster_urls() -> Vec<String> {
     match std::env::var("REDIS_CLUSTER_URLS") {
         Ok(list) => list.split(',').map(str::to_owned).collect(),

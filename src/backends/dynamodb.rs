@@ -66,8 +66,8 @@ use aws_sdk_dynamodb::config::Region;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue, ScalarAttributeType,
-    TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use figment::Figment;
 use serde::Deserialize;
@@ -129,8 +129,15 @@ impl DynamoDBSessionInterface {
     /// Uses `client` and `table`. Unless `table_exists`, creates the table when it is
     /// absent, waits for it to be active and enables TTL on `expiration` (see the module
     /// documentation). Any failure there is a [`ConfigError::Backend`].
-    pub async fn new(client: Client, table: impl Into<String>, table_exists: bool) -> Result<Self, ConfigError> {
-        let store = DynamoDBSessionInterface { client, table: table.into() };
+    pub async fn new(
+        client: Client,
+        table: impl Into<String>,
+        table_exists: bool,
+    ) -> Result<Self, ConfigError> {
+        let store = DynamoDBSessionInterface {
+            client,
+            table: table.into(),
+        };
         if !table_exists {
             store.ensure_table().await?;
         }
@@ -139,22 +146,36 @@ impl DynamoDBSessionInterface {
 
     /// Reads `SESSION_DYNAMODB`, `SESSION_DYNAMODB_TABLE` and
     /// `SESSION_DYNAMODB_TABLE_EXISTS`, builds the client and prepares the table.
-    pub async fn from_figment(_config: &SessionConfig, figment: &Figment) -> Result<Self, ConfigError> {
-        let connection = extract_key::<DynamoDBConnection>(figment, "SESSION_DYNAMODB")?.unwrap_or_default();
-        let table = extract_string_key(figment, "SESSION_DYNAMODB_TABLE")?.unwrap_or_else(|| DEFAULT_TABLE.to_owned());
-        if table.len() < 3 || table.len() > 255 || !table.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) {
+    pub async fn from_figment(
+        _config: &SessionConfig,
+        figment: &Figment,
+    ) -> Result<Self, ConfigError> {
+        let connection =
+            extract_key::<DynamoDBConnection>(figment, "SESSION_DYNAMODB")?.unwrap_or_default();
+        let table = extract_string_key(figment, "SESSION_DYNAMODB_TABLE")?
+            .unwrap_or_else(|| DEFAULT_TABLE.to_owned());
+        if table.len() < 3
+            || table.len() > 255
+            || !table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+        {
             return Err(ConfigError::Invalid {
                 key: "SESSION_DYNAMODB_TABLE",
                 value: format!("{table:?}"),
-                allowed: "expected a DynamoDB table name: 3 to 255 characters among a-z A-Z 0-9 _ - .".to_owned(),
+                allowed:
+                    "expected a DynamoDB table name: 3 to 255 characters among a-z A-Z 0-9 _ - ."
+                        .to_owned(),
             });
         }
-        let table_exists = extract_bool_key(figment, "SESSION_DYNAMODB_TABLE_EXISTS")?.unwrap_or(false);
+        let table_exists =
+            extract_bool_key(figment, "SESSION_DYNAMODB_TABLE_EXISTS")?.unwrap_or(false);
         let sdk = connection.sdk_config().await;
         if sdk.region().is_none() {
             return Err(ConfigError::Missing {
                 key: "SESSION_DYNAMODB",
-                hint: "no AWS region: set SESSION_DYNAMODB = { region = \"...\" } or AWS_REGION".to_owned(),
+                hint: "no AWS region: set SESSION_DYNAMODB = { region = \"...\" } or AWS_REGION"
+                    .to_owned(),
             });
         }
         let store = Self::new(Client::new(&sdk), table, table_exists).await?;
@@ -199,8 +220,15 @@ impl DynamoDBSessionInterface {
             .await
         {
             Ok(_) => tracing::info!(table = %self.table, "created the DynamoDB session table"),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
-            Err(e) => return Err(setup(format!("cannot create the table {}", self.table), Box::new(e))),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+            Err(e) => {
+                return Err(setup(
+                    format!("cannot create the table {}", self.table),
+                    Box::new(e),
+                ));
+            }
         }
 
         let deadline = tokio::time::Instant::now() + TABLE_ACTIVE_WAIT;
@@ -211,7 +239,12 @@ impl DynamoDBSessionInterface {
                 .table_name(&self.table)
                 .send()
                 .await
-                .map_err(|e| setup(format!("cannot describe the table {}", self.table), Box::new(e)))?;
+                .map_err(|e| {
+                    setup(
+                        format!("cannot describe the table {}", self.table),
+                        Box::new(e),
+                    )
+                })?;
             let status = described.table().and_then(|t| t.table_status());
             if matches!(status, Some(TableStatus::Active) | None) {
                 break;
@@ -219,7 +252,10 @@ impl DynamoDBSessionInterface {
             if tokio::time::Instant::now() >= deadline {
                 return Err(ConfigError::Backend {
                     backend: BACKEND,
-                    message: format!("table {} is still {status:?} after {TABLE_ACTIVE_WAIT:?}", self.table),
+                    message: format!(
+                        "table {} is still {status:?} after {TABLE_ACTIVE_WAIT:?}",
+                        self.table
+                    ),
                     source: None,
                 });
             }
@@ -232,9 +268,17 @@ impl DynamoDBSessionInterface {
             .table_name(&self.table)
             .send()
             .await
-            .map_err(|e| setup(format!("cannot read the TTL setting of {}", self.table), Box::new(e)))?;
+            .map_err(|e| {
+                setup(
+                    format!("cannot read the TTL setting of {}", self.table),
+                    Box::new(e),
+                )
+            })?;
         if let Some(desc) = ttl.time_to_live_description() {
-            let on = matches!(desc.time_to_live_status(), Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling));
+            let on = matches!(
+                desc.time_to_live_status(),
+                Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+            );
             match desc.attribute_name() {
                 Some("expiration") if on => return Ok(()),
                 Some(other) if on => {
@@ -249,18 +293,33 @@ impl DynamoDBSessionInterface {
             .enabled(true)
             .build()
             .map_err(|e| setup("cannot describe the TTL setting".to_owned(), Box::new(e)))?;
-        match self.client.update_time_to_live().table_name(&self.table).time_to_live_specification(spec).send().await {
+        match self
+            .client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if e.message().is_some_and(|m| m.contains("already enabled")) => Ok(()),
-            Err(e) => Err(setup(format!("cannot enable TTL on {}.expiration", self.table), Box::new(e))),
+            Err(e) => Err(setup(
+                format!("cannot enable TTL on {}.expiration", self.table),
+                Box::new(e),
+            )),
         }
     }
 }
 
 /// Unix time now, as (whole seconds, the `:now` number with milliseconds).
 fn now() -> (u64, String) {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    (d.as_secs(), format!("{}.{:03}", d.as_secs(), d.subsec_millis()))
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    (
+        d.as_secs(),
+        format!("{}.{:03}", d.as_secs(), d.subsec_millis()),
+    )
 }
 
 fn expiration(now_secs: u64, ttl: Duration) -> AttributeValue {
@@ -272,7 +331,9 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let unavailable = match &e {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
         SdkError::ServiceError(s) => matches!(
             s.err().code(),
             Some(
@@ -285,7 +346,11 @@ where
         ),
         _ => false,
     };
-    if unavailable { StoreError::unavailable(BACKEND, e) } else { StoreError::backend(BACKEND, e) }
+    if unavailable {
+        StoreError::unavailable(BACKEND, e)
+    } else {
+        StoreError::backend(BACKEND, e)
+    }
 }
 
 /// `val` of an item (empty bytes when it is not binary: the lifecycle treats it as corrupt).
@@ -310,7 +375,11 @@ fn is_live(item: &HashMap<String, AttributeValue>, now: f64) -> bool {
 
 #[async_trait]
 impl SessionStore for DynamoDBSessionInterface {
-    async fn load(&self, key: &str, refresh: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn load(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         let (now_secs, now_n) = now();
         match refresh {
             None => {
@@ -324,7 +393,10 @@ impl SessionStore for DynamoDBSessionInterface {
                     .await
                     .map_err(map_error)?;
                 let now_f = now_n.parse::<f64>().unwrap_or(now_secs as f64);
-                Ok(out.item().filter(|item| is_live(item, now_f)).map(|item| value_of(item, key)))
+                Ok(out
+                    .item()
+                    .filter(|item| is_live(item, now_f))
+                    .map(|item| value_of(item, key)))
             }
             Some(ttl) => {
                 let result = self
@@ -342,8 +414,15 @@ impl SessionStore for DynamoDBSessionInterface {
                     .send()
                     .await;
                 match result {
-                    Ok(out) => Ok(Some(out.attributes().map(|item| value_of(item, key)).unwrap_or_default())),
-                    Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                    Ok(out) => Ok(Some(
+                        out.attributes()
+                            .map(|item| value_of(item, key))
+                            .unwrap_or_default(),
+                    )),
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                    {
                         Ok(None)
                     }
                     Err(e) => Err(map_error(e)),
@@ -369,7 +448,12 @@ impl SessionStore for DynamoDBSessionInterface {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(map_error(e)),
         }
     }
@@ -393,7 +477,12 @@ impl SessionStore for DynamoDBSessionInterface {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(map_error(e)),
         }
     }
@@ -420,7 +509,8 @@ mod tests {
 
     #[test]
     fn expiry_on_read_accepts_flask_fractional_numbers() {
-        let item = |n: &str| HashMap::from([("expiration".to_owned(), AttributeValue::N(n.to_owned()))]);
+        let item =
+            |n: &str| HashMap::from([("expiration".to_owned(), AttributeValue::N(n.to_owned()))]);
         assert!(is_live(&item("1700000000.5"), 1_700_000_000.4));
         assert!(!is_live(&item("1700000000.5"), 1_700_000_000.5));
         assert!(!is_live(&item("1700000000"), 1_700_000_000.2));
@@ -429,6 +519,9 @@ mod tests {
 
     #[test]
     fn expiration_is_whole_seconds() {
-        assert_eq!(expiration(1_700_000_000, Duration::from_millis(2_678_400_900)), AttributeValue::N("1702678400".to_owned()));
+        assert_eq!(
+            expiration(1_700_000_000, Duration::from_millis(2_678_400_900)),
+            AttributeValue::N("1702678400".to_owned())
+        );
     }
 }

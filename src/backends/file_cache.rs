@@ -657,10 +657,10 @@ impl Inner {
         let mut names = Vec::new();
         for dirent in fs::read_dir(&self.dir)? {
             let dirent = dirent?;
-            if let Some(name) = dirent.file_name().to_str() {
-                if is_entry_name(name) {
-                    names.push(name.to_owned());
-                }
+            if let Some(name) = dirent.file_name().to_str()
+                && is_entry_name(name)
+            {
+                names.push(name.to_owned());
             }
         }
         Ok(names)

@@ -8,7 +8,7 @@
 //! | `SESSION_MEMCACHED_POOL_SIZE` | deadpool's default (4 × CPUs) | connections per server |
 //!
 //! Flask-Session takes a client object here; we take addresses. At startup every server
-//! is asked for its `version`, so a wrong address fails [`from_figment`] instead of the
+//! is asked for its `version`, so a wrong address fails [`from_figment`](MemcachedSessionInterface::from_figment) instead of the
 //! first request.
 //!
 //! # Client

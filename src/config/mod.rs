@@ -620,15 +620,15 @@ impl SessionConfig {
                  and the path \"/\" (browsers drop it otherwise)",
             ));
         }
-        if let Some(domain) = &self.cookie_domain {
-            if domain.is_empty() || !domain.bytes().all(is_cookie_attribute_byte) {
-                return Err(invalid(
-                    "SESSION_COOKIE_DOMAIN",
-                    format!("{domain:?}"),
-                    "expected a domain name without whitespace, control characters or ';' \
-                     (leave the key out for a host-only cookie)",
-                ));
-            }
+        if let Some(domain) = &self.cookie_domain
+            && (domain.is_empty() || !domain.bytes().all(is_cookie_attribute_byte))
+        {
+            return Err(invalid(
+                "SESSION_COOKIE_DOMAIN",
+                format!("{domain:?}"),
+                "expected a domain name without whitespace, control characters or ';' \
+                 (leave the key out for a host-only cookie)",
+            ));
         }
         let path = &self.cookie_path;
         if !path.starts_with('/') || !path.bytes().all(is_cookie_attribute_byte) {

@@ -23,7 +23,7 @@ mod harness;
 mod recording;
 
 pub use cases::*;
-pub use harness::{Harness, Reply};
+pub use harness::{Gate, Harness, Reply, request, routes, send};
 pub use recording::{Op, RecordingStore};
 
 /// Runs a future to completion on a fresh actix system (what `#[actix_web::test]` does).

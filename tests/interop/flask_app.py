@@ -105,7 +105,16 @@ def make_backend(app):
         )
         if "SESSION_DYNAMODB_TABLE" in os.environ:
             app.config["SESSION_DYNAMODB_TABLE"] = os.environ["SESSION_DYNAMODB_TABLE"]
-    # elif kind == "sqlalchemy": ...  (SQL engineer)
+    elif kind == "sqlalchemy":
+        # SQLALCHEMY_DATABASE_URI (e.g. postgresql+psycopg2://root@127.0.0.1/afs_test),
+        # optional SESSION_SQLALCHEMY_TABLE / _SCHEMA / _SEQUENCE, as the Rust side reads them
+        from flask_sqlalchemy import SQLAlchemy
+
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["SQLALCHEMY_DATABASE_URI"]
+        for key in ("SESSION_SQLALCHEMY_TABLE", "SESSION_SQLALCHEMY_SCHEMA", "SESSION_SQLALCHEMY_SEQUENCE"):
+            if key in os.environ:
+                app.config[key] = os.environ[key]
+        app.config["SESSION_SQLALCHEMY"] = SQLAlchemy(app)
     else:
         raise SystemExit(f"flask_app.py: no backend branch for SESSION_TYPE={kind!r} yet")
 

@@ -55,10 +55,11 @@ pub fn ensure_pg_database(name: &str) {
             .n
             > 0
     };
-    if !exists(&mut conn) {
-        if let Err(e) = conn.batch_execute(&format!("CREATE DATABASE \"{name}\"")) {
-            assert!(exists(&mut conn), "create database {name}: {e}");
-        }
+    if exists(&mut conn) {
+        return;
+    }
+    if let Err(e) = conn.batch_execute(&format!("CREATE DATABASE \"{name}\"")) {
+        assert!(exists(&mut conn), "create database {name}: {e}");
     }
 }
 

@@ -33,13 +33,13 @@
 //! does not add it to a table that Flask-Session created first; [`migrate`] does (MySQL
 //! has no `CREATE INDEX IF NOT EXISTS`, so it looks in `information_schema` first).
 
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, QueryableByName, RunQueryDsl};
 
 use super::naming::SqlTable;
 use super::ops::OpResult;
 use super::pool::{PoolKind, SqlPool};
-use super::query::{Bind, Template};
 use super::{Dialect, run_blocking};
 use crate::error::StoreError;
 
@@ -140,12 +140,6 @@ pub fn down_ddl(dialect: Dialect, table: &SqlTable) -> Vec<String> {
     vec![format!("DROP TABLE IF EXISTS {}", table.qualified(dialect))]
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
 /// Creates the session table for `table` if it does not exist (schema, sequence, table,
 /// unique constraint and `expiry` index), see the [module docs](self). Safe to run at
 /// every start and from several processes.
@@ -167,7 +161,9 @@ pub async fn migrate(pool: &SqlPool, table: &SqlTable) -> Result<(), StoreError>
         #[cfg(feature = "postgres")]
         PoolKind::Postgres(p) => p.run(|conn| {
             conn.transaction(|conn| {
-                conn.batch_execute("SELECT pg_advisory_xact_lock(hashtext('actix-flask-session migrate'))")?;
+                conn.batch_execute(
+                    "SELECT pg_advisory_xact_lock(hashtext('actix-flask-session migrate'))",
+                )?;
                 for sql in &statements {
                     conn.batch_execute(sql)?;
                 }
@@ -179,29 +175,7 @@ pub async fn migrate(pool: &SqlPool, table: &SqlTable) -> Result<(), StoreError>
             for sql in &statements {
                 conn.batch_execute(sql)?;
             }
-            // A table created by Flask-Session has no expiry index yet.
-            let schema = match table.schema() {
-                Some(_) => "?",
-                None => "DATABASE()",
-            };
-            let lookup = Template::new(format!(
-                "SELECT COUNT(*) AS n FROM information_schema.statistics \
-                 WHERE table_schema = {schema} AND table_name = ? AND column_name = 'expiry' AND seq_in_index = 1"
-            ));
-            let mut binds = Vec::new();
-            if let Some(s) = table.schema() {
-                binds.push(Bind::Text(s.as_str()));
-            }
-            binds.push(Bind::Text(table.table().as_str()));
-            let found = lookup.bind(binds).get_result::<Count>(conn)?;
-            if found.n == 0 {
-                conn.batch_execute(&format!(
-                    "CREATE INDEX {} ON {} (expiry)",
-                    table.expiry_index().quoted(Dialect::MySql),
-                    table.qualified(Dialect::MySql)
-                ))?;
-            }
-            OpResult::Ok(())
+            add_mysql_expiry_index(conn, &table)
         }),
         #[cfg(feature = "sqlite")]
         PoolKind::Sqlite(p) => p.run(|conn| {
@@ -214,6 +188,41 @@ pub async fn migrate(pool: &SqlPool, table: &SqlTable) -> Result<(), StoreError>
         }),
     })
     .await
+}
+
+/// Adds the `expiry` index to a table that Flask-Session created (MySQL has no
+/// `CREATE INDEX IF NOT EXISTS`, so `information_schema` is asked first).
+#[cfg(feature = "mysql")]
+fn add_mysql_expiry_index(conn: &mut diesel::MysqlConnection, table: &SqlTable) -> OpResult<()> {
+    use super::query::{Bind, Template};
+    use diesel::{QueryableByName, RunQueryDsl};
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let schema = match table.schema() {
+        Some(_) => "?",
+        None => "DATABASE()",
+    };
+    let lookup = Template::new(format!(
+        "SELECT COUNT(*) AS n FROM information_schema.statistics \
+         WHERE table_schema = {schema} AND table_name = ? AND column_name = 'expiry' AND seq_in_index = 1"
+    ));
+    let mut binds = Vec::new();
+    if let Some(s) = table.schema() {
+        binds.push(Bind::Text(s.as_str()));
+    }
+    binds.push(Bind::Text(table.table().as_str()));
+    if lookup.bind(binds).get_result::<Count>(conn)?.n == 0 {
+        conn.batch_execute(&format!(
+            "CREATE INDEX {} ON {} (expiry)",
+            table.expiry_index().quoted(Dialect::MySql),
+            table.qualified(Dialect::MySql)
+        ))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

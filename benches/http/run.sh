@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# benches/http/run.sh — HTTP load benchmark: actix-flask-session on Redis against
+# actix-session 0.11 (Redis store) and a raw actix-web handler doing the same Redis
+# commands. See benches/README.md.
+#
+#   bash benches/http/run.sh
+#
+# Builds the three release binaries, starts a private redis-server (unpinned, its own
+# port, so that INFO commandstats counts only this benchmark), then for each server and
+# route runs `wrk -t2 -c64 -d10s` ROUNDS times with the server pinned to core SERVER_CPU
+# and wrk to core WRK_CPU, and prints medians: req/s, p50, p99, the ratio to the raw
+# handler and to actix-session, and Redis commands per request (INFO commandstats delta
+# divided by the requests wrk completed).
+#
+# Knobs: ROUNDS=3 DURATION=10s CONNECTIONS=64 THREADS=2 SERVER_CPU=0 WRK_CPU=1
+#        REDIS_PORT=6391 BENCH_TARGET_DIR=<target dir> ONLY="afs raw actix-session"
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+SERVER_CPU=${SERVER_CPU:-0}
+WRK_CPU=${WRK_CPU:-1}
+REDIS_PORT=${REDIS_PORT:-6391}
+ONLY=${ONLY:-"afs raw actix-session"}
+export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-$HERE/target}
+REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+OUT=$(mktemp -d)
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk; then
+  echo "installing wrk" >&2
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+for tool in taskset redis-server redis-cli curl python3; do
+  need "$tool" || { echo "missing $tool" >&2; exit 1; }
+done
+
+echo "building release binaries (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
+cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml"
+cargo build --release --quiet --manifest-path "$HERE/actix-session-peer/Cargo.toml"
+BIN="$CARGO_TARGET_DIR/release"
+
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+  >"$OUT/redis.log" 2>&1 &
+PIDS+=($!)
+until [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; do sleep 0.05; done
+
+# Total calls in INFO commandstats, without INFO itself.
+redis_calls() {
+  redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r' |
+    awk -F'[:=,]' '/^cmdstat_/ && $1 != "cmdstat_info" { s += $3 } END { print s + 0 }'
+}
+
+wait_http() { # port
+  local i
+  for i in $(seq 1 400); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$1/hello" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "server on port $1 did not start" >&2; return 1
+}
+
+# Session cookie for a server: the first Set-Cookie of GET /incr (name=value).
+cookie_of() { # port
+  curl -fsS -D - -o /dev/null "http://127.0.0.1:$1/incr" | tr -d '\r' |
+    awk 'tolower($1) == "set-cookie:" { split($2, a, ";"); print a[1]; exit }'
+}
+
+run_server() { # name binary port
+  local name=$1 bin=$2 port=$3 cookie route round
+  taskset -c "$SERVER_CPU" "$bin" "$port" "$REDIS_URL" >"$OUT/$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  wait_http "$port"
+  if [ "$name" = raw ]; then
+    # The raw handler has no session layer: give it the entry this crate would write.
+    local sid=rawbenchAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+    redis-cli -p "$REDIS_PORT" set "session:$sid" "$(printf '\x82\xaa_permanent\xc3\xa1n\x01')" ex 2678400 >/dev/null
+    cookie="session=$sid"
+  else
+    cookie=$(cookie_of "$port")
+  fi
+  [ -n "$cookie" ] || { echo "$name: no session cookie" >&2; exit 1; }
+  for route in read incr hello; do
+    for round in $(seq 1 "$ROUNDS"); do
+      local before after
+      before=$(redis_calls)
+      taskset -c "$WRK_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+        -H "Cookie: $cookie" "http://127.0.0.1:$port/$route" >"$OUT/$name-$route-$round.txt"
+      after=$(redis_calls)
+      echo "$((after - before))" >"$OUT/$name-$route-$round.calls"
+    done
+  done
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+for name in $ONLY; do
+  case $name in
+    afs) run_server afs "$BIN/afs" 18081 ;;
+    actix-session) run_server actix-session "$BIN/actix-session-peer" 18082 ;;
+    raw) run_server raw "$BIN/raw" 18083 ;;
+    *) echo "unknown server $name" >&2; exit 2 ;;
+  esac
+done
+
+python3 - "$OUT" "$ROUNDS" $ONLY <<'PY'
+import re, statistics, sys, pathlib
+out, rounds, names = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+
+def ms(text):
+    v, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+res = {}
+for name in names:
+    for route in ("read", "incr", "hello"):
+        rps, p50, p99, cpr, non2xx = [], [], [], [], 0
+        for r in range(1, rounds + 1):
+            t = (out / f"{name}-{route}-{r}.txt").read_text()
+            rps.append(float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)))
+            p50.append(ms(re.search(r"^\s+50%\s+(\S+)", t, re.M).group(1)))
+            p99.append(ms(re.search(r"^\s+99%\s+(\S+)", t, re.M).group(1)))
+            reqs = int(re.search(r"(\d+) requests in", t).group(1))
+            m = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+            non2xx += int(m.group(1)) if m else 0
+            calls = int((out / f"{name}-{route}-{r}.calls").read_text())
+            cpr.append(calls / reqs if reqs else 0.0)
+        res[(name, route)] = dict(rps=statistics.median(rps), p50=statistics.median(p50),
+                                  p99=statistics.median(p99), cpr=statistics.median(cpr), bad=non2xx)
+
+def ratio(name, route, other):
+    o = res.get((other, route))
+    return f"{res[(name, route)]['rps'] / o['rps']:.2f}" if o else "-"
+
+print(f"wrk medians of {rounds} rounds; Redis commands per request from INFO commandstats")
+print("| server | route | req/s | p50 ms | p99 ms | vs raw | vs actix-session | cmds/req | non-2xx |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+for name in names:
+    for route in ("read", "incr", "hello"):
+        r = res[(name, route)]
+        print(f"| {name} | /{route} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+              f"{ratio(name, route, 'raw')} | {ratio(name, route, 'actix-session')} | {r['cpr']:.2f} | {r['bad']} |")
+PY
