@@ -47,7 +47,7 @@ async fn index(session: ServerSideSession) -> actix_web::Result<HttpResponse> {
         ));
     };
     let visits = session.get::<u64>("visits")?.unwrap_or(0) + 1;
-    session.insert("visits", &visits)?;
+    session.insert("visits", visits)?;
     let sid = session.sid();
     Ok(page(&format!(
         "<p>Hello, <b>{}</b>. visits: {visits}</p>\
@@ -68,7 +68,7 @@ async fn login(
         return Ok(HttpResponse::BadRequest().body("name must not be empty\n"));
     }
     session.insert("user", &name)?;
-    session.insert("visits", &0u64)?;
+    session.insert("visits", 0u64)?;
     // A new id at login defeats session fixation.
     session.regenerate()?;
     Ok(see_home())

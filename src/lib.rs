@@ -16,7 +16,7 @@
 //!
 //! async fn index(session: ServerSideSession) -> actix_web::Result<String> {
 //!     let visits: u64 = session.get("visits")?.unwrap_or(0);
-//!     session.insert("visits", &(visits + 1))?;
+//!     session.insert("visits", visits + 1)?;
 //!     Ok(format!("visit {}", visits + 1))
 //! }
 //!

@@ -50,7 +50,7 @@ impl Signer {
     ///
     /// ```
     /// use actix_flask_session::signer::Signer;
-    /// let signer = Signer::new("test-secret", &[]);
+    /// let signer = Signer::new("test-secret", &[] as &[&str]);
     /// let sid = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
     /// assert_eq!(signer.sign(sid), format!("{sid}.epC2RSSJLkP1L6dqmDdFEcE3xr8"));
     /// assert_eq!(signer.unsign(&signer.sign(sid)), Some(sid));

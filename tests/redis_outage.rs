@@ -130,7 +130,7 @@ async fn get(session: ServerSideSession) -> actix_web::Result<String> {
 }
 
 async fn set(session: ServerSideSession) -> actix_web::Result<&'static str> {
-    session.insert("n", &7)?;
+    session.insert("n", 7)?;
     Ok("set")
 }
 

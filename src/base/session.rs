@@ -102,13 +102,16 @@ impl ServerSideSession {
     /// Stores `value` under `key`. The value is serialized now: a value that cannot be
     /// stored in the configured format is an error here, never a failure after the
     /// handler returned. Setting a key to the value it already has changes nothing.
-    pub fn insert<T: Serialize + ?Sized>(
+    ///
+    /// Takes any serializable value, references included (`insert("n", 1)`,
+    /// `insert("name", "alice")`, `insert("user", &user)`).
+    pub fn insert<T: Serialize>(
         &self,
         key: impl Into<String>,
-        value: &T,
+        value: T,
     ) -> Result<(), SessionError> {
         let key = key.into();
-        match serialization::to_value(value) {
+        match serialization::to_value(&value) {
             Ok(value) => self.insert_value(key, value),
             Err(source) => Err(SessionError::Value { key, source }),
         }

@@ -180,7 +180,7 @@ async fn contains(s: ServerSideSession) -> String {
 }
 
 async fn ab(s: ServerSideSession) -> actix_web::Result<&'static str> {
-    s.insert("a", &1)?;
+    s.insert("a", 1)?;
     s.insert("b", "x")?;
     Ok("ok")
 }
@@ -201,7 +201,7 @@ async fn permanent(s: ServerSideSession, flag: web::Path<u8>) -> &'static str {
 }
 
 async fn set_then_delete(s: ServerSideSession) -> actix_web::Result<&'static str> {
-    s.insert("tmp", &1)?;
+    s.insert("tmp", 1)?;
     s.remove("tmp");
     Ok("ok")
 }

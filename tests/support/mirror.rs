@@ -140,8 +140,8 @@ async fn dump(session: ServerSideSession) -> HttpResponse {
 
 /// What a Rust app stores for the Python values of spec §5.4's round-trip table.
 async fn set_typed(session: ServerSideSession) -> actix_web::Result<&'static str> {
-    session.insert("tuple", &(1, "a"))?;
-    session.insert("set", &BTreeSet::from([7]))?;
+    session.insert("tuple", (1, "a"))?;
+    session.insert("set", BTreeSet::from([7]))?;
     session.insert_value("bytes", Value::Binary(vec![0x00, 0xff]))?;
     session.insert_value(
         "aware",
@@ -157,11 +157,11 @@ async fn set_typed(session: ServerSideSession) -> actix_web::Result<&'static str
             (Value::from(2), Value::from("b")),
         ]),
     )?;
-    session.insert("float", &1.5)?;
+    session.insert("float", 1.5)?;
     session.insert_value("none", Value::Nil)?;
     session.insert(
         "nested",
-        &json!({ "list": [1, [2, 3]], "map": { "k": "v" }, "t": true }),
+        json!({ "list": [1, [2, 3]], "map": { "k": "v" }, "t": true }),
     )?;
     Ok("ok")
 }
