@@ -79,7 +79,7 @@ use async_trait::async_trait;
 use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
 use figment::Figment;
 
-use crate::config::{SessionConfig, extract_key, extract_string_list_key};
+use crate::config::{SessionConfig, extract_pool_size_key, extract_string_list_key};
 use crate::error::{ConfigError, StoreError};
 use crate::store::SessionStore;
 
@@ -263,7 +263,7 @@ impl MemcachedSessionInterface {
     ) -> Result<Self, ConfigError> {
         let servers = extract_string_list_key(figment, "SESSION_MEMCACHED")?
             .unwrap_or_else(|| vec![DEFAULT_SERVER.to_owned()]);
-        let pool_size = extract_key::<usize>(figment, "SESSION_MEMCACHED_POOL_SIZE")?;
+        let pool_size = extract_pool_size_key(figment, "SESSION_MEMCACHED_POOL_SIZE")?;
         let store = Self::new(&servers, pool_size)?;
         store.ping().await.map_err(|e| ConfigError::Backend {
             backend: BACKEND,

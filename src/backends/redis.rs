@@ -116,7 +116,8 @@ use deadpool_redis::{PoolError, Runtime};
 use figment::Figment;
 
 use crate::config::{
-    SessionConfig, extract_duration_key, extract_key, extract_string_key, extract_string_list_key,
+    SessionConfig, extract_pool_size_key, extract_string_key, extract_string_list_key,
+    extract_timeout_key,
 };
 use crate::error::{ConfigError, StoreError};
 use crate::store::SessionStore;
@@ -162,14 +163,7 @@ impl RedisOptions {
     /// defaults. Every bad value is an error naming the key.
     pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
         let mut options = RedisOptions::default();
-        if let Some(size) = extract_key::<usize>(figment, "SESSION_REDIS_POOL_SIZE")? {
-            if size == 0 {
-                return Err(ConfigError::Invalid {
-                    key: "SESSION_REDIS_POOL_SIZE",
-                    value: "0".to_owned(),
-                    allowed: "expected a whole number of connections, at least 1".to_owned(),
-                });
-            }
+        if let Some(size) = extract_pool_size_key(figment, "SESSION_REDIS_POOL_SIZE")? {
             options.pool_size = size;
         }
         for (key, slot) in [
@@ -182,16 +176,7 @@ impl RedisOptions {
                 &mut options.response_timeout,
             ),
         ] {
-            if let Some(timeout) = extract_duration_key(figment, key)? {
-                if timeout.is_zero() {
-                    return Err(ConfigError::Invalid {
-                        key,
-                        value: "0".to_owned(),
-                        allowed:
-                            "expected a positive number of seconds or a duration such as \"500ms\""
-                                .to_owned(),
-                    });
-                }
+            if let Some(timeout) = extract_timeout_key(figment, key)? {
                 *slot = timeout;
             }
         }

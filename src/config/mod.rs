@@ -1146,6 +1146,37 @@ pub fn extract_duration_key(
     }
 }
 
+/// Reads a timeout: like [`extract_duration_key`], but zero is refused too.
+pub fn extract_timeout_key(
+    figment: &Figment,
+    key: &'static str,
+) -> Result<Option<Duration>, ConfigError> {
+    match extract_duration_key(figment, key)? {
+        Some(timeout) if timeout.is_zero() => Err(ConfigError::Invalid {
+            key,
+            value: "0".to_owned(),
+            allowed: "expected a positive number of seconds or a duration such as \"500ms\""
+                .to_owned(),
+        }),
+        other => Ok(other),
+    }
+}
+
+/// Reads a pool size: a whole number of connections, at least 1.
+pub fn extract_pool_size_key(
+    figment: &Figment,
+    key: &'static str,
+) -> Result<Option<usize>, ConfigError> {
+    match extract_key::<usize>(figment, key)? {
+        Some(0) => Err(ConfigError::Invalid {
+            key,
+            value: "0".to_owned(),
+            allowed: "expected a whole number of connections, at least 1".to_owned(),
+        }),
+        other => Ok(other),
+    }
+}
+
 /// `PERMANENT_SESSION_LIFETIME`, truncated to whole seconds as Flask does for the store.
 fn read_lifetime(figment: &Figment) -> Result<Option<Duration>, ConfigError> {
     const KEY: &str = "PERMANENT_SESSION_LIFETIME";

@@ -80,7 +80,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use figment::Figment;
 
-use crate::config::{SessionConfig, extract_duration_key, extract_key, extract_string_key};
+use crate::config::{
+    SessionConfig, extract_key, extract_pool_size_key, extract_string_key, extract_timeout_key,
+};
 use crate::error::{ConfigError, StoreError};
 use crate::store::SessionStore;
 
@@ -232,24 +234,14 @@ impl SqlSettings {
             table = table.with_sequence(&sequence)?;
         }
         let mut pool = PoolOptions::default();
-        if let Some(size) = extract_key::<u32>(figment, "SESSION_SQLALCHEMY_POOL_SIZE")? {
-            if size == 0 {
-                return Err(ConfigError::Invalid {
-                    key: "SESSION_SQLALCHEMY_POOL_SIZE",
-                    value: "0".to_owned(),
-                    allowed: "a number of connections of at least 1".to_owned(),
-                });
-            }
-            pool.max_size = size;
+        if let Some(size) = extract_pool_size_key(figment, "SESSION_SQLALCHEMY_POOL_SIZE")? {
+            pool.max_size = u32::try_from(size).map_err(|_| ConfigError::Invalid {
+                key: "SESSION_SQLALCHEMY_POOL_SIZE",
+                value: size.to_string(),
+                allowed: format!("expected at most {} connections", u32::MAX),
+            })?;
         }
-        if let Some(timeout) = extract_duration_key(figment, "SESSION_SQLALCHEMY_POOL_TIMEOUT")? {
-            if timeout.is_zero() {
-                return Err(ConfigError::Invalid {
-                    key: "SESSION_SQLALCHEMY_POOL_TIMEOUT",
-                    value: "0".to_owned(),
-                    allowed: "a positive duration, e.g. \"5s\"".to_owned(),
-                });
-            }
+        if let Some(timeout) = extract_timeout_key(figment, "SESSION_SQLALCHEMY_POOL_TIMEOUT")? {
             pool.timeout = timeout;
         }
         Ok(SqlSettings {
