@@ -11,28 +11,13 @@ use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_flask_session::Session;
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use figment::providers::{Format, Toml};
-use serde_json::json;
-use support::{Browser, FlaskApp, MirrorApp, Settings, random_prefix};
+use support::flows::{self, Stored, Writer};
+use support::raw::dynamodb::{endpoint, raw};
+use support::{FlaskApp, MirrorApp, Settings, random_prefix};
 
 const LIFETIME: i64 = 3600;
-
-fn endpoint() -> String {
-    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8000".to_owned())
-}
-
-fn raw() -> Client {
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .endpoint_url(endpoint())
-        .build();
-    Client::from_conf(conf)
-}
 
 /// `{'_permanent': True, 'a': 1, 'b': 'x'}` as Flask-Session 0.8 encodes it (spec §5.4).
 const AB: &str = "83aa5f7065726d616e656e74c3a16101a162a178";
@@ -54,35 +39,45 @@ async fn stored(table: &str, key: &str) -> Option<HashMap<String, AttributeValue
     out.item
 }
 
-/// Flask-shaped: binary `val` with Flask's bytes, `expiration` (N) one lifetime ahead.
-/// `whole` says whether the expiration must be whole seconds (ours; Flask writes fractions).
-async fn check_stored(table: &str, key: &str, whole: bool) {
-    let item = stored(table, key).await.expect("an item");
-    match item.get("val") {
-        Some(AttributeValue::B(b)) => assert_eq!(hex::encode(b.as_ref()), AB),
-        other => panic!("val {other:?}"),
-    }
-    let Some(AttributeValue::N(n)) = item.get("expiration") else {
-        panic!("expiration {item:?}")
-    };
-    assert_eq!(!n.contains('.'), whole, "{n}");
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
-    let left = n.parse::<f64>().unwrap() - now;
-    assert!(
-        (LIFETIME as f64 - 60.0..=LIFETIME as f64).contains(&left),
-        "{left} s left"
-    );
+/// The raw view: a Flask-shaped item, binary `val` with Flask's bytes, `expiration` (N) one
+/// lifetime ahead, in whole seconds when actix wrote it (Flask writes fractions).
+struct Dynamo {
+    table: String,
+    prefix: String,
 }
 
-fn sid_of(reply: &support::Reply) -> String {
-    let value = reply
-        .cookie("session")
-        .unwrap_or_else(|| panic!("no session cookie: {reply:?}"));
-    assert_eq!(value.len(), 43, "{value}");
-    value
+impl Stored for Dynamo {
+    const SIGNED: bool = false;
+
+    async fn check_stored(&self, sid: &str, writer: Writer) {
+        let item = stored(&self.table, &format!("{}{sid}", self.prefix))
+            .await
+            .expect("an item");
+        match item.get("val") {
+            Some(AttributeValue::B(b)) => assert_eq!(hex::encode(b.as_ref()), AB),
+            other => panic!("val {other:?}"),
+        }
+        let Some(AttributeValue::N(n)) = item.get("expiration") else {
+            panic!("expiration {item:?}")
+        };
+        assert_eq!(!n.contains('.'), writer == Writer::Actix, "{n}");
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let left = n.parse::<f64>().unwrap() - now;
+        assert!(
+            (LIFETIME as f64 - 60.0..=LIFETIME as f64).contains(&left),
+            "{left} s left"
+        );
+    }
+
+    async fn check_gone(&self, sid: &str) {
+        assert_eq!(
+            stored(&self.table, &format!("{}{sid}", self.prefix)).await,
+            None
+        );
+    }
 }
 
 #[actix_rt::test]
@@ -116,52 +111,14 @@ async fn sessions_are_shared_both_ways() {
         .await
         .unwrap_or_else(|e| panic!("mirror config: {e}"));
     let actix = MirrorApp::start(session);
-    let (f, a) = (
-        |p: &str| format!("{}{p}", flask.url()),
-        |p: &str| format!("{}{p}", actix.url()),
-    );
-    let b = Browser::new();
-
-    // Flask creates; actix reads and modifies; Flask sees it.
-    let sid = sid_of(&b.post_json(&f("/set/a"), &json!(1)).await);
-    b.post_json(&f("/set/b"), &json!("x")).await;
-    check_stored(&table, &format!("{prefix}{sid}"), false).await;
-    let actix_dump = b.get(&a("/dump")).await.json();
-    assert_eq!(actix_dump, b.get(&f("/dump")).await.json());
-    assert_eq!(actix_dump["sid"], json!(sid));
-    let r = b.post_json(&a("/set/c"), &json!([1, {"d": 2.5}])).await;
-    assert_eq!(sid_of(&r), sid);
-    assert_eq!(
-        b.get(&f("/get/c")).await.json(),
-        json!({ "value": [1, { "$dict": [["d", 2.5]] }] })
-    );
-    b.post(&a("/delete/c")).await;
-    assert_eq!(b.get(&f("/get/c")).await.json(), json!({ "missing": true }));
-
-    // Logout in Flask is a logout in actix.
-    b.post(&f("/clear")).await;
-    assert_eq!(stored(&table, &format!("{prefix}{sid}")).await, None);
-    assert_eq!(b.get(&a("/get/a")).await.json(), json!({ "missing": true }));
-
-    // actix creates a Flask-shaped item; Flask reads and modifies it.
-    let sid2 = sid_of(&b.post_json(&a("/set/a"), &json!(1)).await);
-    assert_ne!(sid2, sid);
-    b.post_json(&a("/set/b"), &json!("x")).await;
-    check_stored(&table, &format!("{prefix}{sid2}"), true).await;
-    assert_eq!(
-        b.get(&f("/dump")).await.json(),
-        b.get(&a("/dump")).await.json()
-    );
-    b.post_json(&f("/set/b"), &json!({"nested": [true, null]}))
-        .await;
-    assert_eq!(
-        b.get(&a("/get/b")).await.json(),
-        json!({ "value": { "$dict": [["nested", [true, null]]] } })
-    );
-
-    // Logout in actix is a logout in Flask.
-    b.post(&a("/clear")).await;
-    assert_eq!(stored(&table, &format!("{prefix}{sid2}")).await, None);
-    assert_eq!(b.get(&f("/get/a")).await.json(), json!({ "missing": true }));
+    flows::sessions_are_shared_both_ways(
+        &flask,
+        &actix,
+        &Dynamo {
+            table: table.clone(),
+            prefix,
+        },
+    )
+    .await;
     let _ = raw().delete_table().table_name(&table).send().await;
 }

@@ -5,35 +5,22 @@
 //! that expiry is enforced on read.
 #![cfg(feature = "dynamodb")]
 
+mod support;
+
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_flask_session::SessionStore;
 use actix_flask_session::backends::dynamodb::DynamoDBSessionInterface;
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeValue, BillingMode, KeyType, ScalarAttributeType, TimeToLiveStatus,
 };
+use support::raw::dynamodb::{endpoint, raw};
 
 /// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (spec §5.4).
 const FLASK_BYTES: &[u8] = b"\x83\xaa_permanent\xc3\xa1a\x01\xa1b\xa1x";
 const MINUTE: Duration = Duration::from_secs(60);
-
-fn endpoint() -> String {
-    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8000".to_owned())
-}
-
-fn raw() -> Client {
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .endpoint_url(endpoint())
-        .build();
-    Client::from_conf(conf)
-}
 
 fn unique_table(name: &str) -> String {
     let tag = actix_flask_session::sid::generate(9).expect("random tag");

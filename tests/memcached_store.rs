@@ -3,23 +3,19 @@
 //! meta-protocol client on its own socket: exact bytes, client flags and TTL.
 #![cfg(feature = "memcached")]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
 use actix_flask_session::backends::memcached::MemcachedSessionInterface;
 use actix_flask_session::{SessionStore, StoreError};
+use support::raw::memcached::{raw_get, server};
 
 /// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (spec §5.4).
 const FLASK_BYTES: &[u8] = b"\x83\xaa_permanent\xc3\xa1a\x01\xa1b\xa1x";
 const MINUTE: Duration = Duration::from_secs(60);
-
-fn server() -> String {
-    let url = std::env::var("MEMCACHED_URL").unwrap_or_else(|_| "127.0.0.1:11211".to_owned());
-    url.trim_start_matches("memcache://")
-        .trim_end_matches('/')
-        .to_owned()
-}
 
 fn unique_key(name: &str) -> String {
     let tag = actix_flask_session::sid::generate(12).expect("random tag");
@@ -35,32 +31,6 @@ async fn store() -> MemcachedSessionInterface {
         );
     }
     store
-}
-
-/// A raw `mg <key> v f t` on a fresh connection: (value, client flags, remaining TTL).
-fn raw_get(key: &str) -> Option<(Vec<u8>, u32, i64)> {
-    let mut conn = BufReader::new(TcpStream::connect(server()).expect("raw connection"));
-    write!(conn.get_mut(), "mg {key} v f t\r\n").expect("write");
-    let mut line = String::new();
-    conn.read_line(&mut line).expect("read");
-    if line == "EN\r\n" {
-        return None;
-    }
-    let mut parts = line.trim_end().split(' ');
-    assert_eq!(parts.next(), Some("VA"), "unexpected reply {line:?}");
-    let len: usize = parts.next().and_then(|n| n.parse().ok()).expect("length");
-    let (mut flags, mut ttl) = (None, None);
-    for p in parts {
-        match p.split_at(1) {
-            ("f", v) => flags = v.parse().ok(),
-            ("t", v) => ttl = v.parse().ok(),
-            _ => {}
-        }
-    }
-    let mut data = vec![0; len + 2];
-    conn.read_exact(&mut data).expect("value");
-    data.truncate(len);
-    Some((data, flags.expect("f flag"), ttl.expect("t flag")))
 }
 
 /// A raw `ms <key> <len> T<exptime>` (what pymemcache's `set` amounts to, flags 0).

@@ -9,8 +9,8 @@ mod support;
 use actix_flask_session::backends::mongodb::MongoDBSessionInterface;
 use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{Bson, DateTime, Document, doc};
-use serde_json::json;
-use support::{Browser, FlaskApp, MirrorApp, Settings, random_prefix};
+use support::flows::{self, Stored, Writer};
+use support::{FlaskApp, MirrorApp, Settings, random_prefix};
 
 const LIFETIME: i64 = 3600;
 const DB: &str = "afs_interop";
@@ -37,34 +37,40 @@ async fn stored(key: &str) -> Option<Document> {
     }
 }
 
-/// The document is Flask-shaped: binary `val` with Flask's bytes, `expiration` one
-/// lifetime ahead.
-async fn check_stored(key: &str) {
-    let d = stored(key).await.expect("a document");
-    match d.get("val") {
-        Some(Bson::Binary(b)) => {
-            assert_eq!(b.subtype, BinarySubtype::Generic);
-            assert_eq!(hex::encode(&b.bytes), AB);
-        }
-        other => panic!("val {other:?}"),
-    }
-    let left = d
-        .get_datetime("expiration")
-        .expect("a date")
-        .timestamp_millis()
-        - DateTime::now().timestamp_millis();
-    assert!(
-        (LIFETIME * 1000 - 60_000..=LIFETIME * 1000).contains(&left),
-        "{left} ms left"
-    );
+/// The raw view: a Flask-shaped document, binary `val` with Flask's bytes, `expiration`
+/// one lifetime ahead.
+struct Mongo {
+    prefix: String,
 }
 
-fn sid_of(reply: &support::Reply) -> String {
-    let value = reply
-        .cookie("session")
-        .unwrap_or_else(|| panic!("no session cookie: {reply:?}"));
-    assert_eq!(value.len(), 43, "{value}");
-    value
+impl Stored for Mongo {
+    const SIGNED: bool = false;
+
+    async fn check_stored(&self, sid: &str, _writer: Writer) {
+        let d = stored(&format!("{}{sid}", self.prefix))
+            .await
+            .expect("a document");
+        match d.get("val") {
+            Some(Bson::Binary(b)) => {
+                assert_eq!(b.subtype, BinarySubtype::Generic);
+                assert_eq!(hex::encode(&b.bytes), AB);
+            }
+            other => panic!("val {other:?}"),
+        }
+        let left = d
+            .get_datetime("expiration")
+            .expect("a date")
+            .timestamp_millis()
+            - DateTime::now().timestamp_millis();
+        assert!(
+            (LIFETIME * 1000 - 60_000..=LIFETIME * 1000).contains(&left),
+            "{left} ms left"
+        );
+    }
+
+    async fn check_gone(&self, sid: &str) {
+        assert_eq!(stored(&format!("{}{sid}", self.prefix)).await, None);
+    }
 }
 
 #[actix_rt::test]
@@ -80,52 +86,5 @@ async fn sessions_are_shared_both_ways() {
         .int("PERMANENT_SESSION_LIFETIME", LIFETIME);
     let flask = FlaskApp::start(&settings);
     let actix = MirrorApp::start(settings.session().await);
-    let (f, a) = (
-        |p: &str| format!("{}{p}", flask.url()),
-        |p: &str| format!("{}{p}", actix.url()),
-    );
-    let b = Browser::new();
-
-    // Flask creates; actix reads and modifies; Flask sees it.
-    let sid = sid_of(&b.post_json(&f("/set/a"), &json!(1)).await);
-    b.post_json(&f("/set/b"), &json!("x")).await;
-    check_stored(&format!("{prefix}{sid}")).await;
-    let actix_dump = b.get(&a("/dump")).await.json();
-    assert_eq!(actix_dump, b.get(&f("/dump")).await.json());
-    assert_eq!(actix_dump["sid"], json!(sid));
-    let r = b.post_json(&a("/set/c"), &json!([1, {"d": 2.5}])).await;
-    assert_eq!(sid_of(&r), sid);
-    assert_eq!(
-        b.get(&f("/get/c")).await.json(),
-        json!({ "value": [1, { "$dict": [["d", 2.5]] }] })
-    );
-    b.post(&a("/delete/c")).await;
-    assert_eq!(b.get(&f("/get/c")).await.json(), json!({ "missing": true }));
-    check_stored(&format!("{prefix}{sid}")).await;
-
-    // Logout in Flask is a logout in actix.
-    b.post(&f("/clear")).await;
-    assert_eq!(stored(&format!("{prefix}{sid}")).await, None);
-    assert_eq!(b.get(&a("/get/a")).await.json(), json!({ "missing": true }));
-
-    // actix creates a Flask-shaped document; Flask reads and modifies it.
-    let sid2 = sid_of(&b.post_json(&a("/set/a"), &json!(1)).await);
-    assert_ne!(sid2, sid);
-    b.post_json(&a("/set/b"), &json!("x")).await;
-    check_stored(&format!("{prefix}{sid2}")).await;
-    assert_eq!(
-        b.get(&f("/dump")).await.json(),
-        b.get(&a("/dump")).await.json()
-    );
-    b.post_json(&f("/set/b"), &json!({"nested": [true, null]}))
-        .await;
-    assert_eq!(
-        b.get(&a("/get/b")).await.json(),
-        json!({ "value": { "$dict": [["nested", [true, null]]] } })
-    );
-
-    // Logout in actix is a logout in Flask.
-    b.post(&a("/clear")).await;
-    assert_eq!(stored(&format!("{prefix}{sid2}")).await, None);
-    assert_eq!(b.get(&f("/get/a")).await.json(), json!({ "missing": true }));
+    flows::sessions_are_shared_both_ways(&flask, &actix, &Mongo { prefix }).await;
 }

@@ -9,9 +9,7 @@
 mod sql_support;
 
 use actix_flask_session::backends::sql::{Dialect, SqlAlchemySessionInterface, migrate};
-use actix_flask_session::testing::{Harness, Reply};
-use actix_web::dev::{Service, ServiceResponse};
-use actix_web::{body::MessageBody, http::header, test};
+use actix_flask_session::testing::{Harness, request, send};
 use sql_support::Fixture;
 
 /// The Flask side: one request against the shared table, printed as JSON.
@@ -103,42 +101,6 @@ async fn flask(python: &str, f: &Fixture, action: &str, cookie: &str, value: &st
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
-fn request(method: &str, uri: &str, cookie: &str) -> actix_http::Request {
-    let req = if method == "POST" {
-        test::TestRequest::post()
-    } else {
-        test::TestRequest::get()
-    };
-    let req = req.uri(uri);
-    if cookie.is_empty() {
-        req.to_request()
-    } else {
-        req.insert_header((header::COOKIE, format!("session={cookie}")))
-            .to_request()
-    }
-}
-
-async fn send<T, B>(app: &T, req: actix_http::Request) -> Reply
-where
-    T: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let res = test::call_service(app, req).await;
-    let status = res.status().as_u16();
-    let set_cookies = res
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    let body = String::from_utf8_lossy(&test::read_body(res).await).into_owned();
-    Reply {
-        status,
-        set_cookies,
-        vary: None,
-        body,
-    }
-}
-
 /// Both apps on one table, Flask-Session's defaults (prefix `session:`, msgpack).
 async fn share_both_ways(python: &str, f: &Fixture) {
     let store = SqlAlchemySessionInterface::new(f.pool().await, f.table.clone())
@@ -164,11 +126,11 @@ async fn share_both_ways(python: &str, f: &Fixture) {
         "82aa5f7065726d616e656e74c3a576616c7565aa66726f6d2d666c61736b"
     );
     assert_eq!(
-        send(&app, request("GET", "/get", &sid)).await.body,
+        send(&app, request("GET", "/get", Some(&sid))).await.body,
         "from-flask"
     );
     assert_eq!(
-        send(&app, request("POST", "/set?value=from-actix", &sid))
+        send(&app, request("POST", "/set?value=from-actix", Some(&sid)))
             .await
             .status,
         200
@@ -176,7 +138,7 @@ async fn share_both_ways(python: &str, f: &Fixture) {
     assert_eq!(flask(python, f, "get", &sid, "").await.body, "from-actix");
 
     // actix writes a new session, Flask reads it and writes, actix reads.
-    let created = send(&app, request("POST", "/set?value=made-by-actix", "")).await;
+    let created = send(&app, request("POST", "/set?value=made-by-actix", None)).await;
     let sid = created.cookie("session").expect("cookie");
     assert_eq!(
         flask(python, f, "get", &sid, "").await.body,
@@ -187,7 +149,7 @@ async fn share_both_ways(python: &str, f: &Fixture) {
         200
     );
     assert_eq!(
-        send(&app, request("GET", "/get", &sid)).await.body,
+        send(&app, request("GET", "/get", Some(&sid))).await.body,
         "flask-again"
     );
     assert_eq!(f.rows_now().await.len(), 2);

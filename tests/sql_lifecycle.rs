@@ -10,50 +10,8 @@ mod sql_support;
 use std::future::Future;
 use std::time::Duration;
 
-use actix_flask_session::testing::{Harness, Op, Reply};
-use actix_web::dev::{Service, ServiceResponse};
-use actix_web::{body::MessageBody, http::header, test};
+use actix_flask_session::testing::{Harness, Op, request, send};
 use sql_support::Fixture;
-
-// `testing::{request, send}` are not re-exported by the suite; same helpers here.
-fn request(method: &str, uri: &str, cookie: Option<&str>) -> actix_http::Request {
-    let req = match method {
-        "POST" => test::TestRequest::post(),
-        _ => test::TestRequest::get(),
-    }
-    .uri(uri);
-    match cookie {
-        Some(value) => req
-            .insert_header((header::COOKIE, format!("session={value}")))
-            .to_request(),
-        None => req.to_request(),
-    }
-}
-
-async fn send<T, B>(app: &T, req: actix_http::Request) -> Reply
-where
-    T: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let res = test::call_service(app, req).await;
-    let status = res.status().as_u16();
-    let set_cookies = res
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    let vary = res
-        .headers()
-        .get(header::VARY)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let body = String::from_utf8_lossy(&test::read_body(res).await).into_owned();
-    Reply {
-        status,
-        set_cookies,
-        vary,
-        body,
-    }
-}
 
 /// Polls `check` until it holds (every 20 ms, at most 30 s, then fails with `what`).
 async fn eventually<F, Fut>(what: &str, mut check: F)

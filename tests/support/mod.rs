@@ -1,7 +1,9 @@
 //! Shared helpers for the live interop tests with the real Flask-Session 0.8 (all
 //! backends): the Flask app as a child process ([`FlaskApp`]), the actix mirror app with
 //! the same routes ([`MirrorApp`]), and an HTTP client with one cookie jar for both
-//! ([`Browser`]).
+//! ([`Browser`]); the interop flows every backend shares ([`flows`]); and the outage
+//! scenario of the `*_outage` tests with its child-process helpers ([`outage`]); raw
+//! clients of the backends ([`raw`]).
 //!
 //! Use it from a test file with `mod support;`. Nothing here is backend-specific: a
 //! backend's test passes its `SESSION_*` settings (the same for both apps) and, for the
@@ -13,8 +15,12 @@
 #![allow(dead_code)]
 
 mod flask;
+pub mod flows;
 mod mirror;
+pub mod outage;
+pub mod raw;
 
+#[allow(unused_imports)]
 pub use flask::FlaskApp;
 #[allow(unused_imports)]
 pub use mirror::{MirrorApp, routes, tag};
