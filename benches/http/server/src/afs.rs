@@ -31,8 +31,12 @@ async fn main() -> std::io::Result<()> {
     let store = RedisSessionInterface::connect(&url, &RedisOptions::default())
         .await
         .map_err(std::io::Error::other)?;
-    let interface = ServerSideSessionInterface::new(store, SessionConfig::default())
-        .map_err(std::io::Error::other)?;
+    let mut config = SessionConfig::default();
+    // AFS_REFRESH=0 turns SESSION_REFRESH_EACH_REQUEST off (no cookie re-send on reads), to
+    // see what the refresh costs.
+    config.refresh_each_request = std::env::var("AFS_REFRESH").map_or(true, |v| v != "0");
+    let interface =
+        ServerSideSessionInterface::new(store, config).map_err(std::io::Error::other)?;
     let session = Session::new(interface);
     HttpServer::new(move || {
         session.init_app(
