@@ -326,6 +326,26 @@ fn expiration(now_secs: u64, ttl: Duration) -> AttributeValue {
     AttributeValue::N(now_secs.saturating_add(ttl.as_secs()).to_string())
 }
 
+/// A conditional write or update: `Ok(None)` when its condition failed (the entry was
+/// absent, present or expired, as the condition says), the output otherwise.
+fn unless_condition_failed<T, E>(
+    result: Result<T, SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>>,
+) -> Result<Option<T>, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.code() == Some("ConditionalCheckFailedException")) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(map_error(e)),
+    }
+}
+
 fn map_error<E>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -413,20 +433,11 @@ impl SessionStore for DynamoDBSessionInterface {
                     .return_values(ReturnValue::AllNew)
                     .send()
                     .await;
-                match result {
-                    Ok(out) => Ok(Some(
-                        out.attributes()
-                            .map(|item| value_of(item, key))
-                            .unwrap_or_default(),
-                    )),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                    {
-                        Ok(None)
-                    }
-                    Err(e) => Err(map_error(e)),
-                }
+                Ok(unless_condition_failed(result)?.map(|out| {
+                    out.attributes()
+                        .map(|item| value_of(item, key))
+                        .unwrap_or_default()
+                }))
             }
         }
     }
@@ -446,16 +457,7 @@ impl SessionStore for DynamoDBSessionInterface {
             .expression_attribute_values(":now", AttributeValue::N(now_n))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(map_error(e)),
-        }
+        Ok(unless_condition_failed(result)?.is_some())
     }
 
     async fn update(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
@@ -475,16 +477,7 @@ impl SessionStore for DynamoDBSessionInterface {
             .expression_attribute_values(":now", AttributeValue::N(now_n))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(map_error(e)),
-        }
+        Ok(unless_condition_failed(result)?.is_some())
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
