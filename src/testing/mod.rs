@@ -1,4 +1,4 @@
-//! A store-agnostic acceptance suite: the behaviour every [`SessionStore`] must show
+//! A store-agnostic acceptance suite: the behaviour every [`SessionStore`](crate::SessionStore) must show
 //! through the whole HTTP lifecycle. Enable the `testing` feature and invoke
 //! [`acceptance_suite!`](crate::acceptance_suite) once in a test file of your store:
 //!
