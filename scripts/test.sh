@@ -3,8 +3,8 @@
 #   1. installs the system libraries the build needs (Debian packages, only if missing),
 #   2. installs and starts every backend server the tests talk to (scripts/services.sh),
 #   3. creates the Python venv with the real Flask-Session 0.8.0 for the interop tests,
-#   4. runs cargo fmt --check, clippy -D warnings, every test (all features) and the
-#      doctests, and a smoke test of the quickstart example.
+#   4. runs cargo fmt --check, clippy -D warnings, every test (all features), the
+#      doctests, rustdoc with warnings as errors, and a smoke test of the quickstart example.
 # Any missing service makes the run fail: tests never skip silently.
 #
 #   bash scripts/test.sh              # everything
@@ -49,6 +49,9 @@ fi
 
 step "doctests"
 cargo test --doc --all-features
+
+step "rustdoc (all features, warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 
 step "quickstart smoke test"
 bash scripts/quickstart-smoke.sh
