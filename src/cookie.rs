@@ -7,6 +7,7 @@
 //! `Partitioned` as the session cookie (browsers refuse to delete a `Secure` or
 //! `SameSite=None` cookie otherwise), and `Partitioned` is honoured.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::http::header::{COOKIE, HeaderMap};
@@ -16,6 +17,11 @@ use time::OffsetDateTime;
 use crate::config::{SameSite, SessionConfig};
 
 /// The cookie attributes of one session configuration.
+///
+/// Formatting a cookie (attributes and the `Expires` date) is a noticeable share of a
+/// request's CPU, and for a given second the result differs only by its value. So the
+/// `cookie` crate formats an empty-valued cookie once per second (once for good for
+/// browser-session cookies) and each response splices its value in after `name=`.
 #[derive(Debug, Clone)]
 pub struct CookieSettings {
     name: String,
@@ -26,12 +32,17 @@ pub struct CookieSettings {
     same_site: Option<SameSite>,
     partitioned: bool,
     lifetime: Duration,
+    /// `name=; <attributes>` without `Expires`, for browser-session cookies.
+    browser_template: Arc<str>,
+    /// `name=; <attributes>; Expires=...` for permanent cookies, and the Unix second whose
+    /// `now + lifetime` it carries.
+    permanent_template: Arc<Mutex<(i64, Arc<str>)>>,
 }
 
 impl CookieSettings {
     /// Takes the `SESSION_COOKIE_*` keys and the lifetime from a configuration.
     pub fn from_config(config: &SessionConfig) -> Self {
-        CookieSettings {
+        let mut settings = CookieSettings {
             name: config.cookie_name.clone(),
             domain: config.cookie_domain.clone(),
             path: config.cookie_path.clone(),
@@ -40,7 +51,11 @@ impl CookieSettings {
             same_site: config.cookie_samesite,
             partitioned: config.cookie_partitioned,
             lifetime: config.lifetime,
-        }
+            browser_template: Arc::from(""),
+            permanent_template: Arc::new(Mutex::new((i64::MIN, Arc::from("")))),
+        };
+        settings.browser_template = Arc::from(settings.format_cookie("", None));
+        settings
     }
 
     /// The cookie name (`SESSION_COOKIE_NAME`).
@@ -64,12 +79,46 @@ impl CookieSettings {
     /// The `Set-Cookie` value that stores `value`; permanent sessions get
     /// `Expires = now + PERMANENT_SESSION_LIFETIME`, others are browser-session cookies.
     pub fn session_cookie(&self, value: &str, permanent: bool) -> String {
+        let template = if permanent {
+            self.permanent_template(OffsetDateTime::now_utc())
+        } else {
+            Arc::clone(&self.browser_template)
+        };
+        // The template starts with `name=` and its value is empty.
+        let (head, tail) = template.split_at(self.name.len() + 1);
+        let mut cookie = String::with_capacity(template.len() + value.len());
+        cookie.push_str(head);
+        cookie.push_str(value);
+        cookie.push_str(tail);
+        cookie
+    }
+
+    /// The permanent-cookie template for the second of `now`, formatted at most once a
+    /// second.
+    fn permanent_template(&self, now: OffsetDateTime) -> Arc<str> {
+        let second = now.unix_timestamp();
+        let mut cached = self
+            .permanent_template
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if cached.0 != second {
+            let whole_second = now.replace_nanosecond(0).unwrap_or(now);
+            *cached = (
+                second,
+                Arc::from(self.format_cookie("", Some(whole_second + self.lifetime))),
+            );
+        }
+        Arc::clone(&cached.1)
+    }
+
+    /// Formats a session cookie with the `cookie` crate.
+    fn format_cookie(&self, value: &str, expires: Option<OffsetDateTime>) -> String {
         let mut builder = self.with_scope(Cookie::build((self.name.as_str(), value)));
         if self.http_only {
             builder = builder.http_only(true);
         }
-        if permanent {
-            builder = builder.expires(OffsetDateTime::now_utc() + self.lifetime);
+        if let Some(expires) = expires {
+            builder = builder.expires(expires);
         }
         builder.build().to_string()
     }
@@ -127,6 +176,63 @@ mod tests {
         assert!(c.ends_with(" GMT"), "{c}");
         let c = settings(|_| {}).session_cookie("abc", false);
         assert_eq!(c, "session=abc; HttpOnly; Path=/");
+    }
+
+    #[test]
+    fn spliced_cookies_equal_the_cookie_crates_output() {
+        let variants: [fn(&mut SessionConfig); 3] = [
+            |_| {},
+            |c| {
+                c.cookie_name = "__Host-sid".into();
+                c.cookie_secure = true;
+                c.cookie_samesite = Some(SameSite::Strict);
+                c.cookie_httponly = false;
+            },
+            |c| {
+                c.cookie_domain = Some("example.com".into());
+                c.cookie_path = "/app".into();
+                c.cookie_secure = true;
+                c.cookie_samesite = Some(SameSite::None);
+                c.cookie_partitioned = true;
+            },
+        ];
+        let value = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8.epC2RSSJLkP1L6dqmDdFEcE3xr8";
+        for change in variants {
+            let s = settings(change);
+            assert_eq!(s.session_cookie(value, false), s.format_cookie(value, None));
+            let now = OffsetDateTime::now_utc();
+            let spliced = s.session_cookie(value, true);
+            let expected =
+                s.format_cookie(value, Some(now.replace_nanosecond(0).unwrap() + s.lifetime));
+            let next = s.format_cookie(
+                value,
+                Some(now.replace_nanosecond(0).unwrap() + s.lifetime + time::Duration::SECOND),
+            );
+            assert!(
+                spliced == expected || spliced == next,
+                "{spliced}\n{expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn permanent_template_follows_the_clock() {
+        let s = settings(|_| {});
+        let t0 = OffsetDateTime::from_unix_timestamp(1_798_304_422 - 31 * 24 * 3600).unwrap();
+        assert!(
+            s.permanent_template(t0)
+                .ends_with("Expires=Sat, 26 Dec 2026 17:00:22 GMT")
+        );
+        let t1 = t0 + time::Duration::milliseconds(999);
+        assert!(
+            s.permanent_template(t1)
+                .ends_with("Expires=Sat, 26 Dec 2026 17:00:22 GMT")
+        );
+        let t2 = t0 + time::Duration::SECOND;
+        assert!(
+            s.permanent_template(t2)
+                .ends_with("Expires=Sat, 26 Dec 2026 17:00:23 GMT")
+        );
     }
 
     #[test]
