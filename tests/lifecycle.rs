@@ -15,31 +15,26 @@ use actix_web::{App, HttpResponse, http::header, test, web};
 #[derive(Debug)]
 struct Offline;
 
+fn refused() -> StoreError {
+    StoreError::unavailable(
+        "offline",
+        std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+    )
+}
+
 #[async_trait::async_trait]
 impl SessionStore for Offline {
     async fn load(&self, _: &str, _: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
-        Err(StoreError::unavailable(
-            "offline",
-            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
-        ))
+        Err(refused())
     }
     async fn create(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, StoreError> {
-        Err(StoreError::unavailable(
-            "offline",
-            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
-        ))
+        Err(refused())
     }
     async fn update(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, StoreError> {
-        Err(StoreError::unavailable(
-            "offline",
-            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
-        ))
+        Err(refused())
     }
     async fn delete(&self, _: &str) -> Result<(), StoreError> {
-        Err(StoreError::unavailable(
-            "offline",
-            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
-        ))
+        Err(refused())
     }
 }
 

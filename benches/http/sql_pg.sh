@@ -36,7 +36,7 @@ psql "$PG_URL/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DB'" 
   || psql "$PG_URL/postgres" -qc "CREATE DATABASE $DB"
 
 echo "building release binary (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
-cargo build --release --quiet --manifest-path "$HERE/sql-server/Cargo.toml"
+cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml" --features sql --bin afs-sql
 taskset -c "$SERVER_CPU" "$CARGO_TARGET_DIR/release/afs-sql" "$PORT" "$PG_URL/$DB?sslmode=disable" &
 PIDS+=($!)
 until curl -fs "http://127.0.0.1:$PORT/hello" >/dev/null; do sleep 0.05; done

@@ -200,6 +200,8 @@ impl ServerSideSessionInterface {
     ) -> Result<(), SessionUnavailable> {
         let config = &self.inner.config;
         let store = &self.inner.store;
+        // Extraction marks the session accessed, so every saved session varies by cookie
+        // (this also covers the cookies set below).
         if state.accessed {
             add_vary_cookie(headers);
         }
@@ -273,7 +275,6 @@ impl ServerSideSessionInterface {
         match HeaderValue::try_from(cookie) {
             Ok(value) => {
                 headers.append(SET_COOKIE, value);
-                add_vary_cookie(headers);
             }
             Err(error) => tracing::error!(%error, "session cookie is not a valid header value"),
         }
