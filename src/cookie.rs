@@ -7,6 +7,7 @@
 //! `Partitioned` as the session cookie (browsers refuse to delete a `Secure` or
 //! `SameSite=None` cookie otherwise), and `Partitioned` is honoured.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -68,7 +69,11 @@ impl CookieSettings {
     /// header does not hide the session cookie.
     pub fn read(&self, headers: &HeaderMap) -> Option<String> {
         headers.get_all(COOKIE).find_map(|header| {
-            let text = String::from_utf8_lossy(header.as_bytes());
+            // Valid UTF-8 (the norm) is read in place; other bytes lossily, as Werkzeug does.
+            let text = match std::str::from_utf8(header.as_bytes()) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(header.as_bytes()),
+            };
             Cookie::split_parse(text.as_ref())
                 .filter_map(Result::ok)
                 .find(|c| c.name() == self.name)

@@ -1,7 +1,8 @@
 //! A Redis outage: requests that need the session get an opaque 503 and the cause is
 //! logged; requests that do not touch the session are unaffected; when Redis comes back
 //! the app recovers by itself. The test runs its own `redis-server` on a free port, kills
-//! it and starts it again (the scenario is `support::outage`).
+//! it and starts it again (the scenario is `support::outage`). A slow Redis (frozen with
+//! `CLIENT PAUSE`) is waited for up to `SESSION_REDIS_RESPONSE_TIMEOUT`, and no longer.
 #![cfg(feature = "redis")]
 
 mod support;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use actix_flask_session::backends::redis::deadpool_redis::redis;
 use actix_flask_session::backends::redis::{RedisOptions, RedisSessionInterface};
+use actix_flask_session::{SessionStore, StoreError};
 use support::outage::{ChildServer, Outage, free_port, outage_scenario};
 
 /// A `redis-server` on its own port (nothing on disk), and the logs of the test.
@@ -131,4 +133,86 @@ async fn outage_is_a_503_for_session_routes_only_and_recovers() {
         .await
         .expect("store");
     outage_scenario(store, &mut server).await;
+}
+
+/// Freezes the server for `millis` ms: every client's commands wait until then.
+fn pause(port: u16, millis: u64) {
+    let client = redis::Client::open(url(port)).expect("valid url");
+    let mut conn = client.get_connection().expect("connect");
+    let ok: String = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(millis)
+        .arg("ALL")
+        .query(&mut conn)
+        .expect("CLIENT PAUSE");
+    assert_eq!(ok, "OK");
+}
+
+async fn store_with_timeout(port: u16, response_timeout: Duration) -> RedisSessionInterface {
+    let mut options = RedisOptions::default();
+    options.pool_size = 1;
+    options.response_timeout = response_timeout;
+    RedisSessionInterface::connect(&url(port), &options)
+        .await
+        .expect("store")
+}
+
+const TTL: Duration = Duration::from_secs(60);
+
+/// A command that takes longer than the client library's own default (500 ms) but less
+/// than SESSION_REDIS_RESPONSE_TIMEOUT succeeds: the configured limit is the one applied.
+#[actix_rt::test]
+async fn a_slow_answer_within_the_response_timeout_succeeds() {
+    let server = RedisServer::start_on(free_port()).await;
+    let store = store_with_timeout(server.port(), Duration::from_secs(10)).await;
+    assert!(
+        store
+            .create("session:slow", b"\x80", TTL)
+            .await
+            .expect("create")
+    );
+    pause(server.port(), 1500);
+    let loaded = store.load("session:slow", Some(TTL)).await.expect("load");
+    assert_eq!(loaded.as_deref(), Some(&b"\x80"[..]));
+}
+
+/// A command that takes longer than SESSION_REDIS_RESPONSE_TIMEOUT is an outage (a 503
+/// for the request); once Redis answers again, so does the store, without a restart.
+#[actix_rt::test]
+async fn a_frozen_redis_is_unavailable_after_the_response_timeout_then_recovers() {
+    let server = RedisServer::start_on(free_port()).await;
+    let store = store_with_timeout(server.port(), Duration::from_millis(200)).await;
+    assert!(
+        store
+            .create("session:frozen", b"\x80", TTL)
+            .await
+            .expect("create")
+    );
+    pause(server.port(), 5000);
+    let err = store
+        .load("session:frozen", Some(TTL))
+        .await
+        .expect_err("Redis is paused for longer than the response timeout");
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    let cause = std::error::Error::source(&err).map(ToString::to_string);
+    assert!(
+        cause
+            .as_deref()
+            .is_some_and(|c| c.to_lowercase().contains("timed out")),
+        "{cause:?}"
+    );
+    // Polls until the pause is over (at most its 5 s, plus slack).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match store.load("session:frozen", Some(TTL)).await {
+            Ok(loaded) => {
+                assert_eq!(loaded.as_deref(), Some(&b"\x80"[..]));
+                break;
+            }
+            Err(StoreError::Unavailable { .. }) => {
+                assert!(std::time::Instant::now() < deadline, "never recovered");
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
 }

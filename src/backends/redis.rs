@@ -69,6 +69,11 @@
 //! workers share a connection, which still works (the connection is thread-safe) at the
 //! cost of cross-thread wake-ups.
 //!
+//! `SESSION_REDIS_RESPONSE_TIMEOUT` is the limit each command's answer is waited for. On
+//! single Redis the connection enforces it itself (it replaces the client library's
+//! default of 500 ms, so a limit above that really applies); on a cluster the store puts a
+//! timer around each command. An answer that does not come in time is an outage (503).
+//!
 //! A connection that fails at the I/O level (reset, closed, timed out) is dropped from its
 //! slot; the next request of that slot reconnects. If the failing connection had served
 //! earlier requests (it may have died while idle, e.g. across a Redis restart), the
@@ -101,14 +106,15 @@
 //! keys and values, so a Flask app on the cluster shares sessions too.
 
 use std::fmt;
-use std::io;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 pub use deadpool_redis;
-use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
+#[cfg(feature = "redis-cluster")]
+use deadpool_redis::redis::aio::ConnectionLike;
+use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{
     self, Cmd, ErrorKind, RedisError, ServerErrorKind, Value as RedisValue,
 };
@@ -206,7 +212,9 @@ pub struct RedisSessionInterface {
 struct Inner {
     pool: Pool,
     slots: Box<[Slot]>,
-    /// Applied around each command (a tokio timer); `None` for no limit.
+    /// The limit for one command's answer: set on each single-Redis connection (the
+    /// connection times its own requests), applied around each command on a cluster;
+    /// `None` leaves the connections' own limit.
     response_timeout: Option<Duration>,
     rename_script: redis::Script,
     generation: AtomicU64,
@@ -228,12 +236,30 @@ enum Conn {
 
 impl Conn {
     /// Sends one command; an error reply from the server (which the connection hands back
-    /// as a value) becomes an `Err`.
-    async fn query(&mut self, cmd: &Cmd) -> redis::RedisResult<RedisValue> {
+    /// as a value) becomes an `Err`. A single-Redis connection enforces its own response
+    /// timeout; a cluster command is timed here when `limit` is set.
+    async fn query(
+        &mut self,
+        cmd: &Cmd,
+        limit: Option<Duration>,
+    ) -> redis::RedisResult<RedisValue> {
+        #[cfg(not(feature = "redis-cluster"))]
+        let _ = limit;
         let reply = match self {
-            Conn::Single(c) => c.req_packed_command(cmd).await,
+            // The inherent method: the same request as `ConnectionLike`'s, without its box.
+            Conn::Single(c) => c.send_packed_command(cmd).await,
             #[cfg(feature = "redis-cluster")]
-            Conn::Cluster(c) => c.req_packed_command(cmd).await,
+            Conn::Cluster(c) => match limit {
+                Some(limit) => tokio::time::timeout(limit, c.req_packed_command(cmd))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(RedisError::from(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            format!("no answer from Redis within {limit:?}"),
+                        )))
+                    }),
+                None => c.req_packed_command(cmd).await,
+            },
         };
         reply.and_then(RedisValue::extract_error)
     }
@@ -298,8 +324,10 @@ impl fmt::Debug for RedisSessionInterface {
 impl RedisSessionInterface {
     /// A store over single-Redis connections made by `pool`. It keeps as many
     /// connections as the pool's `max_size` (see the [module documentation](self#connections)).
-    /// Connecting is limited by the pool's `create` timeout; commands are not timed out
-    /// unless [`with_response_timeout`](Self::with_response_timeout) says so.
+    /// Connecting is limited by the pool's `create` timeout; each command by the response
+    /// timeout of the connections the pool makes (redis' default is 500 ms; build the pool's
+    /// manager with [`deadpool_redis::Manager::new_with_config`] to choose another), unless
+    /// [`with_response_timeout`](Self::with_response_timeout) sets one.
     pub fn new(pool: deadpool_redis::Pool) -> Self {
         let size = pool.status().max_size;
         Self::from_parts(Pool::Single(pool), size, None)
@@ -314,8 +342,10 @@ impl RedisSessionInterface {
         Self::from_parts(Pool::Cluster(pool), size, None)
     }
 
-    /// Limits the time each command may take (a timer around each command, on top of any
-    /// limit the connections already have). Takes effect for this store only.
+    /// Limits the time each command may take. On single Redis the limit becomes the
+    /// response timeout of each connection the store opens (replacing the pool's); on a
+    /// cluster it is a timer around each command. `None` keeps the connections' own limit.
+    /// Takes effect for this store only.
     pub fn with_response_timeout(self, timeout: Option<Duration>) -> Self {
         let inner = match std::sync::Arc::try_unwrap(self.inner) {
             Ok(mut inner) => {
@@ -352,7 +382,12 @@ impl RedisSessionInterface {
     pub async fn connect(url: &str, options: &RedisOptions) -> Result<Self, ConfigError> {
         let key = "SESSION_REDIS";
         check_url(key, url)?;
-        let manager = deadpool_redis::Manager::new(url).map_err(|e| invalid_url(key, url, e))?;
+        // The connections time out their own connects and commands.
+        let connection_config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(options.connect_timeout))
+            .set_response_timeout(Some(options.response_timeout));
+        let manager = deadpool_redis::Manager::new_with_config(url, connection_config)
+            .map_err(|e| invalid_url(key, url, e))?;
         let pool = deadpool_redis::Pool::builder(manager)
             .max_size(options.pool_size)
             .runtime(Runtime::Tokio1)
@@ -484,8 +519,8 @@ impl RedisSessionInterface {
     async fn ping(&self) -> Result<(), StoreError> {
         // A throw-away connection, so that no slot is bound to the caller's runtime.
         let mut conn = self.open_connection().await?;
-        let reply = self
-            .send(&mut conn, &redis::cmd("PING"))
+        let reply = conn
+            .query(&redis::cmd("PING"), self.inner.response_timeout)
             .await
             .map_err(|e| self.error(e))?;
         match reply {
@@ -500,7 +535,11 @@ impl RedisSessionInterface {
         match &self.inner.pool {
             Pool::Single(pool) => {
                 let object = pool.get().await.map_err(|e| self.pool_error(e))?;
-                Ok(Conn::Single(deadpool_redis::Connection::take(object)))
+                let mut conn = deadpool_redis::Connection::take(object);
+                if let Some(limit) = self.inner.response_timeout {
+                    conn.set_response_timeout(limit);
+                }
+                Ok(Conn::Single(conn))
             }
             #[cfg(feature = "redis-cluster")]
             Pool::Cluster(pool) => {
@@ -515,8 +554,7 @@ impl RedisSessionInterface {
     /// The calling thread's connection, connecting it if needed.
     async fn lease(&self) -> Result<Lease, StoreError> {
         let index = THREAD_NUMBER.with(|n| *n) % self.inner.slots.len();
-        let slot = &self.inner.slots[index];
-        if let Some((generation, conn)) = slot.get() {
+        if let Some((generation, conn)) = self.inner.slots[index].get() {
             return Ok(Lease {
                 conn,
                 slot: index,
@@ -524,6 +562,14 @@ impl RedisSessionInterface {
                 reused: true,
             });
         }
+        // Boxed: the pool's connect future is large, and only this cold path needs it, so
+        // every request's future stays small.
+        Box::pin(self.connect_slot(index)).await
+    }
+
+    /// Connects slot `index`, or waits for the request that is connecting it.
+    async fn connect_slot(&self, index: usize) -> Result<Lease, StoreError> {
+        let slot = &self.inner.slots[index];
         let failures_before = slot.failed_connects.load(Ordering::Acquire);
         let _connecting = slot.connecting.lock().await;
         if let Some((generation, conn)) = slot.get() {
@@ -559,24 +605,11 @@ impl RedisSessionInterface {
         }
     }
 
-    async fn send(&self, conn: &mut Conn, cmd: &Cmd) -> redis::RedisResult<RedisValue> {
-        match self.inner.response_timeout {
-            Some(limit) => match tokio::time::timeout(limit, conn.query(cmd)).await {
-                Ok(result) => result,
-                Err(_) => Err(RedisError::from(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("no answer from Redis within {limit:?}"),
-                ))),
-            },
-            None => conn.query(cmd).await,
-        }
-    }
-
     /// Runs one command on the thread's connection; a broken connection is dropped and,
     /// if it was an old one, the command is retried once on a fresh connection.
     async fn query(&self, cmd: &Cmd) -> Result<RedisValue, StoreError> {
         let mut lease = self.lease().await?;
-        match self.send(&mut lease.conn, cmd).await {
+        match lease.conn.query(cmd, self.inner.response_timeout).await {
             Ok(value) => Ok(value),
             Err(error) if is_broken_connection(&error) => {
                 self.inner.slots[lease.slot].discard(lease.generation);
@@ -584,16 +617,26 @@ impl RedisSessionInterface {
                     return Err(self.error(error));
                 }
                 tracing::warn!(%error, store = self.name(), "redis connection lost; reconnecting");
-                let mut lease = self.lease().await?;
-                self.send(&mut lease.conn, cmd).await.map_err(|error| {
-                    if is_broken_connection(&error) {
-                        self.inner.slots[lease.slot].discard(lease.generation);
-                    }
-                    self.error(error)
-                })
+                // Boxed: a cold path that would otherwise double every request's future.
+                Box::pin(self.retry(cmd)).await
             }
             Err(error) => Err(self.error(error)),
         }
+    }
+
+    /// The second try of [`query`](Self::query), on a fresh connection.
+    async fn retry(&self, cmd: &Cmd) -> Result<RedisValue, StoreError> {
+        let mut lease = self.lease().await?;
+        lease
+            .conn
+            .query(cmd, self.inner.response_timeout)
+            .await
+            .map_err(|error| {
+                if is_broken_connection(&error) {
+                    self.inner.slots[lease.slot].discard(lease.generation);
+                }
+                self.error(error)
+            })
     }
 
     fn error(&self, error: RedisError) -> StoreError {
@@ -642,7 +685,7 @@ impl RedisSessionInterface {
         ttl: Duration,
         condition: &str,
     ) -> Result<bool, StoreError> {
-        let mut cmd = redis::cmd("SET");
+        let mut cmd = command("SET", 5, key.len() + value.len() + 24);
         cmd.arg(key)
             .arg(value)
             .arg(condition)
@@ -678,12 +721,12 @@ impl SessionStore for RedisSessionInterface {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let cmd = match refresh {
             Some(ttl) => {
-                let mut cmd = redis::cmd("GETEX");
+                let mut cmd = command("GETEX", 3, key.len() + 24);
                 cmd.arg(key).arg("EX").arg(self.ttl_secs(ttl)?);
                 cmd
             }
             None => {
-                let mut cmd = redis::cmd("GET");
+                let mut cmd = command("GET", 1, key.len());
                 cmd.arg(key);
                 cmd
             }
@@ -773,6 +816,14 @@ impl SessionStore for RedisSessionInterface {
             NAME
         }
     }
+}
+
+/// A command `name` with room for `args` more arguments of `bytes` bytes in all, so that
+/// building it allocates once per buffer.
+fn command(name: &str, args: usize, bytes: usize) -> Cmd {
+    let mut cmd = Cmd::with_capacity(args + 1, name.len() + bytes);
+    cmd.arg(name);
+    cmd
 }
 
 /// The connection is unusable and must be replaced.

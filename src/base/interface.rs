@@ -1,5 +1,6 @@
 //! `ServerSideSessionInterface`: open and save (Flask-Session's lifecycle) over one store.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -131,9 +132,13 @@ impl ServerSideSessionInterface {
     /// The cookie value for a session id: the id itself, or `id.signature` with
     /// `SESSION_USE_SIGNER`.
     pub fn cookie_value(&self, sid: &str) -> String {
+        self.signed_sid(sid).into_owned()
+    }
+
+    fn signed_sid<'a>(&self, sid: &'a str) -> Cow<'a, str> {
         match &self.inner.signer {
-            Some(signer) => signer.sign(sid),
-            None => sid.to_owned(),
+            Some(signer) => Cow::Owned(signer.sign(sid)),
+            None => Cow::Borrowed(sid),
         }
     }
 
@@ -149,38 +154,39 @@ impl ServerSideSessionInterface {
     }
 
     /// Flask's `open_session`, lazily: called on the first extraction in a request.
+    /// `cookie` is the session cookie's value, if the request has one.
     pub(crate) async fn open(
         &self,
-        cookie: Option<&str>,
+        cookie: Option<String>,
     ) -> Result<SessionState, SessionUnavailable> {
         self.tick_cleanup();
         let config = &self.inner.config;
-        let Some(raw) = cookie.filter(|v| !v.is_empty()) else {
+        let Some(mut sid) = cookie.filter(|v| !v.is_empty()) else {
             return self.fresh();
         };
-        let sid = match &self.inner.signer {
-            Some(signer) => match signer.unsign(raw) {
-                Some(sid) => sid,
+        if let Some(signer) = &self.inner.signer {
+            match signer.unsign(&sid) {
+                // The signed value is the id, a dot and the signature: keep the id.
+                Some(unsigned) => sid.truncate(unsigned.len()),
                 None => {
                     tracing::debug!(
                         "session cookie has no valid signature; starting a new session"
                     );
                     return self.fresh();
                 }
-            },
-            None => raw,
-        };
-        if !sid::is_well_formed(sid, config.id_length) {
+            }
+        }
+        if !sid::is_well_formed(&sid, config.id_length) {
             tracing::debug!("session cookie is not a well-formed id; starting a new session");
             return self.fresh();
         }
-        let key = self.storage_key(sid);
+        let key = self.storage_key(&sid);
         let refresh = config.refresh_each_request.then_some(config.lifetime);
         let Some(bytes) = self.inner.store.load(&key, refresh).await? else {
             return self.fresh();
         };
         match serialization::decode(&bytes, config.serialization_format) {
-            Ok(data) => Ok(SessionState::loaded(sid.to_owned(), data)),
+            Ok(data) => Ok(SessionState::loaded(sid, data)),
             Err(error) => {
                 tracing::warn!(%key, %error, "corrupt session data deleted; starting a new session");
                 if let Err(error) = self.inner.store.delete(&key).await {
@@ -231,7 +237,7 @@ impl ServerSideSessionInterface {
         } else if !(state.stored && config.refresh_each_request && state.permanent()) {
             return Ok(());
         }
-        let value = self.cookie_value(&state.sid);
+        let value = self.signed_sid(&state.sid);
         self.set_cookie(
             headers,
             self.inner.cookie.session_cookie(&value, state.permanent()),

@@ -1,8 +1,9 @@
 //! `SessionMiddleware`: registers the lazy session slot before the handler and saves the
 //! session after it (also for error responses produced by handlers and extractors).
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use actix_service::{Service, Transform};
 use actix_web::{
@@ -10,26 +11,17 @@ use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse, forward_ready},
 };
-use futures_util::future::{LocalBoxFuture, Ready, ready};
+use futures_util::future::{LocalBoxFuture, Ready, ready as ready_future};
+use pin_project_lite::pin_project;
 
 use super::interface::ServerSideSessionInterface;
 use super::session::ServerSideSession;
 
-/// The per-request slot the extractor fills on first use.
+/// The per-request slot (a request extension) the extractor fills on first use and the
+/// middleware empties after the handler.
 pub(crate) struct RequestSession {
     pub interface: ServerSideSessionInterface,
-    session: RefCell<Option<ServerSideSession>>,
-}
-
-impl RequestSession {
-    pub fn session(&self) -> Option<ServerSideSession> {
-        self.session.borrow().clone()
-    }
-
-    /// Keeps the first session installed in this request and returns it.
-    pub fn install(&self, session: ServerSideSession) -> ServerSideSession {
-        self.session.borrow_mut().get_or_insert(session).clone()
-    }
+    pub session: Option<ServerSideSession>,
 }
 
 /// The session middleware. Get one from [`Session::middleware`](crate::Session::middleware)
@@ -63,7 +55,7 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(SessionMiddlewareService {
+        ready_future(Ok(SessionMiddlewareService {
             service,
             interface: self.interface.clone(),
         }))
@@ -84,33 +76,75 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = SessionResponse<S::Future, B>;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let slot = Rc::new(RequestSession {
+        req.extensions_mut().insert(RequestSession {
             interface: self.interface.clone(),
-            session: RefCell::new(None),
+            session: None,
         });
-        req.extensions_mut().insert(Rc::clone(&slot));
-        let response = self.service.call(req);
-        Box::pin(async move {
-            let mut res = response.await?;
-            let Some(session) = slot.session.borrow_mut().take() else {
-                return Ok(res.map_into_left_body());
-            };
-            match slot
-                .interface
-                .save(session.take_state(), res.headers_mut())
-                .await
-            {
-                Ok(()) => Ok(res.map_into_left_body()),
-                Err(error) => {
-                    let response = error.error_response();
-                    Ok(res.into_response(response).map_into_right_body())
-                }
-            }
-        })
+        SessionResponse {
+            handler: self.service.call(req),
+            save: None,
+        }
+    }
+}
+
+type SaveFuture<B> = LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B>>, Error>>;
+
+pin_project! {
+    /// The response future of [`SessionMiddlewareService`]: the handler's response, then,
+    /// only when the handler took the session, the save.
+    pub struct SessionResponse<F, B> {
+        #[pin]
+        handler: F,
+        save: Option<SaveFuture<B>>,
+    }
+}
+
+impl<F, B> Future for SessionResponse<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    B: MessageBody + 'static,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Some(save) = this.save.as_mut() {
+            return save.as_mut().poll(cx);
+        }
+        let res = ready!(this.handler.poll(cx))?;
+        let slot = res.request().extensions_mut().remove::<RequestSession>();
+        let Some(RequestSession {
+            interface,
+            session: Some(session),
+        }) = slot
+        else {
+            return Poll::Ready(Ok(res.map_into_left_body()));
+        };
+        let save = this.save.insert(Box::pin(save(interface, session, res)));
+        save.as_mut().poll(cx)
+    }
+}
+
+/// Saves the session into the store and the response headers; a store failure replaces
+/// the response by the error's (an opaque 503).
+async fn save<B: MessageBody + 'static>(
+    interface: ServerSideSessionInterface,
+    session: ServerSideSession,
+    mut res: ServiceResponse<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    match interface
+        .save(session.take_state(), res.headers_mut())
+        .await
+    {
+        Ok(()) => Ok(res.map_into_left_body()),
+        Err(error) => {
+            let response = error.error_response();
+            Ok(res.into_response(response).map_into_right_body())
+        }
     }
 }

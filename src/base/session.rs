@@ -1,6 +1,5 @@
 //! `ServerSideSession`: the extractor handlers take.
 
-use std::rc::Rc;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
@@ -236,18 +235,29 @@ impl FromRequest for ServerSideSession {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(slot) = req.extensions().get::<Rc<RequestSession>>().cloned() else {
-            return Box::pin(ready(Err(SessionUnavailable::NoMiddleware)));
+        let interface = match req.extensions().get::<RequestSession>() {
+            None => return Box::pin(ready(Err(SessionUnavailable::NoMiddleware))),
+            Some(RequestSession {
+                session: Some(existing),
+                ..
+            }) => {
+                existing.mark_accessed();
+                return Box::pin(ready(Ok(existing.clone())));
+            }
+            Some(slot) => slot.interface.clone(),
         };
-        if let Some(existing) = slot.session() {
-            existing.mark_accessed();
-            return Box::pin(ready(Ok(existing)));
-        }
-        let cookie = slot.interface.cookie_settings().read(req.headers());
+        let cookie = interface.cookie_settings().read(req.headers());
+        let req = req.clone();
         Box::pin(async move {
-            let mut state = slot.interface.open(cookie.as_deref()).await?;
+            let mut state = interface.open(cookie).await?;
             state.accessed = true;
-            Ok(slot.install(ServerSideSession::new(state, slot.interface.clone())))
+            let session = ServerSideSession::new(state, interface);
+            // Two extractions in one request may both have loaded; the first one to
+            // finish is the request's session.
+            Ok(match req.extensions_mut().get_mut::<RequestSession>() {
+                Some(slot) => slot.session.get_or_insert(session).clone(),
+                None => session,
+            })
         })
     }
 }

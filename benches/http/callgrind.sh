@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# benches/http/callgrind.sh — user-space instructions per request, counted by
+# `valgrind --tool=callgrind`: repeatable whatever else the machine is doing, so this is
+# how changes to the request path are judged (wall-clock req/s on this VM moves ±10%).
+#
+#   bash benches/http/callgrind.sh                 # afs and raw, /read /incr /hello
+#   SERVERS=afs ROUTES=/incr bash benches/http/callgrind.sh
+#
+# Builds the `afs` and `raw` release binaries of benches/http/server, starts a private
+# redis-server, then for each server and route runs the server under callgrind with
+# instrumentation off, sets a session cookie, switches instrumentation on, runs
+# `wrk -t1 -c4 -d$DURATION` with that cookie, switches it off again and divides the
+# instructions counted (all threads of the server) by the requests wrk completed.
+#
+# Knobs: SERVERS="afs raw" ROUTES="/read /incr /hello" DURATION=15s REDIS_PORT=6393
+#        PORT=18090 BENCH_TARGET_DIR=<target dir> KEEP=<dir to keep callgrind files in>
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SERVERS=${SERVERS:-"afs raw"}
+ROUTES=${ROUTES:-"/read /incr /hello"}
+DURATION=${DURATION:-15s}
+REDIS_PORT=${REDIS_PORT:-6393}
+PORT=${PORT:-18090}
+export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-$HERE/target}
+OUT=${KEEP:-$(mktemp -d)}
+mkdir -p "$OUT"
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+for tool in valgrind callgrind_control wrk redis-server redis-cli curl; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install valgrind wrk redis-server)" >&2; exit 1; }
+done
+
+echo "building release binaries (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
+cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml" --bin afs --bin raw
+BIN="$CARGO_TARGET_DIR/release"
+
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$OUT/redis.log" 2>&1 &
+PIDS+=($!)
+until [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; do sleep 0.05; done
+
+printf '| server | route | requests | instructions/request |\n|---|---|---:|---:|\n'
+for server in $SERVERS; do
+  for route in $ROUTES; do
+    tag="$server${route//\//-}"
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/$tag.cg" \
+      "$BIN/$server" "$PORT" "redis://127.0.0.1:$REDIS_PORT" >"$OUT/$tag.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    until curl -fsS -o /dev/null "http://127.0.0.1:$PORT/hello" 2>/dev/null; do
+      kill -0 "$pid" 2>/dev/null || { echo "$server did not start: $OUT/$tag.log" >&2; exit 1; }
+      sleep 0.2
+    done
+    if [ "$server" = raw ]; then
+      # No session layer: give the raw handler the entry the crate would have written.
+      sid=rawbenchAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+      redis-cli -p "$REDIS_PORT" set "session:$sid" "$(printf '\x82\xaa_permanent\xc3\xa1n\x01')" ex 2678400 >/dev/null
+      cookie="session=$sid"
+    else
+      cookie=$(curl -fsS -D - -o /dev/null "http://127.0.0.1:$PORT/incr" | tr -d '\r' |
+        awk 'tolower($1) == "set-cookie:" { split($2, a, ";"); print a[1]; exit }')
+    fi
+    [ -n "$cookie" ] || { echo "$server: no session cookie" >&2; exit 1; }
+    callgrind_control -i on "$pid" >/dev/null 2>&1
+    wrk -t1 -c4 -d"$DURATION" -H "Cookie: $cookie" "http://127.0.0.1:$PORT$route" >"$OUT/$tag.wrk"
+    callgrind_control -i off "$pid" >/dev/null 2>&1
+    kill -INT "$pid"; wait "$pid" 2>/dev/null || true
+    if grep -q "Non-2xx" "$OUT/$tag.wrk"; then echo "$server $route: non-2xx answers" >&2; exit 1; fi
+    requests=$(awk '/requests in/ { print $1 }' "$OUT/$tag.wrk")
+    instructions=$(cat "$OUT/$tag.cg"* | awk '/^(summary|totals):/ { s += $2 } END { print s + 0 }')
+    printf '| %s | %s | %s | %s |\n' "$server" "$route" "$requests" "$((instructions / requests))"
+  done
+done
+echo "callgrind files: $OUT" >&2
