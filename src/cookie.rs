@@ -7,7 +7,6 @@
 //! `Partitioned` as the session cookie (browsers refuse to delete a `Secure` or
 //! `SameSite=None` cookie otherwise), and `Partitioned` is honoured.
 
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -70,14 +69,23 @@ impl CookieSettings {
     pub fn read(&self, headers: &HeaderMap) -> Option<String> {
         headers.get_all(COOKIE).find_map(|header| {
             // Valid UTF-8 (the norm) is read in place; other bytes lossily, as Werkzeug does.
-            let text = match std::str::from_utf8(header.as_bytes()) {
-                Ok(text) => Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(header.as_bytes()),
-            };
-            Cookie::split_parse(text.as_ref())
-                .filter_map(Result::ok)
-                .find(|c| c.name() == self.name)
-                .map(|c| c.value().to_owned())
+            match std::str::from_utf8(header.as_bytes()) {
+                Ok(text) => self.find_in(text).map(str::to_owned),
+                Err(_) => self
+                    .find_in(&String::from_utf8_lossy(header.as_bytes()))
+                    .map(str::to_owned),
+            }
+        })
+    }
+
+    /// The value of the first `name=value` pair of a `Cookie` header (pairs separated by
+    /// `;`, whitespace around names and values ignored, pairs without `=` skipped). The
+    /// request header is only split here, never formatted, so the cookie crate's full
+    /// `Set-Cookie` parser is not needed for it.
+    fn find_in<'h>(&self, header: &'h str) -> Option<&'h str> {
+        header.split(';').find_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            (name.trim() == self.name).then(|| value.trim())
         })
     }
 
@@ -278,5 +286,24 @@ mod tests {
         );
         assert_eq!(s.read(&headers).as_deref(), Some("abc"));
         assert_eq!(s.read(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn reads_pairs_as_werkzeug_splits_them() {
+        let s = settings(|_| {});
+        let read = |header: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.append(COOKIE, HeaderValue::from_static(header));
+            s.read(&headers)
+        };
+        assert_eq!(read(" session = abc ;x=1").as_deref(), Some("abc"));
+        assert_eq!(read("flag; session=a=b=").as_deref(), Some("a=b="));
+        assert_eq!(read("sessionx=1; xsession=2").as_deref(), None);
+        assert_eq!(read("session=").as_deref(), Some(""));
+        assert_eq!(read("a=1;;session=z").as_deref(), Some("z"));
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(COOKIE, HeaderValue::from_static("session=second-header"));
+        assert_eq!(s.read(&headers).as_deref(), Some("second-header"));
     }
 }

@@ -6,11 +6,12 @@
 #   bash benches/http/run.sh
 #
 # Builds the three release binaries, starts a private redis-server (unpinned, its own
-# port, so that INFO commandstats counts only this benchmark), then for each server and
-# route runs `wrk -t2 -c64 -d10s` ROUNDS times with the server pinned to core SERVER_CPU
-# and wrk to core WRK_CPU, and prints medians: req/s, p50, p99, the ratio to the raw
-# handler and to actix-session, and Redis commands per request (INFO commandstats delta
-# divided by the requests wrk completed).
+# port, so that INFO commandstats counts only this benchmark) and the servers (each pinned
+# to core SERVER_CPU, one worker), then runs `wrk -t2 -c64 -d10s` on core WRK_CPU for every
+# route and server, ROUNDS times, interleaved (round 1 of all, then round 2, ...). Prints
+# medians: req/s, p50, p99, the ratio to the raw handler and to actix-session, Redis
+# commands per request (INFO commandstats delta divided by the requests wrk completed) and
+# the server's CPU time (user + system, from /proc) per request.
 #
 # Knobs: ROUNDS=3 DURATION=10s CONNECTIONS=64 THREADS=2 SERVER_CPU=0 WRK_CPU=1
 #        REDIS_PORT=6391 BENCH_TARGET_DIR=<target dir> ONLY="afs raw actix-session"
@@ -76,11 +77,18 @@ cookie_of() { # port
     awk 'tolower($1) == "set-cookie:" { split($2, a, ";"); print a[1]; exit }'
 }
 
-run_server() { # name binary port
-  local name=$1 bin=$2 port=$3 cookie route round
+# Server CPU time (user + system, clock ticks) of a process, from /proc.
+cpu_ticks() { # pid
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+declare -A PORT_OF PID_OF COOKIE_OF
+start_server() { # name binary port
+  local name=$1 bin=$2 port=$3 cookie
   taskset -c "$SERVER_CPU" "$bin" "$port" "$REDIS_URL" >"$OUT/$name.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
+  PID_OF[$name]=$!
+  PIDS+=("$!")
+  PORT_OF[$name]=$port
   wait_http "$port"
   if [ "$name" = raw ]; then
     # The raw handler has no session layer: give it the entry this crate would write.
@@ -91,31 +99,38 @@ run_server() { # name binary port
     cookie=$(cookie_of "$port")
   fi
   [ -n "$cookie" ] || { echo "$name: no session cookie" >&2; exit 1; }
-  for route in read incr hello; do
-    for round in $(seq 1 "$ROUNDS"); do
-      local before after
-      before=$(redis_calls)
-      taskset -c "$WRK_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-        -H "Cookie: $cookie" "http://127.0.0.1:$port/$route" >"$OUT/$name-$route-$round.txt"
-      after=$(redis_calls)
-      echo "$((after - before))" >"$OUT/$name-$route-$round.calls"
-    done
-  done
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  COOKIE_OF[$name]=$cookie
 }
 
 for name in $ONLY; do
   case $name in
-    afs) run_server afs "$BIN/afs" 18081 ;;
-    actix-session) run_server actix-session "$BIN/actix-session-peer" 18082 ;;
-    raw) run_server raw "$BIN/raw" 18083 ;;
+    afs) start_server afs "$BIN/afs" 18081 ;;
+    actix-session) start_server actix-session "$BIN/actix-session-peer" 18082 ;;
+    raw) start_server raw "$BIN/raw" 18083 ;;
     *) echo "unknown server $name" >&2; exit 2 ;;
   esac
 done
 
-python3 - "$OUT" "$ROUNDS" $ONLY <<'PY'
+# Rounds interleave the servers (round 1 of every server and route, then round 2, ...), so
+# that a change in the machine's load during the run falls on all of them alike. Only the
+# server under load uses its core; the others are idle.
+for round in $(seq 1 "$ROUNDS"); do
+  for route in read incr hello; do
+    for name in $ONLY; do
+      before=$(redis_calls)
+      ticks=$(cpu_ticks "${PID_OF[$name]}")
+      taskset -c "$WRK_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+        -H "Cookie: ${COOKIE_OF[$name]}" "http://127.0.0.1:${PORT_OF[$name]}/$route" \
+        >"$OUT/$name-$route-$round.txt"
+      echo "$(( $(cpu_ticks "${PID_OF[$name]}") - ticks ))" >"$OUT/$name-$route-$round.ticks"
+      echo "$(( $(redis_calls) - before ))" >"$OUT/$name-$route-$round.calls"
+    done
+  done
+done
+
+python3 - "$OUT" "$ROUNDS" "$(getconf CLK_TCK)" $ONLY <<'PY'
 import re, statistics, sys, pathlib
-out, rounds, names = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+out, rounds, hz, names = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 
 def ms(text):
     v, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
@@ -124,7 +139,7 @@ def ms(text):
 res = {}
 for name in names:
     for route in ("read", "incr", "hello"):
-        rps, p50, p99, cpr, non2xx = [], [], [], [], 0
+        rps, p50, p99, cpr, cpu, non2xx = [], [], [], [], [], 0
         for r in range(1, rounds + 1):
             t = (out / f"{name}-{route}-{r}.txt").read_text()
             rps.append(float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)))
@@ -135,19 +150,29 @@ for name in names:
             non2xx += int(m.group(1)) if m else 0
             calls = int((out / f"{name}-{route}-{r}.calls").read_text())
             cpr.append(calls / reqs if reqs else 0.0)
+            ticks = int((out / f"{name}-{route}-{r}.ticks").read_text())
+            cpu.append(ticks * 1e6 / hz / reqs if reqs else 0.0)
         res[(name, route)] = dict(rps=statistics.median(rps), p50=statistics.median(p50),
-                                  p99=statistics.median(p99), cpr=statistics.median(cpr), bad=non2xx)
+                                  p99=statistics.median(p99), cpr=statistics.median(cpr),
+                                  cpu=statistics.median(cpu), bad=non2xx)
 
-def ratio(name, route, other):
+def ratio(name, route, other, key="rps", inverse=False):
     o = res.get((other, route))
-    return f"{res[(name, route)]['rps'] / o['rps']:.2f}" if o else "-"
+    if not o or not o[key] or not res[(name, route)][key]:
+        return "-"
+    a, b = res[(name, route)][key], o[key]
+    return f"{(b / a if inverse else a / b):.2f}"
 
-print(f"wrk medians of {rounds} rounds; Redis commands per request from INFO commandstats")
-print("| server | route | req/s | p50 ms | p99 ms | vs raw | vs actix-session | cmds/req | non-2xx |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+print(f"wrk medians of {rounds} interleaved rounds; Redis commands per request from INFO "
+      "commandstats; server CPU (user + system) per request from /proc")
+print("| server | route | req/s | p50 ms | p99 ms | vs raw | vs actix-session | cmds/req "
+      "| server CPU µs/req | raw CPU / this CPU | non-2xx |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name in names:
     for route in ("read", "incr", "hello"):
         r = res[(name, route)]
         print(f"| {name} | /{route} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
-              f"{ratio(name, route, 'raw')} | {ratio(name, route, 'actix-session')} | {r['cpr']:.2f} | {r['bad']} |")
+              f"{ratio(name, route, 'raw')} | {ratio(name, route, 'actix-session')} | "
+              f"{r['cpr']:.2f} | {r['cpu']:.1f} | {ratio(name, route, 'raw', 'cpu', True)} | "
+              f"{r['bad']} |")
 PY

@@ -112,9 +112,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 pub use deadpool_redis;
-#[cfg(feature = "redis-cluster")]
-use deadpool_redis::redis::aio::ConnectionLike;
-use deadpool_redis::redis::aio::MultiplexedConnection;
+use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{
     self, Cmd, ErrorKind, RedisError, ServerErrorKind, Value as RedisValue,
 };
@@ -246,8 +244,7 @@ impl Conn {
         #[cfg(not(feature = "redis-cluster"))]
         let _ = limit;
         let reply = match self {
-            // The inherent method: the same request as `ConnectionLike`'s, without its box.
-            Conn::Single(c) => c.send_packed_command(cmd).await,
+            Conn::Single(c) => c.req_packed_command(cmd).await,
             #[cfg(feature = "redis-cluster")]
             Conn::Cluster(c) => match limit {
                 Some(limit) => tokio::time::timeout(limit, c.req_packed_command(cmd))

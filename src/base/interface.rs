@@ -317,6 +317,10 @@ impl Drop for ResetOnDrop {
 
 /// Adds `Cookie` to `Vary`, merged into an existing value as Werkzeug does.
 fn add_vary_cookie(headers: &mut HeaderMap) {
+    if !headers.contains_key(VARY) {
+        headers.insert(VARY, HeaderValue::from_static("Cookie"));
+        return;
+    }
     let existing: Vec<String> = headers
         .get_all(VARY)
         .filter_map(|v| v.to_str().ok())
