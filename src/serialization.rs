@@ -150,7 +150,8 @@ pub fn decode(
 /// writes `Vec<u8>` as an array of integers; use `serde_bytes` to get msgpack binary
 /// (Python `bytes`).
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, SerializationError> {
-    let bytes = rmp_serde::to_vec_named(value).map_err(SerializationError::Serialize)?;
+    let mut bytes = Vec::with_capacity(64);
+    rmp_serde::encode::write_named(&mut bytes, value).map_err(SerializationError::Serialize)?;
     let mut rd = bytes.as_slice();
     let mut tree = rmpv::decode::read_value(&mut rd)
         .map_err(|e| SerializationError::Encode(format!("cannot read back the value: {e}")))?;
@@ -163,7 +164,14 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Serialization
 /// Maps deserialize into structs (by field name) and maps, arrays into sequences, nil into
 /// `None`. Timestamps are extension values: read them with [`value_as_timestamp`].
 pub fn from_value<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, SerializationError> {
-    let mut buf = Vec::with_capacity(64);
+    // Small values (the usual case) go through a buffer on the stack.
+    let mut small = [0u8; 128];
+    let mut free = &mut small[..];
+    if rmpv::encode::write_value(&mut free, value).is_ok() {
+        let written = 128 - free.len();
+        return rmp_serde::from_slice(&small[..written]).map_err(SerializationError::Deserialize);
+    }
+    let mut buf = Vec::with_capacity(256);
     rmpv::encode::write_value(&mut buf, value)
         .map_err(|e| SerializationError::Encode(e.to_string()))?;
     rmp_serde::from_slice(&buf).map_err(SerializationError::Deserialize)

@@ -9,10 +9,10 @@
 # Builds the `afs` and `raw` release binaries of benches/http/server, starts a private
 # redis-server, then for each server and route runs the server under callgrind with
 # instrumentation off, sets a session cookie, switches instrumentation on, runs
-# `wrk -t1 -c4 -d$DURATION` with that cookie, switches it off again and divides the
+# `wrk -t1 -c$CONNECTIONS -d$DURATION` with that cookie, switches it off again and divides the
 # instructions counted (all threads of the server) by the requests wrk completed.
 #
-# Knobs: SERVERS="afs raw" ROUTES="/read /incr /hello" DURATION=15s REDIS_PORT=6393
+# Knobs: SERVERS="afs raw" ROUTES="/read /incr /hello" DURATION=15s CONNECTIONS=4 REDIS_PORT=6393
 #        PORT=18090 BENCH_TARGET_DIR=<target dir> KEEP=<dir to keep callgrind files in>
 set -euo pipefail
 
@@ -20,6 +20,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SERVERS=${SERVERS:-"afs raw"}
 ROUTES=${ROUTES:-"/read /incr /hello"}
 DURATION=${DURATION:-15s}
+CONNECTIONS=${CONNECTIONS:-4}
 REDIS_PORT=${REDIS_PORT:-6393}
 PORT=${PORT:-18090}
 export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-$HERE/target}
@@ -64,7 +65,7 @@ for server in $SERVERS; do
     fi
     [ -n "$cookie" ] || { echo "$server: no session cookie" >&2; exit 1; }
     callgrind_control -i on "$pid" >/dev/null 2>&1
-    wrk -t1 -c4 -d"$DURATION" -H "Cookie: $cookie" "http://127.0.0.1:$PORT$route" >"$OUT/$tag.wrk"
+    wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -H "Cookie: $cookie" "http://127.0.0.1:$PORT$route" >"$OUT/$tag.wrk"
     callgrind_control -i off "$pid" >/dev/null 2>&1
     kill -INT "$pid"; wait "$pid" 2>/dev/null || true
     if grep -q "Non-2xx" "$OUT/$tag.wrk"; then echo "$server $route: non-2xx answers" >&2; exit 1; fi

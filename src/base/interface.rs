@@ -186,7 +186,7 @@ impl ServerSideSessionInterface {
             return self.fresh();
         };
         match serialization::decode(&bytes, config.serialization_format) {
-            Ok(data) => Ok(SessionState::loaded(sid, data)),
+            Ok(data) => Ok(SessionState::loaded(sid, key, data)),
             Err(error) => {
                 tracing::warn!(%key, %error, "corrupt session data deleted; starting a new session");
                 if let Err(error) = self.inner.store.delete(&key).await {
@@ -213,8 +213,8 @@ impl ServerSideSessionInterface {
         }
         if state.is_empty() {
             if state.modified {
-                if state.stored {
-                    store.delete(&self.storage_key(&state.sid)).await?;
+                if let Some(key) = &state.stored_key {
+                    store.delete(key).await?;
                 }
                 if let Some(stale) = &state.stale_sid {
                     store.delete(&self.storage_key(stale)).await?;
@@ -225,16 +225,15 @@ impl ServerSideSessionInterface {
         }
         if state.modified {
             let bytes = serialization::encode(&state.data, config.serialization_format)?;
-            if state.stored {
-                let key = self.storage_key(&state.sid);
-                if !store.update(&key, &bytes, config.lifetime).await? {
+            if let Some(key) = &state.stored_key {
+                if !store.update(key, &bytes, config.lifetime).await? {
                     tracing::info!(%key, "session was deleted by another request; change dropped");
                     return Ok(());
                 }
             } else {
                 self.create(&mut state, &bytes).await?;
             }
-        } else if !(state.stored && config.refresh_each_request && state.permanent()) {
+        } else if !(state.stored() && config.refresh_each_request && state.permanent()) {
             return Ok(());
         }
         let value = self.signed_sid(&state.sid);

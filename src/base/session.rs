@@ -221,10 +221,9 @@ impl ServerSideSession {
         let new_sid = crate::sid::generate(self.interface.config().id_length)
             .map_err(SessionError::Randomness)?;
         let old_sid = std::mem::replace(&mut guard.sid, new_sid);
-        if guard.stored && guard.stale_sid.is_none() {
+        if guard.stored_key.take().is_some() && guard.stale_sid.is_none() {
             guard.stale_sid = Some(old_sid);
         }
-        guard.stored = false;
         guard.modified = true;
         Ok(())
     }

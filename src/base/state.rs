@@ -18,8 +18,10 @@ pub(crate) struct SessionState {
     pub modified: bool,
     /// The handler looked at the session (drives `Vary: Cookie`).
     pub accessed: bool,
-    /// An entry exists in the store under `sid` (it was loaded from there).
-    pub stored: bool,
+    /// The storage key (`SESSION_KEY_PREFIX + sid`) of the entry this session was loaded
+    /// from; `None` when no entry exists under `sid` (new or regenerated sessions). Kept so
+    /// that saving writes back without rebuilding the key.
+    pub stored_key: Option<String>,
     /// A stored id given up by `regenerate`; its entry is moved to `sid` on save.
     pub stale_sid: Option<String>,
 }
@@ -38,14 +40,19 @@ impl SessionState {
         }
     }
 
-    /// A session loaded from the store under `sid`.
-    pub fn loaded(sid: String, data: SessionMap) -> Self {
+    /// A session loaded from the store under `key`, the storage key of `sid`.
+    pub fn loaded(sid: String, key: String, data: SessionMap) -> Self {
         SessionState {
             sid,
             data,
-            stored: true,
+            stored_key: Some(key),
             ..SessionState::default()
         }
+    }
+
+    /// Whether an entry exists in the store under `sid` (it was loaded from there).
+    pub fn stored(&self) -> bool {
+        self.stored_key.is_some()
     }
 
     fn position(&self, key: &str) -> Option<usize> {
