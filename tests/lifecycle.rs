@@ -187,6 +187,68 @@ impl SessionStore for CountingCleanups {
     }
 }
 
+/// A handler argument and a second extraction in the same request (say, a custom
+/// extractor built on `ServerSideSession`) share one session and one store load.
+#[actix_web::test]
+async fn extractions_in_one_request_share_one_load() {
+    async fn two(a: ServerSideSession, b: ServerSideSession) -> actix_web::Result<String> {
+        a.insert("n", 7)?;
+        let seen: Option<i64> = b.get("n")?;
+        Ok(format!("{seen:?} {}", a.sid() == b.sid()))
+    }
+    let store = std::sync::Arc::new(RecordingStore::new(filesystem_store()));
+    let interface =
+        ServerSideSessionInterface::from_arc(store.clone(), SessionConfig::default()).unwrap();
+    let app = test::init_service(
+        Session::new(interface).init_app(App::new().route("/two", web::get().to(two))),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/two").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let set_cookie = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .expect("session cookie");
+    let pair = set_cookie
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let sid = pair
+        .strip_prefix("session=")
+        .expect("session cookie")
+        .to_owned();
+    assert_eq!(test::read_body(res).await, "Some(7) true");
+    let key = format!("session:{sid}");
+    // A new session: no load (no cookie), one create.
+    assert_eq!(
+        store.take_ops(),
+        vec![Op::Create {
+            key: key.clone(),
+            created: true
+        }]
+    );
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/two")
+            .insert_header((header::COOKIE, pair))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(test::read_body(res).await, "Some(7) true");
+    // Both extractions of the second request awaited one load; nothing changed, so no write.
+    assert_eq!(
+        store.take_ops(),
+        vec![Op::Load {
+            key,
+            refresh: Some(SessionConfig::default().lifetime)
+        }]
+    );
+}
+
 #[actix_web::test]
 async fn cleanup_runs_in_the_background_every_n_session_requests() {
     use std::sync::atomic::Ordering;

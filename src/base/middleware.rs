@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 
 use actix_service::{Service, Transform};
@@ -13,6 +14,7 @@ use actix_web::{
 };
 use futures_util::future::{LocalBoxFuture, Ready, ready as ready_future};
 use pin_project_lite::pin_project;
+use tokio::sync::OnceCell;
 
 use super::interface::ServerSideSessionInterface;
 use super::session::ServerSideSession;
@@ -21,7 +23,17 @@ use super::session::ServerSideSession;
 /// middleware empties after the handler.
 pub(crate) struct RequestSession {
     pub interface: ServerSideSessionInterface,
-    pub session: Option<ServerSideSession>,
+    /// Created by the first extraction; every extraction of the request awaits the same
+    /// load, so two extractors (say a handler argument and a custom extractor built on it)
+    /// cost one store round trip.
+    pub session: Option<Rc<OnceCell<ServerSideSession>>>,
+}
+
+impl RequestSession {
+    /// The request's session, once loaded.
+    pub fn loaded(&self) -> Option<&ServerSideSession> {
+        self.session.as_deref().and_then(OnceCell::get)
+    }
 }
 
 /// The session middleware. Get one from [`Session::middleware`](crate::Session::middleware)
@@ -118,11 +130,10 @@ where
         }
         let res = ready!(this.handler.poll(cx))?;
         let slot = res.request().extensions_mut().remove::<RequestSession>();
-        let Some(RequestSession {
-            interface,
-            session: Some(session),
-        }) = slot
-        else {
+        let Some((interface, session)) = slot.and_then(|slot| {
+            let session = slot.loaded()?.clone();
+            Some((slot.interface, session))
+        }) else {
             return Poll::Ready(Ok(res.map_into_left_body()));
         };
         let save = this.save.insert(Box::pin(save(interface, session, res)));

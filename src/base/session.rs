@@ -1,5 +1,6 @@
 //! `ServerSideSession`: the extractor handlers take.
 
+use std::rc::Rc;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
@@ -234,29 +235,29 @@ impl FromRequest for ServerSideSession {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let interface = match req.extensions().get::<RequestSession>() {
-            None => return Box::pin(ready(Err(SessionUnavailable::NoMiddleware))),
-            Some(RequestSession {
-                session: Some(existing),
-                ..
-            }) => {
+        let (interface, cell) = {
+            let mut extensions = req.extensions_mut();
+            let Some(slot) = extensions.get_mut::<RequestSession>() else {
+                return Box::pin(ready(Err(SessionUnavailable::NoMiddleware)));
+            };
+            if let Some(existing) = slot.loaded() {
                 existing.mark_accessed();
                 return Box::pin(ready(Ok(existing.clone())));
             }
-            Some(slot) => slot.interface.clone(),
+            let cell = slot.session.get_or_insert_with(Rc::default);
+            (slot.interface.clone(), Rc::clone(cell))
         };
         let cookie = interface.cookie_settings().read(req.headers());
-        let req = req.clone();
         Box::pin(async move {
-            let mut state = interface.open(cookie).await?;
-            state.accessed = true;
-            let session = ServerSideSession::new(state, interface);
-            // Two extractions in one request may both have loaded; the first one to
-            // finish is the request's session.
-            Ok(match req.extensions_mut().get_mut::<RequestSession>() {
-                Some(slot) => slot.session.get_or_insert(session).clone(),
-                None => session,
-            })
+            // The first extraction of the request loads; any other one awaits that load.
+            let session = cell
+                .get_or_try_init(|| async {
+                    let mut state = interface.open(cookie).await?;
+                    state.accessed = true;
+                    Ok::<_, SessionUnavailable>(ServerSideSession::new(state, interface.clone()))
+                })
+                .await?;
+            Ok(session.clone())
         })
     }
 }
