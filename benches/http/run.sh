@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # benches/http/run.sh — HTTP load benchmark: actix-flask-session on Redis against
 # actix-session 0.11 (Redis store) and a raw actix-web handler doing the same Redis
-# commands. See benches/README.md.
+# commands (`raw`), and the same raw handler also sending the refreshed Set-Cookie and
+# Vary: Cookie that Flask-Session's defaults send on every session request
+# (`raw-cookie`). See benches/README.md.
 #
 #   bash benches/http/run.sh
 #
-# Builds the three release binaries, starts a private redis-server (unpinned, its own
-# port, so that INFO commandstats counts only this benchmark) and the servers (each pinned
-# to core SERVER_CPU, one worker), then runs `wrk -t2 -c64 -d10s` on core WRK_CPU for every
-# route and server, ROUNDS times, interleaved (round 1 of all, then round 2, ...). Prints
-# medians: req/s, p50, p99, the ratio to the raw handler and to actix-session, Redis
+# Builds the release binaries, starts a private redis-server (unpinned, its own port, so
+# that INFO commandstats counts only this benchmark) and the servers (each pinned to core
+# SERVER_CPU, one worker), then runs `wrk -t2 -c64 -d10s` on core WRK_CPU for every route
+# and server, ROUNDS times, interleaved (round 1 of all, then round 2, ...). Prints
+# medians: req/s, p50, p99, the ratios to raw, raw-cookie and actix-session, Redis
 # commands per request (INFO commandstats delta divided by the requests wrk completed) and
 # the server's CPU time (user + system, from /proc) per request.
 #
 # Knobs: ROUNDS=3 DURATION=10s CONNECTIONS=64 THREADS=2 SERVER_CPU=0 WRK_CPU=1
-#        REDIS_PORT=6391 BENCH_TARGET_DIR=<target dir> ONLY="afs raw actix-session"
+#        REDIS_PORT=6391 BENCH_TARGET_DIR=<target dir> ONLY="afs raw raw-cookie actix-session"
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +27,7 @@ THREADS=${THREADS:-2}
 SERVER_CPU=${SERVER_CPU:-0}
 WRK_CPU=${WRK_CPU:-1}
 REDIS_PORT=${REDIS_PORT:-6391}
-ONLY=${ONLY:-"afs raw actix-session"}
+ONLY=${ONLY:-"afs raw raw-cookie actix-session"}
 export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-$HERE/target}
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 OUT=$(mktemp -d)
@@ -83,14 +85,14 @@ cpu_ticks() { # pid
 }
 
 declare -A PORT_OF PID_OF COOKIE_OF
-start_server() { # name binary port
+start_server() { # name binary port [VAR=value for the server's environment]
   local name=$1 bin=$2 port=$3 cookie
-  taskset -c "$SERVER_CPU" "$bin" "$port" "$REDIS_URL" >"$OUT/$name.log" 2>&1 &
+  env ${4:-} taskset -c "$SERVER_CPU" "$bin" "$port" "$REDIS_URL" >"$OUT/$name.log" 2>&1 &
   PID_OF[$name]=$!
   PIDS+=("$!")
   PORT_OF[$name]=$port
   wait_http "$port"
-  if [ "$name" = raw ]; then
+  if [ "$name" = raw ] || [ "$name" = raw-cookie ]; then
     # The raw handler has no session layer: give it the entry this crate would write.
     local sid=rawbenchAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
     redis-cli -p "$REDIS_PORT" set "session:$sid" "$(printf '\x82\xaa_permanent\xc3\xa1n\x01')" ex 2678400 >/dev/null
@@ -107,6 +109,7 @@ for name in $ONLY; do
     afs) start_server afs "$BIN/afs" 18081 ;;
     actix-session) start_server actix-session "$BIN/actix-session-peer" 18082 ;;
     raw) start_server raw "$BIN/raw" 18083 ;;
+    raw-cookie) start_server raw-cookie "$BIN/raw" 18084 RAW_COOKIE=1 ;;
     *) echo "unknown server $name" >&2; exit 2 ;;
   esac
 done
@@ -165,14 +168,15 @@ def ratio(name, route, other, key="rps", inverse=False):
 
 print(f"wrk medians of {rounds} interleaved rounds; Redis commands per request from INFO "
       "commandstats; server CPU (user + system) per request from /proc")
-print("| server | route | req/s | p50 ms | p99 ms | vs raw | vs actix-session | cmds/req "
-      "| server CPU µs/req | raw CPU / this CPU | non-2xx |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| server | route | req/s | p50 ms | p99 ms | vs raw | vs raw-cookie | vs actix-session "
+      "| cmds/req | server CPU µs/req | raw CPU / this CPU | non-2xx |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name in names:
     for route in ("read", "incr", "hello"):
         r = res[(name, route)]
         print(f"| {name} | /{route} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
-              f"{ratio(name, route, 'raw')} | {ratio(name, route, 'actix-session')} | "
+              f"{ratio(name, route, 'raw')} | {ratio(name, route, 'raw-cookie')} | "
+              f"{ratio(name, route, 'actix-session')} | "
               f"{r['cpr']:.2f} | {r['cpu']:.1f} | {ratio(name, route, 'raw', 'cpu', True)} | "
               f"{r['bad']} |")
 PY

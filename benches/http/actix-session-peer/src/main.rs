@@ -4,16 +4,18 @@
 use actix_session::storage::RedisSessionStore;
 use actix_session::{Session, SessionMiddleware};
 use actix_web::cookie::Key;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 
-async fn read(session: Session) -> actix_web::Result<String> {
-    Ok(session.get::<i64>("n")?.unwrap_or(0).to_string())
+// Answers built like the other peers' (a body, no content type).
+async fn read(session: Session) -> actix_web::Result<HttpResponse> {
+    let n = session.get::<i64>("n")?.unwrap_or(0);
+    Ok(HttpResponse::Ok().body(n.to_string()))
 }
 
-async fn incr(session: Session) -> actix_web::Result<String> {
+async fn incr(session: Session) -> actix_web::Result<HttpResponse> {
     let n = session.get::<i64>("n")?.unwrap_or(0) + 1;
     session.insert("n", n)?;
-    Ok(n.to_string())
+    Ok(HttpResponse::Ok().body(n.to_string()))
 }
 
 async fn hello() -> &'static str {

@@ -5,16 +5,19 @@
 use actix_flask_session::{
     ServerSideSession, ServerSideSessionInterface, Session, SessionConfig, SessionStore,
 };
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 
-async fn read(session: ServerSideSession) -> actix_web::Result<String> {
-    Ok(session.get::<i64>("n")?.unwrap_or(0).to_string())
+// The answers are built like the raw peer's (a body, no content type), so that the
+// responses differ only by what the session layer adds.
+async fn read(session: ServerSideSession) -> actix_web::Result<HttpResponse> {
+    let n = session.get::<i64>("n")?.unwrap_or(0);
+    Ok(HttpResponse::Ok().body(n.to_string()))
 }
 
-async fn incr(session: ServerSideSession) -> actix_web::Result<String> {
+async fn incr(session: ServerSideSession) -> actix_web::Result<HttpResponse> {
     let n = session.get::<i64>("n")?.unwrap_or(0) + 1;
     session.insert("n", n)?;
-    Ok(n.to_string())
+    Ok(HttpResponse::Ok().body(n.to_string()))
 }
 
 async fn hello() -> &'static str {

@@ -2,24 +2,52 @@
 //! the same Redis commands as the session store (`/read`: `GETEX key EX ttl`; `/incr`:
 //! `GETEX` + `SET key value XX EX ttl`) over one multiplexed connection per worker.
 //!
+//! With `RAW_COOKIE=1` (the `raw-cookie` peer of ../run.sh) `/read` and `/incr` also answer
+//! with the headers Flask-Session's default configuration sends on every such request, a
+//! refreshed `Set-Cookie` (`session=<id>; Expires=<now + 31 days>; HttpOnly; Path=/`) and
+//! `Vary: Cookie`, formatted by hand: the share of the gap to raw that the session
+//! semantics themselves cost, whatever the library.
+//!
 //! `raw <port> <redis-url>`; one worker.
 
 use actix_flask_session::backends::redis::deadpool_redis::redis::{
     self, aio::MultiplexedConnection,
 };
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::http::header::{self, HttpDate};
+use actix_web::{App, HttpRequest, HttpResponse, HttpResponseBuilder, HttpServer, web};
 
 const TTL: u64 = 31 * 24 * 3600;
 
-fn key(req: &HttpRequest) -> Option<String> {
+fn sid(req: &HttpRequest) -> Option<&str> {
     let header = req.headers().get("cookie")?.to_str().ok()?;
-    let sid = header
+    header
         .split(';')
-        .find_map(|c| c.trim().strip_prefix("session="))?;
-    Some(format!("session:{sid}"))
+        .find_map(|c| c.trim().strip_prefix("session="))
 }
 
-async fn read(req: HttpRequest, conn: web::Data<MultiplexedConnection>) -> HttpResponse {
+fn key(req: &HttpRequest) -> Option<String> {
+    Some(format!("session:{}", sid(req)?))
+}
+
+/// A 200, with the refreshed session cookie and `Vary: Cookie` when `RAW_COOKIE=1`.
+fn ok(req: &HttpRequest, with_cookie: bool) -> HttpResponseBuilder {
+    let mut res = HttpResponse::Ok();
+    if let (true, Some(sid)) = (with_cookie, sid(req)) {
+        let expires =
+            HttpDate::from(std::time::SystemTime::now() + std::time::Duration::from_secs(TTL));
+        res.insert_header((
+            header::SET_COOKIE,
+            format!("session={sid}; Expires={expires}; HttpOnly; Path=/"),
+        ))
+        .insert_header((header::VARY, "Cookie"));
+    }
+    res
+}
+
+async fn read<const COOKIE: bool>(
+    req: HttpRequest,
+    conn: web::Data<MultiplexedConnection>,
+) -> HttpResponse {
     let Some(key) = key(&req) else {
         return HttpResponse::Ok().body("0");
     };
@@ -31,12 +59,15 @@ async fn read(req: HttpRequest, conn: web::Data<MultiplexedConnection>) -> HttpR
         .query_async(&mut conn)
         .await;
     match value {
-        Ok(v) => HttpResponse::Ok().body(v.map_or(0, |v| v.len()).to_string()),
+        Ok(v) => ok(&req, COOKIE).body(v.map_or(0, |v| v.len()).to_string()),
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
     }
 }
 
-async fn incr(req: HttpRequest, conn: web::Data<MultiplexedConnection>) -> HttpResponse {
+async fn incr<const COOKIE: bool>(
+    req: HttpRequest,
+    conn: web::Data<MultiplexedConnection>,
+) -> HttpResponse {
     let Some(key) = key(&req) else {
         return HttpResponse::Ok().body("0");
     };
@@ -63,7 +94,7 @@ async fn incr(req: HttpRequest, conn: web::Data<MultiplexedConnection>) -> HttpR
         .query_async(&mut conn)
         .await;
     match set {
-        Ok(_) => HttpResponse::Ok().body(value.len().to_string()),
+        Ok(_) => ok(&req, COOKIE).body(value.len().to_string()),
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
     }
 }
@@ -80,6 +111,7 @@ async fn main() -> std::io::Result<()> {
         .next()
         .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
     let client = redis::Client::open(url).map_err(std::io::Error::other)?;
+    let cookie = std::env::var("RAW_COOKIE").is_ok_and(|v| v == "1");
     HttpServer::new(move || {
         let client = client.clone();
         App::new()
@@ -87,8 +119,15 @@ async fn main() -> std::io::Result<()> {
                 let client = client.clone();
                 async move { client.get_multiplexed_async_connection().await }
             })
-            .route("/read", web::get().to(read))
-            .route("/incr", web::get().to(incr))
+            .configure(|cfg| {
+                if cookie {
+                    cfg.route("/read", web::get().to(read::<true>))
+                        .route("/incr", web::get().to(incr::<true>));
+                } else {
+                    cfg.route("/read", web::get().to(read::<false>))
+                        .route("/incr", web::get().to(incr::<false>));
+                }
+            })
             .route("/hello", web::get().to(hello))
     })
     .workers(1)
