@@ -148,13 +148,23 @@ fn pause(port: u16, millis: u64) {
     assert_eq!(ok, "OK");
 }
 
-async fn store_with_timeout(port: u16, response_timeout: Duration) -> RedisSessionInterface {
+/// A private Redis holding `key`, reached by a store with `response_timeout`, then frozen
+/// for `pause_ms` (the server is returned so that it lives as long as the test).
+async fn frozen_store(
+    response_timeout: Duration,
+    key: &str,
+    pause_ms: u64,
+) -> (ChildServer, RedisSessionInterface) {
+    let server = RedisServer::start_on(free_port()).await;
     let mut options = RedisOptions::default();
     options.pool_size = 1;
     options.response_timeout = response_timeout;
-    RedisSessionInterface::connect(&url(port), &options)
+    let store = RedisSessionInterface::connect(&url(server.port()), &options)
         .await
-        .expect("store")
+        .expect("store");
+    assert!(store.create(key, b"\x80", TTL).await.expect("create"));
+    pause(server.port(), pause_ms);
+    (server, store)
 }
 
 const TTL: Duration = Duration::from_secs(60);
@@ -163,15 +173,7 @@ const TTL: Duration = Duration::from_secs(60);
 /// than SESSION_REDIS_RESPONSE_TIMEOUT succeeds: the configured limit is the one applied.
 #[actix_rt::test]
 async fn a_slow_answer_within_the_response_timeout_succeeds() {
-    let server = RedisServer::start_on(free_port()).await;
-    let store = store_with_timeout(server.port(), Duration::from_secs(10)).await;
-    assert!(
-        store
-            .create("session:slow", b"\x80", TTL)
-            .await
-            .expect("create")
-    );
-    pause(server.port(), 1500);
+    let (_server, store) = frozen_store(Duration::from_secs(10), "session:slow", 1500).await;
     let loaded = store.load("session:slow", Some(TTL)).await.expect("load");
     assert_eq!(loaded.as_deref(), Some(&b"\x80"[..]));
 }
@@ -180,15 +182,7 @@ async fn a_slow_answer_within_the_response_timeout_succeeds() {
 /// for the request); once Redis answers again, so does the store, without a restart.
 #[actix_rt::test]
 async fn a_frozen_redis_is_unavailable_after_the_response_timeout_then_recovers() {
-    let server = RedisServer::start_on(free_port()).await;
-    let store = store_with_timeout(server.port(), Duration::from_millis(200)).await;
-    assert!(
-        store
-            .create("session:frozen", b"\x80", TTL)
-            .await
-            .expect("create")
-    );
-    pause(server.port(), 5000);
+    let (_server, store) = frozen_store(Duration::from_millis(200), "session:frozen", 5000).await;
     let err = store
         .load("session:frozen", Some(TTL))
         .await
