@@ -289,7 +289,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_pairs_as_werkzeug_splits_them() {
+    fn reads_the_first_pair_with_the_cookie_name() {
         let s = settings(|_| {});
         let read = |header: &'static str| {
             let mut headers = HeaderMap::new();
