@@ -21,14 +21,11 @@ SERVERS=${SERVERS:-"afs raw"}
 ROUTES=${ROUTES:-"/read /incr /hello"}
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-4}
+source "$HERE/common.sh"
 REDIS_PORT=${REDIS_PORT:-6393}
 PORT=${PORT:-18090}
-export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-$HERE/target}
 OUT=${KEEP:-$(mktemp -d)}
 mkdir -p "$OUT"
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
 
 for tool in valgrind callgrind_control wrk redis-server redis-cli curl; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install valgrind wrk redis-server)" >&2; exit 1; }

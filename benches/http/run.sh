@@ -20,24 +20,11 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-64}
-THREADS=${THREADS:-2}
-SERVER_CPU=${SERVER_CPU:-0}
-WRK_CPU=${WRK_CPU:-1}
+source "$HERE/common.sh"
 REDIS_PORT=${REDIS_PORT:-6391}
 ONLY=${ONLY:-"afs raw raw-cookie actix-session"}
-export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-$HERE/target}
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 OUT=$(mktemp -d)
-PIDS=()
-
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need wrk; then

@@ -17,19 +17,10 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-64}
-THREADS=${THREADS:-2}
-SERVER_CPU=${SERVER_CPU:-0}
-WRK_CPU=${WRK_CPU:-1}
+source "$HERE/common.sh"
 PORT=${PORT:-8093}
 PG_URL=${PG_URL:-postgresql://root@127.0.0.1:5432}
 DB=afs_bench
-export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-$HERE/target}
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
 
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
 psql "$PG_URL/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 \

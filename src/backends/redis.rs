@@ -379,10 +379,10 @@ impl RedisSessionInterface {
     pub async fn connect(url: &str, options: &RedisOptions) -> Result<Self, ConfigError> {
         let key = "SESSION_REDIS";
         check_url(key, url)?;
-        // The connections time out their own connects and commands.
+        // The connections time out their own connects; `open_connection` gives each one
+        // the response timeout.
         let connection_config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(options.connect_timeout))
-            .set_response_timeout(Some(options.response_timeout));
+            .set_connection_timeout(Some(options.connect_timeout));
         let manager = deadpool_redis::Manager::new_with_config(url, connection_config)
             .map_err(|e| invalid_url(key, url, e))?;
         let pool = deadpool_redis::Pool::builder(manager)

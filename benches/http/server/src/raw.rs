@@ -49,6 +49,16 @@ fn ok(req: &HttpRequest, with_cookie: bool) -> HttpResponseBuilder {
     res
 }
 
+/// `GETEX key EX ttl`: the session store's load with refresh.
+async fn getex(conn: &mut MultiplexedConnection, key: &str) -> redis::RedisResult<Option<Vec<u8>>> {
+    redis::cmd("GETEX")
+        .arg(key)
+        .arg("EX")
+        .arg(TTL)
+        .query_async(conn)
+        .await
+}
+
 async fn read<const COOKIE: bool>(
     req: HttpRequest,
     conn: web::Data<MultiplexedConnection>,
@@ -57,12 +67,7 @@ async fn read<const COOKIE: bool>(
         return HttpResponse::Ok().body("0");
     };
     let mut conn = conn.get_ref().clone();
-    let value: Result<Option<Vec<u8>>, _> = redis::cmd("GETEX")
-        .arg(&key)
-        .arg("EX")
-        .arg(TTL)
-        .query_async(&mut conn)
-        .await;
+    let value = getex(&mut conn, &key).await;
     match value {
         Ok(v) => ok(&req, COOKIE).body(v.map_or(0, |v| v.len()).to_string()),
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
@@ -77,12 +82,7 @@ async fn incr<const COOKIE: bool>(
         return HttpResponse::Ok().body("0");
     };
     let mut conn = conn.get_ref().clone();
-    let value: Result<Option<Vec<u8>>, _> = redis::cmd("GETEX")
-        .arg(&key)
-        .arg("EX")
-        .arg(TTL)
-        .query_async(&mut conn)
-        .await;
+    let value = getex(&mut conn, &key).await;
     let Ok(Some(mut value)) = value else {
         return HttpResponse::ServiceUnavailable().finish();
     };
