@@ -7,8 +7,9 @@
 //! `Partitioned` as the session cookie (browsers refuse to delete a `Secure` or
 //! `SameSite=None` cookie otherwise), and `Partitioned` is honoured.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use actix_web::http::header::{COOKIE, HeaderMap};
 use cookie::{Cookie, CookieBuilder};
@@ -63,37 +64,47 @@ impl CookieSettings {
         &self.name
     }
 
-    /// The value of the first cookie with the session cookie's name, as Flask reads it.
-    /// Headers that are not valid UTF-8 are read lossily, so a stray byte elsewhere in the
-    /// header does not hide the session cookie.
-    pub fn read(&self, headers: &HeaderMap) -> Option<String> {
-        headers.get_all(COOKIE).find_map(|header| {
-            // Valid UTF-8 (the norm) is read in place; other bytes lossily, as Werkzeug does.
-            match std::str::from_utf8(header.as_bytes()) {
-                Ok(text) => self.find_in(text).map(str::to_owned),
+    /// The value of the first cookie with the session cookie's name, as Flask reads it,
+    /// borrowed from the request when the header is valid UTF-8 (the norm). Headers that
+    /// are not are read lossily, so a stray byte elsewhere in the header does not hide the
+    /// session cookie.
+    pub fn read<'h>(&self, headers: &'h HeaderMap) -> Option<Cow<'h, str>> {
+        headers
+            .get_all(COOKIE)
+            .find_map(|header| match std::str::from_utf8(header.as_bytes()) {
+                Ok(text) => self.find_in(text).map(Cow::Borrowed),
                 Err(_) => self
                     .find_in(&String::from_utf8_lossy(header.as_bytes()))
-                    .map(str::to_owned),
-            }
-        })
+                    .map(|value| Cow::Owned(value.to_owned())),
+            })
     }
 
     /// The value of the first `name=value` pair of a `Cookie` header (pairs separated by
     /// `;`, whitespace around names and values ignored, pairs without `=` skipped). The
     /// request header is only split here, never formatted, so the cookie crate's full
-    /// `Set-Cookie` parser is not needed for it.
+    /// `Set-Cookie` parser is not needed for it. The separators are ASCII, so the header
+    /// is cut by bytes and every cut falls on a character boundary.
     fn find_in<'h>(&self, header: &'h str) -> Option<&'h str> {
-        header.split(';').find_map(|pair| {
-            let (name, value) = pair.split_once('=')?;
-            (name.trim() == self.name).then(|| value.trim())
-        })
+        let mut rest = header;
+        loop {
+            let (pair, next) = match rest.bytes().position(|b| b == b';') {
+                Some(end) => (&rest[..end], Some(&rest[end + 1..])),
+                None => (rest, None),
+            };
+            if let Some(eq) = pair.bytes().position(|b| b == b'=') {
+                if pair[..eq].trim() == self.name {
+                    return Some(pair[eq + 1..].trim());
+                }
+            }
+            rest = next?;
+        }
     }
 
     /// The `Set-Cookie` value that stores `value`; permanent sessions get
     /// `Expires = now + PERMANENT_SESSION_LIFETIME`, others are browser-session cookies.
     pub fn session_cookie(&self, value: &str, permanent: bool) -> String {
         let template = if permanent {
-            self.permanent_template(OffsetDateTime::now_utc())
+            self.permanent_template(unix_now())
         } else {
             Arc::clone(&self.browser_template)
         };
@@ -106,20 +117,18 @@ impl CookieSettings {
         cookie
     }
 
-    /// The permanent-cookie template for the second of `now`, formatted at most once a
+    /// The permanent-cookie template for the Unix second `now`, formatted at most once a
     /// second.
-    fn permanent_template(&self, now: OffsetDateTime) -> Arc<str> {
-        let second = now.unix_timestamp();
+    fn permanent_template(&self, now: i64) -> Arc<str> {
         let mut cached = self
             .permanent_template
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if cached.0 != second {
-            let whole_second = now.replace_nanosecond(0).unwrap_or(now);
-            *cached = (
-                second,
-                Arc::from(self.format_cookie("", Some(whole_second + self.lifetime))),
-            );
+        if cached.0 != now {
+            let expires = OffsetDateTime::from_unix_timestamp(now)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+                + self.lifetime;
+            *cached = (now, Arc::from(self.format_cookie("", Some(expires))));
         }
         Arc::clone(&cached.1)
     }
@@ -165,6 +174,15 @@ impl CookieSettings {
             builder = builder.partitioned(true);
         }
         builder
+    }
+}
+
+/// The current Unix second (the clock read once, without a calendar conversion: the
+/// cached template is only reformatted when the second changes).
+fn unix_now() -> i64 {
+    match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
     }
 }
 
@@ -231,21 +249,21 @@ mod tests {
     #[test]
     fn permanent_template_follows_the_clock() {
         let s = settings(|_| {});
-        let t0 = OffsetDateTime::from_unix_timestamp(1_798_304_422 - 31 * 24 * 3600).unwrap();
+        let t0 = 1_798_304_422 - 31 * 24 * 3600;
         assert!(
             s.permanent_template(t0)
                 .ends_with("Expires=Sat, 26 Dec 2026 17:00:22 GMT")
         );
-        let t1 = t0 + time::Duration::milliseconds(999);
         assert!(
-            s.permanent_template(t1)
+            s.permanent_template(t0)
                 .ends_with("Expires=Sat, 26 Dec 2026 17:00:22 GMT")
         );
-        let t2 = t0 + time::Duration::SECOND;
         assert!(
-            s.permanent_template(t2)
+            s.permanent_template(t0 + 1)
                 .ends_with("Expires=Sat, 26 Dec 2026 17:00:23 GMT")
         );
+        let (before, now) = (unix_now(), OffsetDateTime::now_utc().unix_timestamp());
+        assert!(now == before || now == before + 1, "{before} vs {now}");
     }
 
     #[test]
@@ -294,7 +312,7 @@ mod tests {
         let read = |header: &'static str| {
             let mut headers = HeaderMap::new();
             headers.append(COOKIE, HeaderValue::from_static(header));
-            s.read(&headers)
+            s.read(&headers).map(Cow::into_owned)
         };
         assert_eq!(read(" session = abc ;x=1").as_deref(), Some("abc"));
         assert_eq!(read("flag; session=a=b=").as_deref(), Some("a=b="));

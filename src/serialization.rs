@@ -150,9 +150,20 @@ pub fn decode(
 /// writes `Vec<u8>` as an array of integers; use `serde_bytes` to get msgpack binary
 /// (Python `bytes`).
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, SerializationError> {
-    let mut bytes = Vec::with_capacity(64);
-    rmp_serde::encode::write_named(&mut bytes, value).map_err(SerializationError::Serialize)?;
-    let mut rd = bytes.as_slice();
+    // Small values (the usual case) are written into a buffer on the stack; anything that
+    // does not fit there (or fails) is written again into a growing one, which also gives
+    // the real error.
+    let mut small = [0u8; 128];
+    let mut free = &mut small[..];
+    let mut large = Vec::new();
+    let bytes = if rmp_serde::encode::write_named(&mut free, value).is_ok() {
+        let written = 128 - free.len();
+        &small[..written]
+    } else {
+        rmp_serde::encode::write_named(&mut large, value).map_err(SerializationError::Serialize)?;
+        &large[..]
+    };
+    let mut rd = bytes;
     let mut tree = rmpv::decode::read_value(&mut rd)
         .map_err(|e| SerializationError::Encode(format!("cannot read back the value: {e}")))?;
     widen_floats(&mut tree);

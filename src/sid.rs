@@ -20,9 +20,27 @@ pub struct RandomnessError(#[source] rand::rand_core::OsError);
 /// assert!(actix_flask_session::sid::is_well_formed(&sid, 32));
 /// ```
 pub fn generate(id_length: usize) -> Result<String, RandomnessError> {
-    let mut bytes = vec![0u8; id_length];
-    OsRng.try_fill_bytes(&mut bytes).map_err(RandomnessError)?;
-    Ok(encode(&bytes))
+    let mut sid = String::with_capacity(encoded_len(id_length));
+    generate_into(&mut sid, id_length)?;
+    Ok(sid)
+}
+
+/// Appends a fresh id made from `id_length` random bytes to `out` (a storage key being
+/// built, say); `out` is left as it was when the generator fails.
+pub(crate) fn generate_into(out: &mut String, id_length: usize) -> Result<(), RandomnessError> {
+    // Ids of up to 64 bytes (the usual 32 included) are drawn into a buffer on the stack.
+    let mut small = [0u8; 64];
+    let mut large = Vec::new();
+    let bytes = match small.get_mut(..id_length) {
+        Some(bytes) => bytes,
+        None => {
+            large.resize(id_length, 0);
+            &mut large[..]
+        }
+    };
+    OsRng.try_fill_bytes(bytes).map_err(RandomnessError)?;
+    URL_SAFE_NO_PAD.encode_string(bytes, out);
+    Ok(())
 }
 
 /// Encodes raw bytes the way `token_urlsafe` does (base64url, no padding).

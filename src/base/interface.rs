@@ -148,45 +148,60 @@ impl ServerSideSessionInterface {
         self.inner.store.delete_expired().await
     }
 
+    /// A new, empty session under a fresh id.
     fn fresh(&self) -> Result<SessionState, SessionUnavailable> {
-        let sid = sid::generate(self.inner.config.id_length)?;
-        Ok(SessionState::fresh(sid, self.inner.config.permanent))
+        let config = &self.inner.config;
+        let prefix_len = config.key_prefix.len();
+        let mut key = String::with_capacity(prefix_len + sid::encoded_len(config.id_length));
+        key.push_str(&config.key_prefix);
+        sid::generate_into(&mut key, config.id_length)?;
+        Ok(SessionState::fresh(key, prefix_len, config.permanent))
     }
 
-    /// Flask's `open_session`, lazily: called on the first extraction in a request.
-    /// `cookie` is the session cookie's value, if the request has one.
-    pub(crate) async fn open(
-        &self,
-        cookie: Option<String>,
-    ) -> Result<SessionState, SessionUnavailable> {
-        self.tick_cleanup();
-        let config = &self.inner.config;
-        let Some(mut sid) = cookie.filter(|v| !v.is_empty()) else {
-            return self.fresh();
-        };
-        if let Some(signer) = &self.inner.signer {
-            match signer.unsign(&sid) {
-                // The signed value is the id, a dot and the signature: keep the id.
-                Some(unsigned) => sid.truncate(unsigned.len()),
-                None => {
+    /// The storage key named by the request's session cookie: `None` when there is no
+    /// cookie, or its signature (with `SESSION_USE_SIGNER`) or its shape is wrong, and the
+    /// request starts a new session.
+    pub(crate) fn requested_key(&self, headers: &HeaderMap) -> Option<String> {
+        let cookie = self.inner.cookie.read(headers)?;
+        if cookie.is_empty() {
+            return None;
+        }
+        let sid = match &self.inner.signer {
+            Some(signer) => {
+                let Some(sid) = signer.unsign(&cookie) else {
                     tracing::debug!(
                         "session cookie has no valid signature; starting a new session"
                     );
-                    return self.fresh();
-                }
+                    return None;
+                };
+                sid
             }
-        }
-        if !sid::is_well_formed(&sid, config.id_length) {
+            None => &cookie,
+        };
+        if !sid::is_well_formed(sid, self.inner.config.id_length) {
             tracing::debug!("session cookie is not a well-formed id; starting a new session");
-            return self.fresh();
+            return None;
         }
-        let key = self.storage_key(&sid);
+        Some(self.storage_key(sid))
+    }
+
+    /// Flask's `open_session`, lazily: called on the first extraction in a request with
+    /// the key from [`requested_key`](Self::requested_key).
+    pub(crate) async fn open(
+        &self,
+        key: Option<String>,
+    ) -> Result<SessionState, SessionUnavailable> {
+        self.tick_cleanup();
+        let config = &self.inner.config;
+        let Some(key) = key else {
+            return self.fresh();
+        };
         let refresh = config.refresh_each_request.then_some(config.lifetime);
         let Some(bytes) = self.inner.store.load(&key, refresh).await? else {
             return self.fresh();
         };
         match serialization::decode(&bytes, config.serialization_format) {
-            Ok(data) => Ok(SessionState::loaded(sid, key, data)),
+            Ok(data) => Ok(SessionState::loaded(key, config.key_prefix.len(), data)),
             Err(error) => {
                 tracing::warn!(%key, %error, "corrupt session data deleted; starting a new session");
                 if let Err(error) = self.inner.store.delete(&key).await {
@@ -213,11 +228,11 @@ impl ServerSideSessionInterface {
         }
         if state.is_empty() {
             if state.modified {
-                if let Some(key) = &state.stored_key {
-                    store.delete(key).await?;
+                if state.stored {
+                    store.delete(state.key()).await?;
                 }
-                if let Some(stale) = &state.stale_sid {
-                    store.delete(&self.storage_key(stale)).await?;
+                if let Some(stale) = &state.stale_key {
+                    store.delete(stale).await?;
                 }
                 self.set_cookie(headers, self.inner.cookie.deletion_cookie());
             }
@@ -225,7 +240,8 @@ impl ServerSideSessionInterface {
         }
         if state.modified {
             let bytes = serialization::encode(&state.data, config.serialization_format)?;
-            if let Some(key) = &state.stored_key {
+            if state.stored {
+                let key = state.key();
                 if !store.update(key, &bytes, config.lifetime).await? {
                     tracing::info!(%key, "session was deleted by another request; change dropped");
                     return Ok(());
@@ -233,10 +249,10 @@ impl ServerSideSessionInterface {
             } else {
                 self.create(&mut state, &bytes).await?;
             }
-        } else if !(state.stored() && config.refresh_each_request && state.permanent()) {
+        } else if !(state.stored && config.refresh_each_request && state.permanent()) {
             return Ok(());
         }
-        let value = self.signed_sid(&state.sid);
+        let value = self.signed_sid(state.sid());
         self.set_cookie(
             headers,
             self.inner.cookie.session_cookie(&value, state.permanent()),
@@ -254,20 +270,16 @@ impl ServerSideSessionInterface {
         let store = &self.inner.store;
         let ttl = self.inner.config.lifetime;
         for _ in 0..CREATE_ATTEMPTS {
-            let key = self.storage_key(&state.sid);
-            let created = match &state.stale_sid {
-                Some(stale) => {
-                    store
-                        .rename(&self.storage_key(stale), &key, bytes, ttl)
-                        .await?
-                }
-                None => store.create(&key, bytes, ttl).await?,
+            let key = state.key();
+            let created = match &state.stale_key {
+                Some(stale) => store.rename(stale, key, bytes, ttl).await?,
+                None => store.create(key, bytes, ttl).await?,
             };
             if created {
                 return Ok(());
             }
             tracing::warn!("session id collision; trying a fresh id");
-            state.sid = sid::generate(self.inner.config.id_length)?;
+            state.change_sid(&sid::generate(self.inner.config.id_length)?);
         }
         Err(crate::StoreError::InvalidInput {
             backend: store.name(),

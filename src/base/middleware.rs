@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 
 use actix_service::{Service, Transform};
@@ -14,7 +13,6 @@ use actix_web::{
 };
 use futures_util::future::{LocalBoxFuture, Ready, ready as ready_future};
 use pin_project_lite::pin_project;
-use tokio::sync::OnceCell;
 
 use super::interface::ServerSideSessionInterface;
 use super::session::ServerSideSession;
@@ -23,16 +21,14 @@ use super::session::ServerSideSession;
 /// middleware empties after the handler.
 pub(crate) struct RequestSession {
     pub interface: ServerSideSessionInterface,
-    /// Created by the first extraction; every extraction of the request awaits the same
-    /// load, so two extractors (say a handler argument and a custom extractor built on it)
-    /// cost one store round trip.
-    pub session: Option<Rc<OnceCell<ServerSideSession>>>,
+    /// Created by the first extraction, which loads it (later ones share it).
+    pub session: Option<ServerSideSession>,
 }
 
 impl RequestSession {
     /// The request's session, once loaded.
-    pub fn loaded(&self) -> Option<&ServerSideSession> {
-        self.session.as_deref().and_then(OnceCell::get)
+    pub fn loaded(self) -> Option<ServerSideSession> {
+        self.session.filter(ServerSideSession::is_loaded)
     }
 }
 
@@ -130,13 +126,10 @@ where
         }
         let res = ready!(this.handler.poll(cx))?;
         let slot = res.request().extensions_mut().remove::<RequestSession>();
-        let Some((interface, session)) = slot.and_then(|slot| {
-            let session = slot.loaded()?.clone();
-            Some((slot.interface, session))
-        }) else {
+        let Some(session) = slot.and_then(RequestSession::loaded) else {
             return Poll::Ready(Ok(res.map_into_left_body()));
         };
-        let save = this.save.insert(Box::pin(save(interface, session, res)));
+        let save = this.save.insert(Box::pin(save(session, res)));
         save.as_mut().poll(cx)
     }
 }
@@ -144,11 +137,11 @@ where
 /// Saves the session into the store and the response headers; a store failure replaces
 /// the response by the error's (an opaque 503).
 async fn save<B: MessageBody + 'static>(
-    interface: ServerSideSessionInterface,
     session: ServerSideSession,
     mut res: ServiceResponse<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    match interface
+    match session
+        .interface()
         .save(session.take_state(), res.headers_mut())
         .await
     {

@@ -1,12 +1,12 @@
 //! `ServerSideSession`: the extractor handlers take.
 
-use std::rc::Rc;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use futures_util::future::{LocalBoxFuture, ready};
 use rmpv::Value;
 use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::OnceCell;
 
 use super::interface::ServerSideSessionInterface;
 use super::middleware::RequestSession;
@@ -40,8 +40,17 @@ use crate::serialization;
 /// ```
 #[derive(Clone)]
 pub struct ServerSideSession {
-    state: Arc<Mutex<SessionState>>,
+    shared: Arc<Shared>,
+}
+
+/// What the handles of one request's session share.
+struct Shared {
     interface: ServerSideSessionInterface,
+    state: Mutex<SessionState>,
+    /// Set once the state has been loaded: every extraction of the request awaits the same
+    /// load, so two extractors (say a handler argument and a custom extractor built on it)
+    /// cost one store round trip.
+    loaded: OnceCell<()>,
 }
 
 impl std::fmt::Debug for ServerSideSession {
@@ -53,19 +62,50 @@ impl std::fmt::Debug for ServerSideSession {
 }
 
 impl ServerSideSession {
-    pub(crate) fn new(state: SessionState, interface: ServerSideSessionInterface) -> Self {
+    /// The request's session before it is loaded (the state is an empty placeholder).
+    pub(crate) fn pending(interface: ServerSideSessionInterface) -> Self {
         ServerSideSession {
-            state: Arc::new(Mutex::new(state)),
-            interface,
+            shared: Arc::new(Shared {
+                interface,
+                state: Mutex::default(),
+                loaded: OnceCell::new(),
+            }),
         }
+    }
+
+    /// Whether the state has been loaded.
+    pub(crate) fn is_loaded(&self) -> bool {
+        self.shared.loaded.initialized()
+    }
+
+    /// Loads the state, or waits for the extraction that is loading it.
+    async fn load(&self, key: impl FnOnce() -> Option<String>) -> Result<(), SessionUnavailable> {
+        self.shared
+            .loaded
+            .get_or_try_init(|| async {
+                let state = self.shared.interface.open(key()).await?;
+                *self.raw_lock() = state;
+                Ok::<_, SessionUnavailable>(())
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The interface the session is loaded and saved through.
+    pub(crate) fn interface(&self) -> &ServerSideSessionInterface {
+        &self.shared.interface
+    }
+
+    fn raw_lock(&self) -> MutexGuard<'_, SessionState> {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Locks the state and marks it accessed (any access counts, as in Flask ≥ 3.1.3).
     fn lock(&self) -> MutexGuard<'_, SessionState> {
-        let mut guard = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self.raw_lock();
         guard.accessed = true;
         guard
     }
@@ -104,28 +144,36 @@ impl ServerSideSession {
     /// handler returned. Setting a key to the value it already has changes nothing.
     ///
     /// Takes any serializable value, references included (`insert("n", 1)`,
-    /// `insert("name", "alice")`, `insert("user", &user)`).
+    /// `insert("name", "alice")`, `insert("user", &user)`), under a `&str` or `String` key.
     pub fn insert<T: Serialize>(
         &self,
-        key: impl Into<String>,
+        key: impl AsRef<str> + Into<String>,
         value: T,
     ) -> Result<(), SessionError> {
-        let key = key.into();
         match serialization::to_value(&value) {
             Ok(value) => self.insert_value(key, value),
-            Err(source) => Err(SessionError::Value { key, source }),
+            Err(source) => Err(SessionError::Value {
+                key: key.into(),
+                source,
+            }),
         }
     }
 
     /// Stores a raw value under `key` (checked against the configured format).
-    pub fn insert_value(&self, key: impl Into<String>, value: Value) -> Result<(), SessionError> {
-        let key = key.into();
+    pub fn insert_value(
+        &self,
+        key: impl AsRef<str> + Into<String>,
+        value: Value,
+    ) -> Result<(), SessionError> {
         if let Err(source) =
-            serialization::check_encodable(&value, self.interface.config().serialization_format)
+            serialization::check_encodable(&value, self.interface().config().serialization_format)
         {
-            return Err(SessionError::Value { key, source });
+            return Err(SessionError::Value {
+                key: key.into(),
+                source,
+            });
         }
-        self.lock().insert(key, value);
+        self.lock().insert(key.as_ref(), value);
         Ok(())
     }
 
@@ -178,7 +226,7 @@ impl ServerSideSession {
 
     /// The session id (unsigned), as stored after the key prefix.
     pub fn sid(&self) -> String {
-        self.lock().sid.clone()
+        self.lock().sid().to_owned()
     }
 
     /// Whether the session is permanent (`_permanent` is true): its cookie then carries
@@ -190,8 +238,7 @@ impl ServerSideSession {
     /// Sets `_permanent`. A non-permanent session gets a browser-session cookie, but its
     /// store entry still expires after `PERMANENT_SESSION_LIFETIME` of inactivity.
     pub fn set_permanent(&self, permanent: bool) {
-        self.lock()
-            .insert(PERMANENT_KEY.to_owned(), Value::Boolean(permanent));
+        self.lock().insert(PERMANENT_KEY, Value::Boolean(permanent));
     }
 
     /// Whether the session will be written at the end of the request.
@@ -219,12 +266,9 @@ impl ServerSideSession {
         if guard.is_empty() {
             return Ok(());
         }
-        let new_sid = crate::sid::generate(self.interface.config().id_length)
+        let new_sid = crate::sid::generate(self.interface().config().id_length)
             .map_err(SessionError::Randomness)?;
-        let old_sid = std::mem::replace(&mut guard.sid, new_sid);
-        if guard.stored_key.take().is_some() && guard.stale_sid.is_none() {
-            guard.stale_sid = Some(old_sid);
-        }
+        guard.change_sid(&new_sid);
         guard.modified = true;
         Ok(())
     }
@@ -235,29 +279,28 @@ impl FromRequest for ServerSideSession {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let (interface, cell) = {
+        let session = {
             let mut extensions = req.extensions_mut();
             let Some(slot) = extensions.get_mut::<RequestSession>() else {
                 return Box::pin(ready(Err(SessionUnavailable::NoMiddleware)));
             };
-            if let Some(existing) = slot.loaded() {
-                existing.mark_accessed();
-                return Box::pin(ready(Ok(existing.clone())));
+            let session = slot
+                .session
+                .get_or_insert_with(|| ServerSideSession::pending(slot.interface.clone()));
+            if session.is_loaded() {
+                session.mark_accessed();
+                return Box::pin(ready(Ok(session.clone())));
             }
-            let cell = slot.session.get_or_insert_with(Rc::default);
-            (slot.interface.clone(), Rc::clone(cell))
+            session.clone()
         };
-        let cookie = interface.cookie_settings().read(req.headers());
+        let req = req.clone();
         Box::pin(async move {
             // The first extraction of the request loads; any other one awaits that load.
-            let session = cell
-                .get_or_try_init(|| async {
-                    let mut state = interface.open(cookie).await?;
-                    state.accessed = true;
-                    Ok::<_, SessionUnavailable>(ServerSideSession::new(state, interface.clone()))
-                })
+            session
+                .load(|| session.interface().requested_key(req.headers()))
                 .await?;
-            Ok(session.clone())
+            session.mark_accessed();
+            Ok(session)
         })
     }
 }

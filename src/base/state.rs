@@ -10,49 +10,73 @@ pub(crate) const PERMANENT_KEY: &str = "_permanent";
 /// One request's view of a session.
 #[derive(Debug, Default)]
 pub(crate) struct SessionState {
-    /// The session id (unsigned).
-    pub sid: String,
+    /// The storage key, `SESSION_KEY_PREFIX + sid`: built once per request, it is both the
+    /// key the store is asked for and, after the prefix, the id.
+    key: String,
+    /// The length of the prefix in `key`.
+    prefix_len: usize,
     /// The data, in insertion order.
     pub data: SessionMap,
     /// Something changed that must be written.
     pub modified: bool,
     /// The handler looked at the session (drives `Vary: Cookie`).
     pub accessed: bool,
-    /// The storage key (`SESSION_KEY_PREFIX + sid`) of the entry this session was loaded
-    /// from; `None` when no entry exists under `sid` (new or regenerated sessions). Kept so
-    /// that saving writes back without rebuilding the key.
-    pub stored_key: Option<String>,
-    /// A stored id given up by `regenerate`; its entry is moved to `sid` on save.
-    pub stale_sid: Option<String>,
+    /// An entry exists in the store under `key` (the session was loaded from there);
+    /// false for new and regenerated sessions.
+    pub stored: bool,
+    /// The storage key of a stored id given up by `regenerate`; its entry is moved to
+    /// `key` on save.
+    pub stale_key: Option<String>,
 }
 
 impl SessionState {
-    /// A new session: empty, with `_permanent = true` when `SESSION_PERMANENT` is on.
-    pub fn fresh(sid: String, permanent: bool) -> Self {
+    /// A new session under `key` (whose first `prefix_len` bytes are the key prefix):
+    /// empty, with `_permanent = true` when `SESSION_PERMANENT` is on.
+    pub fn fresh(key: String, prefix_len: usize, permanent: bool) -> Self {
         let mut data = SessionMap::new();
         if permanent {
             data.push((Value::from(PERMANENT_KEY), Value::Boolean(true)));
         }
         SessionState {
-            sid,
+            key,
+            prefix_len,
             data,
             ..SessionState::default()
         }
     }
 
-    /// A session loaded from the store under `key`, the storage key of `sid`.
-    pub fn loaded(sid: String, key: String, data: SessionMap) -> Self {
+    /// A session loaded from the store under `key`.
+    pub fn loaded(key: String, prefix_len: usize, data: SessionMap) -> Self {
         SessionState {
-            sid,
+            key,
+            prefix_len,
             data,
-            stored_key: Some(key),
+            stored: true,
             ..SessionState::default()
         }
     }
 
-    /// Whether an entry exists in the store under `sid` (it was loaded from there).
-    pub fn stored(&self) -> bool {
-        self.stored_key.is_some()
+    /// The storage key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The session id (unsigned): the storage key after the prefix.
+    pub fn sid(&self) -> &str {
+        self.key.get(self.prefix_len..).unwrap_or_default()
+    }
+
+    /// Gives the session the id `sid`: the entry it was loaded from, if any, becomes stale
+    /// (kept for the move on save; a second change keeps the first stale key) and the new
+    /// id is not stored yet.
+    pub fn change_sid(&mut self, sid: &str) {
+        let mut key = String::with_capacity(self.prefix_len + sid.len());
+        key.push_str(self.key.get(..self.prefix_len).unwrap_or_default());
+        key.push_str(sid);
+        let old = std::mem::replace(&mut self.key, key);
+        if std::mem::take(&mut self.stored) && self.stale_key.is_none() {
+            self.stale_key = Some(old);
+        }
     }
 
     fn position(&self, key: &str) -> Option<usize> {
@@ -64,8 +88,8 @@ impl SessionState {
     }
 
     /// Sets `key`; marks the session modified only when the value actually changes.
-    pub fn insert(&mut self, key: String, value: Value) {
-        match self.position(&key) {
+    pub fn insert(&mut self, key: &str, value: Value) {
+        match self.position(key) {
             Some(i) if self.data[i].1 == value => {}
             Some(i) => {
                 self.data[i].1 = value;
