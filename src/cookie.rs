@@ -91,10 +91,10 @@ impl CookieSettings {
                 Some(end) => (&rest[..end], Some(&rest[end + 1..])),
                 None => (rest, None),
             };
-            if let Some(eq) = pair.bytes().position(|b| b == b'=') {
-                if pair[..eq].trim() == self.name {
-                    return Some(pair[eq + 1..].trim());
-                }
+            if let Some(eq) = pair.bytes().position(|b| b == b'=')
+                && pair[..eq].trim() == self.name
+            {
+                return Some(pair[eq + 1..].trim());
             }
             rest = next?;
         }
