@@ -65,36 +65,35 @@ impl CookieSettings {
     }
 
     /// The value of the first cookie with the session cookie's name, as Flask reads it,
-    /// borrowed from the request when the header is valid UTF-8 (the norm). Headers that
-    /// are not are read lossily, so a stray byte elsewhere in the header does not hide the
-    /// session cookie.
+    /// borrowed from the request when it is valid UTF-8 (the norm), else read lossily.
+    /// Headers are searched as bytes, so a stray byte elsewhere in the header does not
+    /// hide the session cookie.
     pub fn read<'h>(&self, headers: &'h HeaderMap) -> Option<Cow<'h, str>> {
-        headers
+        let value = headers
             .get_all(COOKIE)
-            .find_map(|header| match std::str::from_utf8(header.as_bytes()) {
-                Ok(text) => self.find_in(text).map(Cow::Borrowed),
-                Err(_) => self
-                    .find_in(&String::from_utf8_lossy(header.as_bytes()))
-                    .map(|value| Cow::Owned(value.to_owned())),
-            })
+            .find_map(|header| self.find_in(header.as_bytes()))?;
+        Some(match std::str::from_utf8(value) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(value),
+        })
     }
 
     /// The value of the first `name=value` pair of a `Cookie` header (pairs separated by
-    /// `;`, whitespace around names and values ignored, pairs without `=` skipped). The
-    /// request header is only split here, never formatted, so the cookie crate's full
-    /// `Set-Cookie` parser is not needed for it. The separators are ASCII, so the header
-    /// is cut by bytes and every cut falls on a character boundary.
-    fn find_in<'h>(&self, header: &'h str) -> Option<&'h str> {
+    /// `;`, ASCII whitespace around names and values ignored, pairs without `=` skipped).
+    /// The request header is only split here, never formatted, so the cookie crate's full
+    /// `Set-Cookie` parser is not needed for it.
+    fn find_in<'h>(&self, header: &'h [u8]) -> Option<&'h [u8]> {
+        let name = self.name.as_bytes();
         let mut rest = header;
         loop {
-            let (pair, next) = match rest.bytes().position(|b| b == b';') {
+            let (pair, next) = match memchr::memchr(b';', rest) {
                 Some(end) => (&rest[..end], Some(&rest[end + 1..])),
                 None => (rest, None),
             };
-            if let Some(eq) = pair.bytes().position(|b| b == b'=')
-                && pair[..eq].trim() == self.name
+            if let Some(eq) = memchr::memchr(b'=', pair)
+                && pair[..eq].trim_ascii() == name
             {
-                return Some(pair[eq + 1..].trim());
+                return Some(pair[eq + 1..].trim_ascii());
             }
             rest = next?;
         }
@@ -303,6 +302,9 @@ mod tests {
             HeaderValue::from_bytes(b"x=\xff\xfe; session=abc").unwrap(),
         );
         assert_eq!(s.read(&headers).as_deref(), Some("abc"));
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_bytes(b"session=a\xffb").unwrap());
+        assert_eq!(s.read(&headers).as_deref(), Some("a\u{fffd}b"));
         assert_eq!(s.read(&HeaderMap::new()), None);
     }
 

@@ -64,11 +64,21 @@ pub fn encoded_len(id_length: usize) -> usize {
 /// Whether `sid` has exactly the shape of an id this configuration issues: the right
 /// length and only base64url characters.
 pub fn is_well_formed(sid: &str, id_length: usize) -> bool {
-    sid.len() == encoded_len(id_length)
-        && sid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    sid.len() == encoded_len(id_length) && sid.bytes().all(|b| BASE64URL[usize::from(b)])
 }
+
+/// Which bytes are base64url characters (`A-Z a-z 0-9 - _`): one lookup per byte of a
+/// cookie that is checked on every request.
+const BASE64URL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
