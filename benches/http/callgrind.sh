@@ -3,21 +3,21 @@
 # `valgrind --tool=callgrind`: repeatable whatever else the machine is doing, so this is
 # how changes to the request path are judged (wall-clock req/s on this VM moves ±10%).
 #
-#   bash benches/http/callgrind.sh                 # afs and raw, /read /incr /hello
+#   bash benches/http/callgrind.sh                 # afs, raw and raw-cookie; /read /incr /hello
 #   SERVERS=afs ROUTES=/incr bash benches/http/callgrind.sh
 #
-# Builds the `afs` and `raw` release binaries of benches/http/server, starts a private
+# Builds the `afs` and `raw` release binaries (`raw-cookie` is `raw` with RAW_COOKIE=1) of benches/http/server, starts a private
 # redis-server, then for each server and route runs the server under callgrind with
 # instrumentation off, sets a session cookie, switches instrumentation on, runs
 # `wrk -t1 -c$CONNECTIONS -d$DURATION` with that cookie, switches it off again and divides the
 # instructions counted (all threads of the server) by the requests wrk completed.
 #
-# Knobs: SERVERS="afs raw" ROUTES="/read /incr /hello" DURATION=15s CONNECTIONS=4 REDIS_PORT=6393
+# Knobs: SERVERS="afs raw raw-cookie" ROUTES="/read /incr /hello" DURATION=15s CONNECTIONS=4 REDIS_PORT=6393
 #        PORT=18090 BENCH_TARGET_DIR=<target dir> KEEP=<dir to keep callgrind files in>
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-SERVERS=${SERVERS:-"afs raw"}
+SERVERS=${SERVERS:-"afs raw raw-cookie"}
 ROUTES=${ROUTES:-"/read /incr /hello"}
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-4}
@@ -43,15 +43,19 @@ printf '| server | route | requests | instructions/request |\n|---|---|---:|---:
 for server in $SERVERS; do
   for route in $ROUTES; do
     tag="$server${route//\//-}"
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/$tag.cg" \
-      "$BIN/$server" "$PORT" "redis://127.0.0.1:$REDIS_PORT" >"$OUT/$tag.log" 2>&1 &
+    case $server in
+      raw-cookie) binary=raw env=(RAW_COOKIE=1) ;;
+      *) binary=$server env=() ;;
+    esac
+    env "${env[@]}" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/$tag.cg" \
+      "$BIN/$binary" "$PORT" "redis://127.0.0.1:$REDIS_PORT" >"$OUT/$tag.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
     until curl -fsS -o /dev/null "http://127.0.0.1:$PORT/hello" 2>/dev/null; do
       kill -0 "$pid" 2>/dev/null || { echo "$server did not start: $OUT/$tag.log" >&2; exit 1; }
       sleep 0.2
     done
-    if [ "$server" = raw ]; then
+    if [ "$binary" = raw ]; then
       # No session layer: give the raw handler the entry the crate would have written.
       sid=rawbenchAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
       redis-cli -p "$REDIS_PORT" set "session:$sid" "$(printf '\x82\xaa_permanent\xc3\xa1n\x01')" ex 2678400 >/dev/null
