@@ -152,7 +152,8 @@ pub fn decode(
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, SerializationError> {
     // Small values (the usual case) are written into a buffer on the stack; anything that
     // does not fit there (or fails) is written again into a growing one, which also gives
-    // the real error.
+    // the real error. The first attempt stops as soon as the buffer is full, so what is
+    // done twice is at most 128 bytes' worth.
     let mut small = [0u8; 128];
     let mut free = &mut small[..];
     let mut large = Vec::new();

@@ -94,9 +94,13 @@ mod tests {
             (32, 43),
             (48, 64),
             (64, 86),
+            (65, 87),
+            (256, 342),
         ] {
             assert_eq!(encoded_len(n), len, "n = {n}");
-            assert_eq!(generate(n).unwrap().len(), len, "n = {n}");
+            let sid = generate(n).unwrap();
+            assert_eq!(sid.len(), len, "n = {n}");
+            assert!(is_well_formed(&sid, n), "n = {n}: {sid}");
         }
     }
 

@@ -679,6 +679,35 @@ fn to_value_from_value_round_trip() {
         None
     );
     assert_eq!(to_value("str").expect("to_value"), s("str"));
+    // Values are written on the stack up to 128 bytes and into a growing buffer beyond;
+    // both sides of the line (and far past it) come back whole.
+    for len in [0, 100, 125, 126, 127, 128, 129, 300, 70_000] {
+        let text = "x".repeat(len);
+        assert_eq!(to_value(&text).expect("to_value"), s(&text), "len {len}");
+        let list: Vec<u32> = (0..len as u32).collect();
+        let expected = Value::Array(list.iter().map(|&n| Value::from(n)).collect());
+        assert_eq!(to_value(&list).expect("to_value"), expected, "len {len}");
+    }
+    // A serializer error is reported, whichever buffer was in use.
+    struct Refuses(usize);
+    impl serde::Serialize for Refuses {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::{Error as _, SerializeSeq as _};
+            let mut seq = serializer.serialize_seq(None)?;
+            for _ in 0..self.0 {
+                seq.serialize_element("0123456789")?;
+            }
+            Err(S::Error::custom("refused on purpose"))
+        }
+    }
+    for items in [0, 50] {
+        match to_value(&Refuses(items)) {
+            Err(SerializationError::Serialize(e)) => {
+                assert!(e.to_string().contains("refused on purpose"), "{e}")
+            }
+            other => panic!("{items} items: {other:?}"),
+        }
+    }
     // Wrong shape is a Deserialize error.
     assert!(matches!(
         from_value::<Profile>(&Value::from(3)),
