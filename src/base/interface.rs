@@ -151,11 +151,11 @@ impl ServerSideSessionInterface {
     /// A new, empty session under a fresh id.
     fn fresh(&self) -> Result<SessionState, SessionUnavailable> {
         let config = &self.inner.config;
-        let prefix_len = config.key_prefix.len();
-        let mut key = String::with_capacity(prefix_len + sid::encoded_len(config.id_length));
-        key.push_str(&config.key_prefix);
-        sid::generate_into(&mut key, config.id_length)?;
-        Ok(SessionState::fresh(key, prefix_len, config.permanent))
+        Ok(SessionState::fresh(
+            &config.key_prefix,
+            config.id_length,
+            config.permanent,
+        )?)
     }
 
     /// The storage key named by the request's session cookie: `None` when there is no
@@ -279,7 +279,7 @@ impl ServerSideSessionInterface {
                 return Ok(());
             }
             tracing::warn!("session id collision; trying a fresh id");
-            state.change_sid(&sid::generate(self.inner.config.id_length)?);
+            state.new_id(self.inner.config.id_length)?;
         }
         Err(crate::StoreError::InvalidInput {
             backend: store.name(),

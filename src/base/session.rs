@@ -266,9 +266,9 @@ impl ServerSideSession {
         if guard.is_empty() {
             return Ok(());
         }
-        let new_sid = crate::sid::generate(self.interface().config().id_length)
+        guard
+            .new_id(self.interface().config().id_length)
             .map_err(SessionError::Randomness)?;
-        guard.change_sid(&new_sid);
         guard.modified = true;
         Ok(())
     }

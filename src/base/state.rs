@@ -3,6 +3,7 @@
 use rmpv::Value;
 
 use crate::serialization::SessionMap;
+use crate::sid::{self, RandomnessError};
 
 /// The key Flask keeps inside the session map for `session.permanent`.
 pub(crate) const PERMANENT_KEY: &str = "_permanent";
@@ -30,22 +31,23 @@ pub(crate) struct SessionState {
 }
 
 impl SessionState {
-    /// A new session under `key` (whose first `prefix_len` bytes are the key prefix):
-    /// empty, with `_permanent = true` when `SESSION_PERMANENT` is on.
-    pub fn fresh(key: String, prefix_len: usize, permanent: bool) -> Self {
+    /// A new session under a fresh id of `id_length` random bytes, stored under `prefix` +
+    /// id: empty, with `_permanent = true` when `SESSION_PERMANENT` is on.
+    pub fn fresh(prefix: &str, id_length: usize, permanent: bool) -> Result<Self, RandomnessError> {
         let mut data = SessionMap::new();
         if permanent {
             data.push((Value::from(PERMANENT_KEY), Value::Boolean(true)));
         }
-        SessionState {
-            key,
-            prefix_len,
+        Ok(SessionState {
+            key: fresh_key(prefix, id_length)?,
+            prefix_len: prefix.len(),
             data,
             ..SessionState::default()
-        }
+        })
     }
 
-    /// A session loaded from the store under `key`.
+    /// A session loaded from the store under `key`, whose first `prefix_len` bytes are the
+    /// key prefix.
     pub fn loaded(key: String, prefix_len: usize, data: SessionMap) -> Self {
         SessionState {
             key,
@@ -66,17 +68,19 @@ impl SessionState {
         self.key.get(self.prefix_len..).unwrap_or_default()
     }
 
-    /// Gives the session the id `sid`: the entry it was loaded from, if any, becomes stale
-    /// (kept for the move on save; a second change keeps the first stale key) and the new
-    /// id is not stored yet.
-    pub fn change_sid(&mut self, sid: &str) {
-        let mut key = String::with_capacity(self.prefix_len + sid.len());
-        key.push_str(self.key.get(..self.prefix_len).unwrap_or_default());
-        key.push_str(sid);
+    /// Gives the session a fresh id of `id_length` random bytes: the entry it was loaded
+    /// from, if any, becomes stale (kept for the move on save; a second change keeps the
+    /// first stale key) and the new id is not stored yet.
+    pub fn new_id(&mut self, id_length: usize) -> Result<(), RandomnessError> {
+        let key = fresh_key(
+            self.key.get(..self.prefix_len).unwrap_or_default(),
+            id_length,
+        )?;
         let old = std::mem::replace(&mut self.key, key);
         if std::mem::take(&mut self.stored) && self.stale_key.is_none() {
             self.stale_key = Some(old);
         }
+        Ok(())
     }
 
     fn position(&self, key: &str) -> Option<usize> {
@@ -127,4 +131,12 @@ impl SessionState {
             .iter()
             .all(|(k, _)| k.as_str() == Some(PERMANENT_KEY))
     }
+}
+
+/// `prefix` followed by a fresh id of `id_length` random bytes, in one allocation.
+fn fresh_key(prefix: &str, id_length: usize) -> Result<String, RandomnessError> {
+    let mut key = String::with_capacity(prefix.len() + sid::encoded_len(id_length));
+    key.push_str(prefix);
+    sid::generate_into(&mut key, id_length)?;
+    Ok(key)
 }
