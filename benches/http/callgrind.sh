@@ -35,9 +35,7 @@ echo "building release binaries (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
 cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml" --bin afs --bin raw
 BIN="$CARGO_TARGET_DIR/release"
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$OUT/redis.log" 2>&1 &
-PIDS+=($!)
-until [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; do sleep 0.05; done
+start_redis "$OUT/redis.log"
 
 printf '| server | route | requests | instructions/request |\n|---|---|---:|---:|\n'
 for server in $SERVERS; do
@@ -55,15 +53,7 @@ for server in $SERVERS; do
       kill -0 "$pid" 2>/dev/null || { echo "$server did not start: $OUT/$tag.log" >&2; exit 1; }
       sleep 0.2
     done
-    if [ "$binary" = raw ]; then
-      # No session layer: give the raw handler the entry the crate would have written.
-      sid=rawbenchAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
-      redis-cli -p "$REDIS_PORT" set "session:$sid" "$(printf '\x82\xaa_permanent\xc3\xa1n\x01')" ex 2678400 >/dev/null
-      cookie="session=$sid"
-    else
-      cookie=$(curl -fsS -D - -o /dev/null "http://127.0.0.1:$PORT/incr" | tr -d '\r' |
-        awk 'tolower($1) == "set-cookie:" { split($2, a, ";"); print a[1]; exit }')
-    fi
+    cookie=$(session_cookie "$binary" "$PORT")
     [ -n "$cookie" ] || { echo "$server: no session cookie" >&2; exit 1; }
     callgrind_control -i on "$pid" >/dev/null 2>&1
     wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -H "Cookie: $cookie" "http://127.0.0.1:$PORT$route" >"$OUT/$tag.wrk"

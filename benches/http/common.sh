@@ -1,6 +1,7 @@
 # benches/http/common.sh — sourced by the HTTP benchmark scripts: the wrk knobs they share,
-# the Cargo target dir, and a trap that stops every process listed in PIDS on exit.
-# (HERE must be set to benches/http by the caller.)
+# the Cargo target dir, a trap that stops every process listed in PIDS on exit, and the
+# Redis helpers of run.sh and callgrind.sh. (HERE must be set to benches/http by the caller,
+# REDIS_PORT before a Redis helper is called.)
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -14,3 +15,27 @@ cleanup() {
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
+
+# Starts a private redis-server on REDIS_PORT (nothing kept on disk, output to the file $1)
+# and waits until it answers.
+start_redis() { # log file
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    >"$1" 2>&1 &
+  PIDS+=($!)
+  until [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; do sleep 0.05; done
+}
+
+# The session cookie (name=value) to load the server on port $2 with. The raw handler
+# (binary `raw`) has no session layer: it gets the entry this crate would have written,
+# seeded into Redis. The others: the first Set-Cookie of GET /incr.
+session_cookie() { # binary port
+  if [ "$1" = raw ]; then
+    local sid=rawbenchAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+    redis-cli -p "$REDIS_PORT" set "session:$sid" "$(printf '\x82\xaa_permanent\xc3\xa1n\x01')" \
+      ex 2678400 >/dev/null
+    echo "session=$sid"
+  else
+    curl -fsS -D - -o /dev/null "http://127.0.0.1:$2/incr" | tr -d '\r' |
+      awk 'tolower($1) == "set-cookie:" { split($2, a, ";"); print a[1]; exit }'
+  fi
+}

@@ -40,10 +40,7 @@ cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml"
 cargo build --release --quiet --manifest-path "$HERE/actix-session-peer/Cargo.toml"
 BIN="$CARGO_TARGET_DIR/release"
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-  >"$OUT/redis.log" 2>&1 &
-PIDS+=($!)
-until [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; do sleep 0.05; done
+start_redis "$OUT/redis.log"
 
 # Total calls in INFO commandstats, without INFO itself.
 redis_calls() {
@@ -60,12 +57,6 @@ wait_http() { # port
   echo "server on port $1 did not start" >&2; return 1
 }
 
-# Session cookie for a server: the first Set-Cookie of GET /incr (name=value).
-cookie_of() { # port
-  curl -fsS -D - -o /dev/null "http://127.0.0.1:$1/incr" | tr -d '\r' |
-    awk 'tolower($1) == "set-cookie:" { split($2, a, ";"); print a[1]; exit }'
-}
-
 # Server CPU time (user + system, clock ticks) of a process, from /proc.
 cpu_ticks() { # pid
   awk '{ print $14 + $15 }' "/proc/$1/stat"
@@ -79,14 +70,7 @@ start_server() { # name binary port [VAR=value for the server's environment]
   PIDS+=("$!")
   PORT_OF[$name]=$port
   wait_http "$port"
-  if [ "$name" = raw ] || [ "$name" = raw-cookie ]; then
-    # The raw handler has no session layer: give it the entry this crate would write.
-    local sid=rawbenchAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
-    redis-cli -p "$REDIS_PORT" set "session:$sid" "$(printf '\x82\xaa_permanent\xc3\xa1n\x01')" ex 2678400 >/dev/null
-    cookie="session=$sid"
-  else
-    cookie=$(cookie_of "$port")
-  fi
+  cookie=$(session_cookie "$(basename "$bin")" "$port")
   [ -n "$cookie" ] || { echo "$name: no session cookie" >&2; exit 1; }
   COOKIE_OF[$name]=$cookie
 }
