@@ -357,6 +357,9 @@ async fn load_with_refresh_moves_the_expiry() {
     // Files: read the header.
     for s in file_subjects(&dir) {
         let path = s.files.as_ref().unwrap().path("session:r");
+        // The expiry is the write's clock + TTL, rounded up to the second: between the
+        // clock read before the write + TTL and the one read after + TTL + 1.
+        let start = unix_now();
         assert!(
             s.store
                 .create("session:r", b"v", Duration::from_secs(100))
@@ -364,12 +367,13 @@ async fn load_with_refresh_moves_the_expiry() {
                 .unwrap()
         );
         let before = header_expiry(&path);
-        let now = unix_now();
+        let end = unix_now();
         assert!(
-            (now + 99..=now + 101).contains(&before),
-            "{}: expiry {before}, now {now}",
+            (start + 100..=end + 101).contains(&before),
+            "{}: expiry {before}, written between {start} and {end}",
             s.name
         );
+        let start = unix_now();
         let loaded = s
             .store
             .load("session:r", Some(Duration::from_secs(10_000)))
@@ -377,10 +381,10 @@ async fn load_with_refresh_moves_the_expiry() {
             .unwrap();
         assert_eq!(loaded.as_deref(), Some(&b"v"[..]));
         let after = header_expiry(&path);
-        let now = unix_now();
+        let end = unix_now();
         assert!(
-            (now + 9_999..=now + 10_001).contains(&after),
-            "{}: expiry {after}",
+            (start + 10_000..=end + 10_001).contains(&after),
+            "{}: expiry {after}, refreshed between {start} and {end}",
             s.name
         );
         // A plain load leaves it alone.

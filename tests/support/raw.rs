@@ -46,6 +46,24 @@ pub mod memcached {
         data.truncate(len);
         Some((data, flags.expect("f flag"), ttl.expect("t flag")))
     }
+
+    /// How far above the lifetime memcached may report the TTL of an entry sent with an
+    /// absolute expiry. memcached turns a Unix time into its own clock with the wall clock
+    /// read at start-up, but counts its clock from a monotonic clock read at another
+    /// moment, both in whole seconds (up to 2 s apart), and advances it only on a
+    /// once-a-second tick that a loaded machine may run late (1 s more).
+    pub const ABSOLUTE_TTL_SLACK: i64 = 3;
+
+    /// Asserts that `ttl`, as `raw_get` read it, is what an absolute expiry `lifetime`
+    /// seconds ahead reads as: within a minute below (time spent getting here) and at most
+    /// [`ABSOLUTE_TTL_SLACK`] above. A lifetime over 30 days sent as a relative TTL would
+    /// instead have expired the entry at once.
+    pub fn assert_absolute_ttl(ttl: i64, lifetime: i64) {
+        assert!(
+            (lifetime - 60..=lifetime + ABSOLUTE_TTL_SLACK).contains(&ttl),
+            "an absolute expiry {lifetime} s ahead reads as TTL {ttl}"
+        );
+    }
 }
 
 /// DynamoDB (moto): the endpoint and an SDK client with moto's static credentials.
