@@ -2,9 +2,21 @@
 //! through the whole HTTP lifecycle. Enable the `testing` feature and invoke
 //! [`acceptance_suite!`](crate::acceptance_suite) once in a test file of your store:
 //!
-//! ```ignore
-//! // tests/my_store_acceptance.rs
-//! actix_flask_session::acceptance_suite!(|| async { MyStore::connect("...").await });
+//! ```
+//! # #[cfg(feature = "cachelib")] {
+//! use actix_flask_session::backends::cachelib::{CacheLibSessionInterface, SimpleCache};
+//! use actix_flask_session::testing;
+//!
+//! // tests/my_store_acceptance.rs: the factory builds your store (here the in-memory cache).
+//! actix_flask_session::acceptance_suite!(|| async {
+//!     CacheLibSessionInterface::new(SimpleCache::new(500))
+//! });
+//!
+//! // Each case is also a public async function, to run on its own:
+//! testing::run(testing::store_contract(CacheLibSessionInterface::new(
+//!     SimpleCache::new(500),
+//! )));
+//! # }
 //! ```
 //!
 //! The macro expands to one `#[test]` per case, each running on its own actix system with
