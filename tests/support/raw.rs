@@ -50,8 +50,8 @@ pub mod memcached {
     /// How far above the lifetime memcached may report the TTL of an entry sent with an
     /// absolute expiry. memcached turns a Unix time into its own clock with the wall clock
     /// read at start-up, but counts its clock from a monotonic clock read at another
-    /// moment, both in whole seconds (up to 2 s apart), and advances it only on a
-    /// once-a-second tick that a loaded machine may run late (1 s more).
+    /// moment, each to the whole second (up to 1 s of error), and advances its clock only
+    /// on a once-a-second tick (1 s more, 2 s if the tick runs late on a loaded machine).
     pub const ABSOLUTE_TTL_SLACK: i64 = 3;
 
     /// Asserts that `ttl`, as `raw_get` read it, is what an absolute expiry `lifetime`
