@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use actix_web::http::header::{COOKIE, HeaderMap};
 use cookie::{Cookie, CookieBuilder};
@@ -179,10 +179,7 @@ impl CookieSettings {
 /// The current Unix second (the clock read once, without a calendar conversion: the
 /// cached template is only reformatted when the second changes).
 fn unix_now() -> i64 {
-    match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
-    }
+    i64::try_from(crate::clock::since_epoch().as_secs()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -62,6 +62,7 @@
 
 pub mod backends;
 pub mod base;
+mod clock;
 pub mod config;
 pub mod cookie;
 pub mod error;

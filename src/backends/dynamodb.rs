@@ -56,7 +56,7 @@
 //! before reporting; each attempt is limited to 5 s and an operation to 10 s.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
@@ -72,6 +72,7 @@ use aws_sdk_dynamodb::types::{
 use figment::Figment;
 use serde::Deserialize;
 
+use crate::clock::since_epoch;
 use crate::config::{SessionConfig, extract_bool_key, extract_key, extract_string_key};
 use crate::error::{BoxError, ConfigError, StoreError};
 use crate::store::SessionStore;
@@ -313,9 +314,7 @@ impl DynamoDBSessionInterface {
 
 /// Unix time now, as (whole seconds, the `:now` number with milliseconds).
 fn now() -> (u64, String) {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let d = since_epoch();
     (
         d.as_secs(),
         format!("{}.{:03}", d.as_secs(), d.subsec_millis()),

@@ -89,11 +89,12 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::value::Value;
 
+use crate::clock::since_epoch;
 use crate::error::{ConfigError, StoreError};
 
 /// The four magic bytes every entry file starts with.
@@ -123,19 +124,13 @@ fn is_entry_name(name: &str) -> bool {
     name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-fn now_unix() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-}
-
 /// The absolute expiry for a time to live: `0` for a zero TTL (never), else now + ttl
 /// rounded up to a whole second.
 fn expiry_for(ttl: Duration) -> u64 {
     if ttl.is_zero() {
         return 0;
     }
-    let at = now_unix().saturating_add(ttl);
+    let at = since_epoch().saturating_add(ttl);
     let secs = at.as_secs();
     let secs = if at.subsec_nanos() > 0 {
         secs.saturating_add(1)
@@ -545,7 +540,7 @@ impl Inner {
                 tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
                 true
             }
-            Some(Ok(expiry)) => is_expired(expiry, now_unix()),
+            Some(Ok(expiry)) => is_expired(expiry, since_epoch()),
         };
         if dead && remove_if_exists(&path)? {
             self.decrement();
@@ -567,7 +562,7 @@ impl Inner {
                 Ok(None)
             }
             Entry::Valid { expiry, payload } => {
-                if is_expired(expiry, now_unix()) {
+                if is_expired(expiry, since_epoch()) {
                     tracing::debug!(backend = self.backend, file = %path.display(), "removing expired session file");
                     if remove_if_exists(&path)? {
                         self.decrement();
@@ -583,7 +578,7 @@ impl Inner {
     fn get(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
         match read_entry(&self.path(name))? {
             Entry::Absent => Ok(None),
-            Entry::Valid { expiry, payload } if !is_expired(expiry, now_unix()) => {
+            Entry::Valid { expiry, payload } if !is_expired(expiry, since_epoch()) => {
                 Ok(Some(payload))
             }
             Entry::Valid { .. } | Entry::Corrupt(_) => {
@@ -645,7 +640,7 @@ impl Inner {
         let _lock = self.lock(name)?;
         let path = self.path(name);
         let live =
-            matches!(read_expiry(&path)?, Some(Ok(expiry)) if !is_expired(expiry, now_unix()));
+            matches!(read_expiry(&path)?, Some(Ok(expiry)) if !is_expired(expiry, since_epoch()));
         if remove_if_exists(&path)? {
             self.decrement();
         }
@@ -693,7 +688,7 @@ impl Inner {
     fn delete_expired(&self) -> io::Result<u64> {
         let mut removed = 0;
         let names = self.list_entries()?;
-        let now = now_unix();
+        let now = since_epoch();
         let mut remaining = 0;
         for name in &names {
             let dead = match read_expiry(&self.path(name))? {
@@ -727,7 +722,7 @@ impl Inner {
             self.estimate.store(count, Ordering::Relaxed);
             return Ok(());
         }
-        let now = now_unix();
+        let now = since_epoch();
         let mut live = Vec::with_capacity(names.len());
         for name in names {
             match read_expiry(&self.path(&name))? {
@@ -951,7 +946,7 @@ mod tests {
     fn expiry_rounds_up_and_zero_means_never() {
         assert_eq!(expiry_for(Duration::ZERO), 0);
         let e = expiry_for(Duration::from_millis(1500));
-        let now = now_unix();
+        let now = since_epoch();
         assert!(Duration::from_secs(e) >= now + Duration::from_millis(1400));
         assert!(!is_expired(0, now));
         assert!(is_expired(1, now));
