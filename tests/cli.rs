@@ -139,6 +139,37 @@ impl Project {
     }
 }
 
+/// A PostgreSQL database of the test's own (dropped at the end): the Diesel CLI keeps its
+/// `__diesel_schema_migrations` table there, and migration versions (the emit time, to
+/// the second) of tests running at once must not meet in one table.
+struct PgDatabase {
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn new(tag: &str) -> PgDatabase {
+        let name = unique(tag);
+        let mut admin = diesel::PgConnection::establish(&pg_url("test")).expect("connect");
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .expect("create database");
+        let url = pg_url(&name);
+        PgDatabase { name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = diesel::PgConnection::establish(&pg_url("test")) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
 fn unique(tag: &str) -> String {
     format!("afs_cli_{tag}_{:08x}", rand::random::<u32>())
 }
@@ -199,10 +230,10 @@ fn pg_state(conn: &mut diesel::PgConnection, schema: &str, sequence: &str) -> Ve
 /// `revert` removing everything `up.sql` created (schema included).
 #[actix_rt::test]
 async fn postgres_emitted_migration_with_schema_and_sequence() {
-    ensure_pg_database(TEST_DB);
+    let db = PgDatabase::new("pg");
     let schema = unique("pg");
     let sequence = format!("{schema}_id_seq");
-    let url = pg_url(TEST_DB);
+    let url = db.url.clone();
     let project = Project::new(&format!(
         "SESSION_TYPE = \"sqlalchemy\"\nSESSION_SQLALCHEMY = \"{url}\"\n\
          SESSION_SQLALCHEMY_SCHEMA = \"{schema}\"\nSESSION_SQLALCHEMY_SEQUENCE = \"{sequence}\"\n"
@@ -299,9 +330,9 @@ async fn postgres_emitted_migration_with_schema_and_sequence() {
 /// else is in it) alone.
 #[test]
 fn postgres_existing_schema_is_kept_by_down() {
-    ensure_pg_database(TEST_DB);
+    let db = PgDatabase::new("pgkeep");
     let schema = unique("pgkeep");
-    let url = pg_url(TEST_DB);
+    let url = db.url.clone();
     let mut conn = diesel::PgConnection::establish(&url).expect("connect");
     conn.batch_execute(&format!(
         "CREATE SCHEMA \"{schema}\"; CREATE TABLE \"{schema}\".other (x int)"
@@ -323,8 +354,6 @@ fn postgres_existing_schema_is_kept_by_down() {
         ),
         ["other"]
     );
-    conn.batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-        .expect("drop");
 }
 
 /// MariaDB: emit, run, redo, revert; and the direct `migrate` (idempotent) with `cleanup`.
