@@ -72,15 +72,17 @@ start; visits "redis"; stop
 echo "installing the CLI (cargo install --path)"
 cargo install -q --debug --path "$repo" --features cli,postgres --root "$work/tools"
 export PATH="$work/tools/bin:$PATH"
-# A database of this script's own (created by `diesel database setup`), a new schema each run.
+# A database of this script's own (created by `diesel setup`), a new schema each run.
 schema="readme_$(date +%s)_$$"
 db_url="${PG_URL%/*}/afs_readme_smoke?sslmode=disable&gssencmode=disable"
 block toml 'SESSION_TYPE = "sqlalchemy"' \
-  | sed -e "s|postgresql://app@127.0.0.1/app|$db_url|" -e "s|\"web\"|\"$schema\"|" -e "s|web_sessions_id_seq|${schema}_id_seq|" \
+  | sed -e "s|postgresql://app@127.0.0.1/app|${db_url//&/\\&}|" -e "s|\"web\"|\"$schema\"|" -e "s|web_sessions_id_seq|${schema}_id_seq|" \
   >Session.toml
 grep -q "SESSION_SQLALCHEMY_SEQUENCE = \"${schema}_id_seq\"" Session.toml || fail "the README's SQL Session.toml changed"
+# A Diesel project as `diesel setup` makes it (diesel.toml, migrations/, the database).
+"$diesel" setup --database-url "$db_url" >/dev/null
 actix-flask-session migrate --emit migrations >/dev/null
-"$diesel" database setup --database-url "$db_url" >/dev/null
+"$diesel" migration run --database-url "$db_url" >/dev/null
 start; visits "postgres (schema $schema)"; stop
 cron=$(block cron 'actix-flask-session cleanup' | sed 's/^.*&& //')
 [ "$($cron)" = "0 expired sessions deleted from the postgres store" ] || fail "cron cleanup: $($cron)"

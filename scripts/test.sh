@@ -7,7 +7,8 @@
 #      while the next steps run), for the tests of the migrations the CLI emits,
 #   5. runs cargo fmt --check, clippy -D warnings, every test (all features), the
 #      doctests, rustdoc with warnings as errors, a smoke test of the quickstart example,
-#      and `cargo publish --dry-run` (the packaged crate builds on its own).
+#      the README followed in a fresh project (scripts/readme-smoke.sh), and
+#      `cargo publish --dry-run` (the packaged crate builds on its own).
 # Any missing service makes the run fail: tests never skip silently.
 #
 #   bash scripts/test.sh              # everything
@@ -74,6 +75,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 
 step "quickstart smoke test"
 bash scripts/quickstart-smoke.sh
+
+step "README smoke test (a fresh project outside the repository: Redis, then PostgreSQL with the CLI's Diesel migration and the cron cleanup)"
+bash scripts/readme-smoke.sh
 
 step "cargo publish --dry-run (package contents build on their own, with the cli feature)"
 cargo publish --dry-run --allow-dirty --features cli
