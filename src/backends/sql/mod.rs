@@ -29,6 +29,10 @@
 //! `mariadb[+driver]://`, `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://`
 //! (in memory: give it `SESSION_SQLALCHEMY_POOL_SIZE = 1`, each connection is its own
 //! database). Each database needs its cargo feature: `postgres`, `mysql`, `sqlite`.
+//! SQLite also takes the forms the Diesel CLI takes, so one URL can serve both: a path
+//! ending in `.db`, `.db3`, `.sqlite` or `.sqlite3`, a `file:` URI, `sqlite://relative.db`.
+//! Only `sqlite:///x.db` differs: SQLAlchemy's (and this crate's) relative `x.db`, Diesel's
+//! absolute `/x.db`; give Diesel the plain path.
 //!
 //! A missing table is a startup error ([`ConfigError::Backend`]) that says how to create
 //! it. A database outage makes requests that need the session answer `503`; the pool
