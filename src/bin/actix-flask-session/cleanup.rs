@@ -8,7 +8,10 @@ use crate::BoxError;
 /// Builds the store as the application does and deletes its expired entries, or says
 /// that the store expires them itself.
 pub async fn run(figment: &Figment) -> Result<(), BoxError> {
-    let session = Session::from_figment(figment).await?;
+    // One statement: one SQL connection, and no pool thread still connecting when the
+    // process exits.
+    let figment = figment.clone().merge(("SESSION_SQLALCHEMY_POOL_SIZE", 1));
+    let session = Session::from_figment(&figment).await?;
     let store = session.interface().store();
     if store.has_native_ttl() {
         println!(

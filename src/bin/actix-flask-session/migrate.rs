@@ -29,7 +29,10 @@ async fn sql(figment: &Figment, print: bool, emit: Option<PathBuf>) -> Result<()
     use actix_flask_session::backends::sql::SqlSettings;
     use actix_flask_session::backends::sql::migrate::{self, DieselMigration};
 
-    let settings = SqlSettings::from_figment(figment)?;
+    let mut settings = SqlSettings::from_figment(figment)?;
+    // One statement at a time: one connection, and no pool thread still connecting when
+    // the process exits.
+    settings.pool.max_size = 1;
     let dialect = settings.dialect()?;
     if print {
         for sql in migrate::ddl(dialect, &settings.table) {
