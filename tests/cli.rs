@@ -562,6 +562,21 @@ fn errors_are_readable_with_exit_codes() {
     );
     let run = project.cli(&["migrate", "--print", "--emit", "x"]);
     assert_eq!(run.code, Some(2), "{run:?}");
+    // A SQLite schema is an attached database the Diesel CLI would not attach.
+    std::fs::write(
+        project.path().join("sqlite.toml"),
+        "SESSION_TYPE = \"sqlalchemy\"\nSESSION_SQLALCHEMY = \"app.db\"\nSESSION_SQLALCHEMY_SCHEMA = \"extra\"\n",
+    )
+    .expect("sqlite.toml");
+    let run = project.cli(&["--config", "sqlite.toml", "migrate", "--emit", "migrations"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.starts_with(
+            "error: invalid value for SESSION_SQLALCHEMY_SCHEMA: \"extra\"; no schema on SQLite"
+        ),
+        "{run:?}"
+    );
+    assert!(!project.path().join("migrations").exists());
     // A database that is down: the error and its cause.
     std::fs::write(
         project.path().join("down.toml"),
