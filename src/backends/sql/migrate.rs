@@ -289,9 +289,11 @@ impl DieselMigration {
         use std::io::{Error, ErrorKind};
         std::fs::create_dir_all(migrations_dir)?;
         let suffix = format!("_{}", self.name);
+        let mut versions = Vec::new();
         for entry in std::fs::read_dir(migrations_dir)? {
             let entry = entry?;
-            if entry.file_name().to_string_lossy().ends_with(&suffix) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(&suffix) {
                 return Err(Error::new(
                     ErrorKind::AlreadyExists,
                     format!(
@@ -300,12 +302,21 @@ impl DieselMigration {
                     ),
                 ));
             }
+            if let Some((version, _)) = name.split_once('_') {
+                versions.push(version.to_owned());
+            }
         }
         let format =
             time::macros::format_description!("[year]-[month]-[day]-[hour][minute][second]");
-        let version = time::OffsetDateTime::now_utc()
-            .format(&format)
-            .map_err(Error::other)?;
+        // Diesel tells migrations apart by version alone: never reuse one of the folder.
+        let mut at = time::OffsetDateTime::now_utc();
+        let version = loop {
+            let version = at.format(&format).map_err(Error::other)?;
+            if !versions.contains(&version) {
+                break version;
+            }
+            at += time::Duration::SECOND;
+        };
         let folder = migrations_dir.join(format!("{version}_{}", self.name));
         std::fs::create_dir(&folder)?;
         std::fs::write(folder.join("up.sql"), &self.up)?;
@@ -458,6 +469,30 @@ mod tests {
                 "{dialect:?} down.sql"
             );
         }
+    }
+
+    #[test]
+    fn emitted_folders_never_share_a_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut versions = Vec::new();
+        for name in ["a", "b", "c"] {
+            let migration =
+                DieselMigration::new(Dialect::Postgres, &SqlTable::new(name).unwrap()).unwrap();
+            let folder = migration.write_to(dir.path()).unwrap();
+            let folder = folder.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                folder.ends_with(&format!("_create_session_table_{name}")),
+                "{folder}"
+            );
+            versions.push(folder.split_once('_').unwrap().0.to_owned());
+        }
+        versions.dedup();
+        assert_eq!(versions.len(), 3, "{versions:?}");
+        let again = DieselMigration::new(Dialect::Postgres, &SqlTable::new("b").unwrap())
+            .unwrap()
+            .write_to(dir.path())
+            .unwrap_err();
+        assert_eq!(again.kind(), std::io::ErrorKind::AlreadyExists);
     }
 
     #[test]
