@@ -275,3 +275,49 @@ async fn several_servers_each_key_on_its_node() {
         store.delete(&key).await.unwrap();
     }
 }
+
+/// A key prefix that, with ids of `SESSION_ID_LENGTH`, makes keys over memcached's 250
+/// bytes is a startup error naming the key, not a 503 at every request. At the limit
+/// (keys of exactly 250 bytes) the app starts and sessions work.
+#[actix_rt::test]
+async fn overlong_keys_are_refused_at_startup() {
+    use actix_flask_session::Session;
+    use figment::Figment;
+    use figment::providers::{Format, Toml};
+
+    let _ = store().await; // memcached must be up
+    // SESSION_ID_LENGTH = 32 gives 43-character ids.
+    let figment = |prefix_len: usize| {
+        Figment::from(Toml::string(&format!(
+            "SESSION_TYPE = \"memcached\"\nSESSION_MEMCACHED = \"{}\"\n\
+             SESSION_KEY_PREFIX = \"{}\"\nSESSION_ID_LENGTH = 32\n",
+            server(),
+            "p".repeat(prefix_len)
+        )))
+    };
+    let err = Session::from_figment(&figment(250 - 43 + 1))
+        .await
+        .expect_err("251-byte keys");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid value for SESSION_KEY_PREFIX: \"{}\" (208 bytes) with SESSION_ID_LENGTH = 32 \
+             (43-character ids); the memcached store cannot take its 251-byte keys: key is 251 \
+             bytes long; memcached allows at most 250; shorten the prefix or the id length",
+            "p".repeat(208)
+        )
+    );
+    let session = Session::from_figment(&figment(250 - 43))
+        .await
+        .expect("250-byte keys");
+    let key = format!(
+        "{}{}",
+        "p".repeat(207),
+        actix_flask_session::sid::generate(32).unwrap()
+    );
+    assert_eq!(key.len(), 250);
+    let store = session.interface().store();
+    assert!(store.create(&key, FLASK_BYTES, MINUTE).await.unwrap());
+    assert_eq!(store.load(&key, None).await.unwrap().unwrap(), FLASK_BYTES);
+    store.delete(&key).await.unwrap();
+}

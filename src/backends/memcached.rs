@@ -45,6 +45,8 @@
 //! A key longer than 250 bytes, an empty key, or one with a space, a control character
 //! (`0x00`–`0x20`, `0x7f`) is refused with [`StoreError::InvalidInput`] before any
 //! network I/O (memcached's ASCII protocol rules; `pymemcache` refuses the same keys).
+//! A `SESSION_KEY_PREFIX` that, with ids of `SESSION_ID_LENGTH`, makes keys over 250
+//! bytes is refused at startup (a [`ConfigError`](crate::ConfigError) naming the key).
 //!
 //! # Several servers
 //!
@@ -500,6 +502,14 @@ impl SessionStore for MemcachedSessionInterface {
             }
         })
         .await
+    }
+
+    /// Memcached's key rules (see [`validate_key`]), at startup.
+    fn check_key_shape(&self, sample: &str) -> Result<(), String> {
+        validate_key(sample).map_err(|e| match e {
+            StoreError::InvalidInput { message, .. } => message,
+            other => other.to_string(),
+        })
     }
 
     fn name(&self) -> &'static str {
