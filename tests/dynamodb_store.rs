@@ -299,6 +299,44 @@ async fn expired_items_are_never_returned_nor_refreshed() {
     drop_table(&table).await;
 }
 
+/// DynamoDB takes partition keys of at most 2,048 bytes: a longer prefix + id is a
+/// startup error naming the key, not a failure of every request.
+#[actix_rt::test]
+async fn keys_over_2048_bytes_are_refused_at_startup() {
+    use actix_flask_session::{ServerSideSessionInterface, SessionConfig};
+    let table = unique_table("keylen");
+    let store = store(&table).await;
+    let config = |prefix_len: usize| {
+        let mut config = SessionConfig::default();
+        config.key_prefix = "k".repeat(prefix_len);
+        config
+    };
+    let err = ServerSideSessionInterface::new(store.clone(), config(2048 - 43 + 1))
+        .expect_err("2049-byte keys");
+    assert!(
+        err.to_string().contains(
+            "the dynamodb store cannot take its 2049-byte keys: a DynamoDB partition key \
+             holds at most 2048 bytes"
+        ),
+        "{err}"
+    );
+    let interface = ServerSideSessionInterface::new(store.clone(), config(2048 - 43)).unwrap();
+    let key = format!("{}{}", "k".repeat(2005), "A".repeat(43));
+    assert_eq!(key.len(), 2048);
+    assert!(
+        interface
+            .store()
+            .create(&key, FLASK_BYTES, MINUTE)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        interface.store().load(&key, None).await.unwrap().unwrap(),
+        FLASK_BYTES
+    );
+    drop_table(&table).await;
+}
+
 /// An item whose `val` is not binary (not written by either app) is not a session.
 #[actix_rt::test]
 async fn non_binary_val_is_bad_data() {

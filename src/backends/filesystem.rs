@@ -161,7 +161,7 @@ impl FileSystemSessionInterface {
 
     /// How many files one process may add over the threshold before it prunes: the
     /// directory never holds more than `threshold + slack` files per process sharing it
-    /// (see [`file_cache::slack_for`](super::file_cache::slack_for)).
+    /// (see [`file_cache::slack_for`]).
     pub fn slack(&self) -> usize {
         self.files.slack()
     }

@@ -46,7 +46,7 @@
 //! (`0x00`–`0x20`, `0x7f`) is refused with [`StoreError::InvalidInput`] before any
 //! network I/O (memcached's ASCII protocol rules; `pymemcache` refuses the same keys).
 //! A `SESSION_KEY_PREFIX` that, with ids of `SESSION_ID_LENGTH`, makes keys over 250
-//! bytes is refused at startup (a [`ConfigError`](crate::ConfigError) naming the key).
+//! bytes is refused at startup (a [`ConfigError`] naming the key).
 //!
 //! # Several servers
 //!
@@ -504,7 +504,7 @@ impl SessionStore for MemcachedSessionInterface {
         .await
     }
 
-    /// Memcached's key rules (see [`validate_key`]), at startup.
+    /// Memcached's key rules (see the module docs, "Keys"), at startup.
     fn check_key_shape(&self, sample: &str) -> Result<(), String> {
         validate_key(sample).map_err(|e| match e {
             StoreError::InvalidInput { message, .. } => message,

@@ -25,7 +25,10 @@
 //!   is running when the process exits.
 //!
 //! A pool built by the application and passed in with `From` gets neither; initialise
-//! OpenSSL the same way (`openssl_sys::init()`) before its first connection.
+//! OpenSSL the same way (`openssl_sys::init()`) before its first connection. One case
+//! is left: a plain exit while a connect is inside libpq's GSSAPI code (its default
+//! `gssencmode=prefer` looks for Kerberos credentials) can still meet the Kerberos
+//! library's finalizer; add `gssencmode=disable` to the URL when GSSAPI is not used.
 
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
