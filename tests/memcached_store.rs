@@ -321,3 +321,55 @@ async fn overlong_keys_are_refused_at_startup() {
     assert_eq!(store.load(&key, None).await.unwrap().unwrap(), FLASK_BYTES);
     store.delete(&key).await.unwrap();
 }
+
+/// An entry another client serialized its own way (client flags other than 0, e.g.
+/// pymemcache's pickle flag 1) is not session data: the store says so, and the request
+/// deletes it and starts a fresh session.
+#[actix_rt::test]
+async fn entries_with_other_client_flags_are_bad_data() {
+    use actix_flask_session::{
+        ServerSideSession, ServerSideSessionInterface, Session, SessionConfig,
+    };
+    use actix_web::{App, http::header, test, web};
+
+    let store = store().await;
+    let prefix = format!("{}:", unique_key("flags"));
+    let sid = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    let key = format!("{prefix}{sid}");
+    // A msgpack map, so only the flags make it foreign.
+    let mut conn = BufReader::new(TcpStream::connect(server()).expect("raw connection"));
+    let mut cmd = format!("ms {key} {} T60 F1\r\n", FLASK_BYTES.len()).into_bytes();
+    cmd.extend_from_slice(FLASK_BYTES);
+    cmd.extend_from_slice(b"\r\n");
+    conn.get_mut().write_all(&cmd).expect("write");
+    let mut line = String::new();
+    conn.read_line(&mut line).expect("read");
+    assert_eq!(line, "HD\r\n");
+    assert_eq!(raw_get(&key).expect("stored").1, 1);
+    for refresh in [None, Some(MINUTE)] {
+        let err = store.load(&key, refresh).await.unwrap_err();
+        assert!(matches!(err, StoreError::BadData { .. }), "{err:?}");
+    }
+
+    let mut config = SessionConfig::default();
+    config.key_prefix = prefix;
+    let interface = ServerSideSessionInterface::new(store, config).unwrap();
+    let app = test::init_service(Session::new(interface).init_app(App::new().route(
+        "/",
+        web::get().to(|s: ServerSideSession| async move {
+            actix_web::Result::<String>::Ok(format!("{:?}", s.get::<i64>("a")?))
+        }),
+    )))
+    .await;
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/")
+            .insert_header((header::COOKIE, format!("session={sid}")))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(test::read_body(res).await, "None");
+    assert_eq!(raw_get(&key), None, "the foreign entry is deleted");
+}

@@ -662,9 +662,9 @@ impl Inner {
                 unused,
                 payload,
             } if !is_expired(expiry, since_epoch()) => {
-                if unused {
-                    // Read back: a session in use, kept longer by a prune.
-                    mark_used(&path)?;
+                if unused && let Err(error) = mark_used(&path) {
+                    // Only the pruning order depends on it.
+                    tracing::debug!(backend = self.backend, file = %path.display(), %error, "cannot mark a session file as used");
                 }
                 Ok(Some(payload))
             }
