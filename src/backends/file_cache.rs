@@ -77,11 +77,11 @@
 //!
 //! With a threshold `T > 0` each process may create at most `S` entry files between two
 //! scans of the directory, where the *slack* `S` is [`slack_for(T)`](slack_for)
-//! (`max(16, T / 8)`: 62 for cachelib's default of 500). The create that would take the
-//! `S + 1`-th file waits while it scans (on its own blocking thread; one scan at a time per
-//! process; the other creates of the process wait for it): if the directory holds more than `T` entries, the scan
-//! removes the expired and corrupt ones and, if still over `T`, evicts live entries until
-//! `T` remain. So with one process the directory never holds more than `T + S` entries,
+//! (`max(16, T / 8)`: 62 for cachelib's default of 500). The create that would be the
+//! process's `S + 1`-th since its last scan scans first, on its own blocking thread (one
+//! scan at a time per process; the process's other creates wait for it): if the
+//! directory holds more than `T` entries, the scan removes the expired and corrupt ones
+//! and, if still over `T`, evicts live entries until `T` remain. So with one process the directory never holds more than `T + S` entries,
 //! and with `P` processes sharing it never more than `T + P × S` (each process adds
 //! fewer than `S` files after the latest scan of any of them), whatever the rate of new
 //! sessions. A directory found over `T` at startup is pruned by the first create.
