@@ -390,7 +390,25 @@ impl SqlAlchemySessionInterface {
         }
         self.check_sequence().await
     }
+}
 
+/// Runs `$body` with `$conn` bound to a connection of whichever database `$store` uses.
+macro_rules! with_conn {
+    ($store:expr, |$stmts:ident, $conn:ident| $body:expr) => {{
+        let $stmts = Arc::clone(&$store.statements);
+        run_blocking(&$store.pool, move |pool| match pool {
+            #[cfg(feature = "postgres")]
+            PoolKind::Postgres(p) => p.run(|$conn| $body),
+            #[cfg(feature = "mysql")]
+            PoolKind::MySql(p) => p.run(|$conn| $body),
+            #[cfg(feature = "sqlite")]
+            PoolKind::Sqlite(p) => p.run(|$conn| $body),
+        })
+        .await
+    }};
+}
+
+impl SqlAlchemySessionInterface {
     /// With `SESSION_SQLALCHEMY_SEQUENCE` on PostgreSQL: the sequence must exist now, not
     /// at the first new session (every create would fail).
     async fn check_sequence(&self) -> Result<(), ConfigError> {
@@ -401,16 +419,7 @@ impl SqlAlchemySessionInterface {
         else {
             return Ok(());
         };
-        let statements = Arc::clone(&self.statements);
-        let probe = run_blocking(&self.pool, move |pool| match pool {
-            #[cfg(feature = "postgres")]
-            PoolKind::Postgres(p) => p.run(|c| Ok(statements.probe_sequence(c))),
-            #[cfg(feature = "mysql")]
-            PoolKind::MySql(_) => Ok(Ok(())),
-            #[cfg(feature = "sqlite")]
-            PoolKind::Sqlite(_) => Ok(Ok(())),
-        })
-        .await;
+        let probe = with_conn!(self, |statements, c| Ok(statements.probe_sequence(c)));
         match probe {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(ConfigError::Invalid {
@@ -430,22 +439,6 @@ impl SqlAlchemySessionInterface {
             }),
         }
     }
-}
-
-/// Runs `$body` with `$conn` bound to a connection of whichever database `$store` uses.
-macro_rules! with_conn {
-    ($store:expr, |$stmts:ident, $conn:ident| $body:expr) => {{
-        let $stmts = Arc::clone(&$store.statements);
-        run_blocking(&$store.pool, move |pool| match pool {
-            #[cfg(feature = "postgres")]
-            PoolKind::Postgres(p) => p.run(|$conn| $body),
-            #[cfg(feature = "mysql")]
-            PoolKind::MySql(p) => p.run(|$conn| $body),
-            #[cfg(feature = "sqlite")]
-            PoolKind::Sqlite(p) => p.run(|$conn| $body),
-        })
-        .await
-    }};
 }
 
 #[async_trait]
