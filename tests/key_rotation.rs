@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use actix_flask_session::cookie::CookieSettings;
 use actix_flask_session::signer::Signer;
 use actix_flask_session::{
     CacheLibSessionInterface, ServerSideSession, ServerSideSessionInterface, Session,
@@ -93,23 +94,21 @@ async fn a_fallback_signed_cookie_is_resigned_with_the_newest_key() {
 
             // The key is rotated: "new-secret" signs, "old-secret" is a fallback.
             let rotated = config("new-secret", &["old-secret"], permanent, refresh);
+            let new_value = Signer::new("new-secret", &[] as &[&str]).sign(&sid);
+            // Exact bytes: the cookie the app sends for this session (a permanent one's
+            // Expires is formatted just before and just after the request, whose second
+            // is one of the two).
+            let settings = CookieSettings::from_config(&rotated);
+            let before = settings.session_cookie(&new_value, permanent);
             let (body, cookies, interface) =
                 visit(&store, rotated.clone(), "/get", Some(&old_cookie)).await;
+            let after = settings.session_cookie(&new_value, permanent);
             assert_eq!(
                 body, "x",
                 "{case}: the session is found through the fallback"
             );
             assert_eq!(cookies.len(), 1, "{case}: {cookies:?}");
-            let new_value = Signer::new("new-secret", &[] as &[&str]).sign(&sid);
             assert_eq!(interface.cookie_value(&sid), new_value);
-            // Exact bytes: the cookie the app sends for this session (the permanent one's
-            // Expires is read around the request, whose second may have ticked).
-            let before = interface
-                .cookie_settings()
-                .session_cookie(&new_value, permanent);
-            let after = interface
-                .cookie_settings()
-                .session_cookie(&new_value, permanent);
             assert!(
                 cookies[0] == before || cookies[0] == after,
                 "{case}: {:?} vs {before:?}",
