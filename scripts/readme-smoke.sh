@@ -74,7 +74,7 @@ cargo install -q --debug --path "$repo" --features cli,postgres --root "$work/to
 export PATH="$work/tools/bin:$PATH"
 # A database of this script's own (created by `diesel setup`), a new schema each run.
 schema="readme_$(date +%s)_$$"
-db_url="${PG_URL%/*}/afs_readme_smoke?sslmode=disable&gssencmode=disable"
+db_url="${PG_URL%/*}/afs_readme_smoke"
 block toml 'SESSION_TYPE = "sqlalchemy"' \
   | sed -e "s|postgresql://app@127.0.0.1/app|${db_url//&/\\&}|" -e "s|\"web\"|\"$schema\"|" -e "s|web_sessions_id_seq|${schema}_id_seq|" \
   >Session.toml
