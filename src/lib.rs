@@ -59,6 +59,14 @@
 //! default. Any type implementing [`SessionStore`] can be used with
 //! [`ServerSideSessionInterface::new`], and the `testing` feature publishes the
 //! acceptance suite every built-in store passes.
+//!
+//! # Command-line tool
+//!
+//! The `cli` feature builds `actix-flask-session`, which reads the application's
+//! configuration and creates the SQL table (`migrate`, or `migrate --emit DIR` for a
+//! Diesel migration; see [`backends`]`::sql::migrate` with a SQL feature) and deletes
+//! expired sessions from cron (`cleanup`): `cargo install actix-flask-session --features
+//! cli,postgres`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -11,6 +11,13 @@
 //! is asked for its `version`, so a wrong address fails [`from_figment`](MemcachedSessionInterface::from_figment) instead of the
 //! first request.
 //!
+//! # Server version
+//!
+//! memcached 1.6 or newer ([`MIN_MEMCACHED_VERSION`]): the store speaks the meta protocol.
+//! [`from_figment`](MemcachedSessionInterface::from_figment) refuses an older server with
+//! an error naming the server, the version it reported and the version needed
+//! ([`server_version`](crate::backends::server_version)).
+//!
 //! # Client
 //!
 //! [`async-memcached`](async_memcached) (one TCP connection per `Client`, tokio, ASCII and
@@ -81,11 +88,23 @@ use async_trait::async_trait;
 use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
 use figment::Figment;
 
+use crate::backends::server_version::{Requirement, Version};
 use crate::config::{SessionConfig, extract_pool_size_key, extract_string_list_key};
 use crate::error::{ConfigError, StoreError};
 use crate::store::SessionStore;
 
 const BACKEND: &str = "memcached";
+
+/// The oldest memcached the store works with: the meta protocol (`mg`, `ms`, `md`) is
+/// final in memcached 1.6.
+pub const MIN_MEMCACHED_VERSION: Version = Version::new(1, 6, 0);
+
+const REQUIREMENT: Requirement = Requirement {
+    backend: BACKEND,
+    product: "memcached",
+    minimum: MIN_MEMCACHED_VERSION,
+    reason: "the meta commands mg, ms and md",
+};
 
 /// The server used when `SESSION_MEMCACHED` is not set (as Flask-Session's fallback).
 pub const DEFAULT_SERVER: &str = "127.0.0.1:11211";
@@ -257,8 +276,9 @@ impl MemcachedSessionInterface {
     }
 
     /// Reads `SESSION_MEMCACHED` (default `127.0.0.1:11211`) and
-    /// `SESSION_MEMCACHED_POOL_SIZE`, builds the store and [`ping`](Self::ping)s every
-    /// server; an unreachable server is a [`ConfigError::Backend`].
+    /// `SESSION_MEMCACHED_POOL_SIZE`, builds the store and asks every server for its
+    /// `version`; an unreachable server, or one older than [`MIN_MEMCACHED_VERSION`], is a
+    /// [`ConfigError::Backend`].
     pub async fn from_figment(
         _config: &SessionConfig,
         figment: &Figment,
@@ -267,11 +287,16 @@ impl MemcachedSessionInterface {
             .unwrap_or_else(|| vec![DEFAULT_SERVER.to_owned()]);
         let pool_size = extract_pool_size_key(figment, "SESSION_MEMCACHED_POOL_SIZE")?;
         let store = Self::new(&servers, pool_size)?;
-        store.ping().await.map_err(|e| ConfigError::Backend {
-            backend: BACKEND,
-            message: format!("no answer from memcached at {}", servers.join(", ")),
-            source: Some(Box::new(e)),
-        })?;
+        for server in &store.servers {
+            let version = exec(server, |mut c| async move { c.version().await })
+                .await
+                .map_err(|e| ConfigError::Backend {
+                    backend: BACKEND,
+                    message: format!("no answer from memcached at {}", server.node),
+                    source: Some(Box::new(e)),
+                })?;
+            REQUIREMENT.check(&server.node, &version)?;
+        }
         tracing::info!(servers = ?store.nodes(), "memcached session store");
         Ok(store)
     }
@@ -590,6 +615,22 @@ mod tests {
         assert_eq!(exptime(Duration::from_secs(2_678_400), now), 1_702_678_400);
         assert_eq!(exptime(Duration::from_millis(1_900), now), 1);
         assert_eq!(exptime(Duration::ZERO, now), -1);
+    }
+
+    #[test]
+    fn old_servers_are_refused() {
+        // What `version` answers, after its "VERSION " header.
+        assert!(REQUIREMENT.check("127.0.0.1:11211", "1.6.21").is_ok());
+        let err = REQUIREMENT
+            .check("10.0.0.2:11211", "1.5.22")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "cannot set up the memcached session store: memcached at 10.0.0.2:11211 is version \
+             1.5.22, but this store needs memcached 1.6.0 or newer (for the meta commands mg, \
+             ms and md); upgrade the server"
+        );
     }
 
     #[test]

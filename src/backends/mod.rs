@@ -19,5 +19,7 @@ pub mod memcached;
 pub mod mongodb;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(any(feature = "redis", feature = "memcached"))]
+pub mod server_version;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 pub mod sql;

@@ -25,6 +25,18 @@
 //! startup instead). [`from_figment`](RedisSessionInterface::from_figment) also sends one
 //! `PING`, so a wrong address fails at startup rather than on the first request.
 //!
+//! # Server version
+//!
+//! Redis 6.2 or newer ([`MIN_REDIS_VERSION`]): reads use `GETEX`. [`connect`] and
+//! [`connect_cluster`] (so also `from_figment`) ask the server (on a cluster, every
+//! master) for `INFO server` and refuse an older one with an error naming the server, the
+//! version found and the version needed
+//! ([`server_version`](crate::backends::server_version)). A store built in code with
+//! [`RedisSessionInterface::new`] is not checked.
+//!
+//! [`connect`]: RedisSessionInterface::connect
+//! [`connect_cluster`]: RedisSessionInterface::connect_cluster
+//!
 //! In code, build the interface from a [`deadpool_redis::Pool`] with
 //! [`RedisSessionInterface::new`] (or from a cluster pool with
 //! [`RedisSessionInterface::cluster`]).
@@ -120,6 +132,7 @@ use deadpool_redis::redis::{
 use deadpool_redis::{PoolError, Runtime};
 use figment::Figment;
 
+use crate::backends::server_version::{Requirement, Version};
 use crate::config::{
     SessionConfig, extract_pool_size_key, extract_string_key, extract_string_list_key,
     extract_timeout_key,
@@ -135,6 +148,9 @@ redis.call('DEL', KEYS[1]) return 1 else return 0 end";
 
 /// Default for `SESSION_REDIS_CONNECT_TIMEOUT` and `SESSION_REDIS_RESPONSE_TIMEOUT`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The oldest Redis the store works with: `GETEX` came in Redis 6.2.
+pub const MIN_REDIS_VERSION: Version = Version::new(6, 2, 0);
 
 const NAME: &str = "redis";
 const CLUSTER_NAME: &str = "redis-cluster";
@@ -409,6 +425,7 @@ impl RedisSessionInterface {
                 e,
             )
         })?;
+        store.check_version(&redact(url)).await?;
         tracing::info!(url = %redact(url), connections = options.pool_size, "redis session store ready");
         Ok(store)
     }
@@ -459,6 +476,7 @@ impl RedisSessionInterface {
                 e,
             )
         })?;
+        store.check_version(&described).await?;
         tracing::info!(nodes = %described, connections = options.pool_size, "redis cluster session store ready");
         Ok(store)
     }
@@ -526,6 +544,34 @@ impl RedisSessionInterface {
             RedisValue::BulkString(b) if b == b"PONG" => Ok(()),
             other => Err(self.unexpected("PING", &other)),
         }
+    }
+
+    /// Asks for `INFO server` (a cluster answers for each master) and refuses a Redis
+    /// older than [`MIN_REDIS_VERSION`]. `address` names the server when the reply does
+    /// not (single Redis).
+    async fn check_version(&self, address: &str) -> Result<(), ConfigError> {
+        let requirement = Requirement {
+            backend: self.name(),
+            product: "Redis",
+            minimum: MIN_REDIS_VERSION,
+            reason: "GETEX",
+        };
+        let asked = async {
+            let mut conn = self.open_connection().await?;
+            conn.query(
+                redis::cmd("INFO").arg("server"),
+                self.inner.response_timeout,
+            )
+            .await
+            .map_err(|e| self.error(e))
+        };
+        let reply = asked.await.map_err(|e| {
+            setup_error(format!("cannot ask Redis at {address} for its version"), e)
+        })?;
+        for (node, info) in info_replies(address, reply) {
+            requirement.check(&node, redis_version(&info).unwrap_or(""))?;
+        }
+        Ok(())
     }
 
     /// A new connection from the pool, taken out of it for good.
@@ -909,6 +955,33 @@ fn setup_error(
     }
 }
 
+/// The `INFO` text of each server in `reply`: one text (single Redis, named `address`) or
+/// a map from node address to text (a cluster command sent to every master).
+fn info_replies(address: &str, reply: RedisValue) -> Vec<(String, String)> {
+    fn text(value: RedisValue) -> String {
+        match value {
+            RedisValue::BulkString(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            RedisValue::SimpleString(text) => text,
+            RedisValue::VerbatimString { text, .. } => text,
+            _ => String::new(),
+        }
+    }
+    match reply {
+        RedisValue::Map(nodes) => nodes
+            .into_iter()
+            .map(|(node, info)| (text(node), text(info)))
+            .collect(),
+        single => vec![(address.to_owned(), text(single))],
+    }
+}
+
+/// The `redis_version:` field of an `INFO` text.
+fn redis_version(info: &str) -> Option<&str> {
+    info.lines()
+        .find_map(|line| line.strip_prefix("redis_version:"))
+        .map(str::trim)
+}
+
 /// The URL without its password, for logs and errors.
 fn redact(url: &str) -> String {
     match url.split_once("://") {
@@ -932,6 +1005,46 @@ fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_is_read_from_info() {
+        let info = "# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\n";
+        assert_eq!(redis_version(info), Some("7.0.15"));
+        assert_eq!(redis_version("# Server\r\n"), None);
+        let single = info_replies("redis://h:1", RedisValue::BulkString(info.into()));
+        assert_eq!(single, [("redis://h:1".to_owned(), info.to_owned())]);
+        let cluster = info_replies(
+            "ignored",
+            RedisValue::Map(vec![(
+                RedisValue::SimpleString("10.0.0.1:7000".into()),
+                RedisValue::VerbatimString {
+                    format: redis::VerbatimFormat::Text,
+                    text: "redis_version:6.0.9\r\n".into(),
+                },
+            )]),
+        );
+        assert_eq!(
+            cluster,
+            [(
+                "10.0.0.1:7000".to_owned(),
+                "redis_version:6.0.9\r\n".to_owned()
+            )]
+        );
+        let requirement = Requirement {
+            backend: NAME,
+            product: "Redis",
+            minimum: MIN_REDIS_VERSION,
+            reason: "GETEX",
+        };
+        let err = requirement
+            .check(&cluster[0].0, redis_version(&cluster[0].1).unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Redis at 10.0.0.1:7000 is version 6.0.9, but this store needs Redis 6.2.0 or newer (for GETEX)"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn redact_hides_passwords() {

@@ -12,7 +12,7 @@ The actix mirror app in tests/support/ offers the same routes with the same answ
 
     GET  /hello            no session access; body "hello"
     GET  /get/<key>        {"value": <tagged>} or {"missing": true}
-    POST /set/<key>        JSON body -> session[key]
+    POST /set/<key>        JSON body -> session[key]; with ?next=URL a redirect there
     POST /delete/<key>     session.pop(key, None)
     POST /clear            session.clear()
     POST /regenerate       app.session_interface.regenerate(session)
@@ -34,7 +34,7 @@ import os
 import uuid
 import warnings
 
-from flask import Flask, jsonify, request, session
+from flask import Flask, jsonify, redirect, request, session
 from flask_session import Session
 
 warnings.simplefilter("ignore", DeprecationWarning)  # SESSION_USE_SIGNER is deprecated
@@ -80,12 +80,17 @@ def make_backend(app):
 
         app.config["SESSION_REDIS"] = redis.Redis.from_url(os.environ["SESSION_REDIS"])
     elif kind == "memcached":
-        # one server "host:port" (or memcache://host:port), as SESSION_MEMCACHED
+        # one server "host:port" (or memcache://host:port), as SESSION_MEMCACHED; the
+        # pymemcache client Flask-Session builds itself, made to wait for memcached's
+        # answer as the README says (its default_noreply=True lets Flask answer before
+        # the session is stored). FLASK_MEMCACHED_NOREPLY=1 keeps pymemcache's default,
+        # for the test that shows the trap.
         from pymemcache.client.base import Client as MemcacheClient
 
         addr = os.environ["SESSION_MEMCACHED"].removeprefix("memcache://").rstrip("/")
         host, _, port = addr.rpartition(":")
-        app.config["SESSION_MEMCACHED"] = MemcacheClient((host, int(port)))
+        noreply = os.environ.get("FLASK_MEMCACHED_NOREPLY") == "1"
+        app.config["SESSION_MEMCACHED"] = MemcacheClient((host, int(port)), default_noreply=noreply)
     elif kind == "mongodb":
         import pymongo
 
@@ -173,6 +178,8 @@ def create_app():
     @app.post("/set/<key>")
     def set_(key):
         session[key] = request.get_json(force=True)
+        if "next" in request.args:  # a login that redirects (to a route of the Rust app)
+            return redirect(request.args["next"])
         return "ok"
 
     @app.post("/delete/<key>")

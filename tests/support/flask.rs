@@ -34,6 +34,12 @@ impl FlaskApp {
     /// When the venv is missing or the app does not come up: run `scripts/test.sh` (or
     /// `scripts/interop-venv.sh`) first.
     pub fn start(settings: &Settings) -> Self {
+        Self::start_with_env(settings, &[])
+    }
+
+    /// [`start`](Self::start) with extra environment variables for the Flask side only
+    /// (switches of `flask_app.py` that are not configuration keys).
+    pub fn start_with_env(settings: &Settings, extra: &[(&str, &str)]) -> Self {
         let python = venv().join("bin/python");
         assert!(
             python.exists(),
@@ -63,6 +69,7 @@ impl FlaskApp {
             }
         }
         command.envs(settings.env());
+        command.envs(extra.iter().copied());
         let child = command.spawn().unwrap_or_else(|e| {
             panic!(
                 "cannot start {} ({e}); run scripts/test.sh",

@@ -18,6 +18,7 @@ mod flask;
 pub mod flows;
 mod mirror;
 pub mod outage;
+pub mod proxy;
 pub mod raw;
 
 #[allow(unused_imports)]

@@ -1,23 +1,26 @@
-//! The session table's DDL, for the Diesel CLI and from the library.
+//! The session table's DDL: [`migrate`] from the library or the command-line tool, a
+//! [`DieselMigration`] for an application's own migrations, and the embedded folders.
 //!
-//! The folders `migrations/postgres`, `migrations/mysql` and `migrations/sqlite` hold one
-//! Diesel migration each, for the default table `sessions`:
+//! Three ways to create the table for the configured `SESSION_SQLALCHEMY_TABLE`,
+//! `_SCHEMA` and `_SEQUENCE`, all from one DDL template:
 //!
-//! ```text
-//! diesel migration run --migration-dir migrations/postgres --database-url postgresql://user@host/db
-//! diesel migration run --migration-dir migrations/mysql    --database-url mysql://user@host/db
-//! diesel migration run --migration-dir migrations/sqlite   --database-url path/to/app.db
-//! ```
+//! - `actix-flask-session migrate` (the `cli` feature's binary: `cargo install
+//!   actix-flask-session --features cli,postgres`) runs [`migrate`] with the application's
+//!   configuration; `migrate --print` shows the statements;
+//! - `actix-flask-session migrate --emit migrations` writes a [`DieselMigration`] folder
+//!   into the application's own `migrations` directory, for `diesel migration run`
+//!   (and `redo`/`revert`) to apply and track;
+//! - [`migrate`] from code, e.g. at startup.
 //!
-//! They are also embedded ([`POSTGRES_MIGRATIONS`], [`MYSQL_MIGRATIONS`],
-//! [`SQLITE_MIGRATIONS`]) for `diesel_migrations::MigrationHarness::run_pending_migrations`.
+//! [`migrate`] is idempotent (`IF NOT EXISTS` everywhere) and, on PostgreSQL and SQLite,
+//! runs in one transaction (PostgreSQL also takes an advisory lock, so two processes
+//! migrating at once do not race). MySQL/MariaDB DDL is not transactional; each statement
+//! is idempotent on its own.
 //!
-//! For another table, schema or sequence, [`migrate`] applies the same DDL with the
-//! configured names ([`ddl`] shows it), idempotently (`IF NOT EXISTS` everywhere) and,
-//! on PostgreSQL and SQLite, in one transaction (PostgreSQL also takes an advisory lock,
-//! so two processes migrating at once do not race). MySQL/MariaDB DDL is not
-//! transactional; each statement is idempotent on its own. `cargo run --example
-//! sql_migrate` does this from the `SESSION_*` configuration.
+//! The crate's own folders `migrations/postgres`, `migrations/mysql` and
+//! `migrations/sqlite` (default table `sessions`) are embedded as
+//! [`POSTGRES_MIGRATIONS`], [`MYSQL_MIGRATIONS`] and [`SQLITE_MIGRATIONS`] for
+//! `diesel_migrations::MigrationHarness::run_pending_migrations`.
 //!
 //! The table is Flask-Session's (so either side may create it), plus an index on
 //! `expiry` for the cleanup:
@@ -41,7 +44,7 @@ use super::naming::SqlTable;
 use super::ops::OpResult;
 use super::pool::{PoolKind, SqlPool};
 use super::{Dialect, run_blocking};
-use crate::error::StoreError;
+use crate::error::{ConfigError, StoreError};
 
 /// The Diesel migration for the default table on PostgreSQL (`migrations/postgres`).
 #[cfg(feature = "postgres")]
@@ -58,6 +61,20 @@ pub const MYSQL_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
 pub const SQLITE_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("migrations/sqlite");
 
+/// What the DDL does about objects that already exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Existing {
+    /// `IF NOT EXISTS` everywhere: [`migrate`], safe at every start.
+    Keep,
+    /// Plain `CREATE`: a Diesel migration owns what it creates, so its `down.sql` can
+    /// drop exactly that, and an existing table is an error rather than adopted.
+    Own,
+}
+
+/// The comment an emitted PostgreSQL migration puts on a schema it created, so that its
+/// `down.sql` drops that schema (when empty) and never one that existed before.
+pub const SCHEMA_MARKER: &str = "created by the actix-flask-session migration";
+
 /// The DDL statements [`migrate`] runs for `table` on `dialect`, in order.
 ///
 /// For the default table they are the statements of the migration folder's `up.sql`.
@@ -72,21 +89,40 @@ pub const SQLITE_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
 /// # Ok::<(), actix_flask_session::ConfigError>(())
 /// ```
 pub fn ddl(dialect: Dialect, table: &SqlTable) -> Vec<String> {
+    statements(dialect, table, Existing::Keep)
+}
+
+/// The DDL of both [`ddl`] and [`DieselMigration`]: one template, two treatments of
+/// existing objects.
+fn statements(dialect: Dialect, table: &SqlTable, existing: Existing) -> Vec<String> {
     let t = table.qualified(dialect);
     let index = table.expiry_index().quoted(dialect);
+    let if_not_exists = match existing {
+        Existing::Keep => "IF NOT EXISTS ",
+        Existing::Own => "",
+    };
     let mut statements = Vec::new();
     match dialect {
         Dialect::Postgres => {
             if let Some(schema) = table.schema() {
-                statements.push(format!(
-                    "CREATE SCHEMA IF NOT EXISTS {}",
-                    schema.quoted(dialect)
-                ));
+                statements.push(match existing {
+                    Existing::Keep => {
+                        format!("CREATE SCHEMA IF NOT EXISTS {}", schema.quoted(dialect))
+                    }
+                    // Created (and marked) only when missing: a schema that existed
+                    // before is used, never owned.
+                    Existing::Own => format!(
+                        "DO $$\nBEGIN\n    IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = \
+                         '{schema}') THEN\n        CREATE SCHEMA {q};\n        COMMENT ON SCHEMA {q} \
+                         IS '{SCHEMA_MARKER}';\n    END IF;\nEND\n$$",
+                        q = schema.quoted(dialect)
+                    ),
+                });
             }
             let id = match (table.sequence(), table.nextval()) {
                 (Some(sequence), Some(nextval)) => {
                     statements.push(format!(
-                        "CREATE SEQUENCE IF NOT EXISTS {}",
+                        "CREATE SEQUENCE {if_not_exists}{}",
                         sequence.quoted(dialect)
                     ));
                     format!("INTEGER NOT NULL DEFAULT {nextval}")
@@ -94,30 +130,32 @@ pub fn ddl(dialect: Dialect, table: &SqlTable) -> Vec<String> {
                 _ => "SERIAL NOT NULL".to_owned(),
             };
             statements.push(format!(
-                "CREATE TABLE IF NOT EXISTS {t} (\n    id {id},\n    session_id VARCHAR(255),\n    \
+                "CREATE TABLE {if_not_exists}{t} (\n    id {id},\n    session_id VARCHAR(255),\n    \
                  data BYTEA,\n    expiry TIMESTAMP WITHOUT TIME ZONE,\n    PRIMARY KEY (id),\n    \
                  UNIQUE (session_id)\n)"
             ));
             statements.push(format!(
-                "CREATE INDEX IF NOT EXISTS {index} ON {t} (expiry)"
+                "CREATE INDEX {if_not_exists}{index} ON {t} (expiry)"
             ));
         }
         Dialect::MySql => {
-            if let Some(schema) = table.schema() {
+            // A MySQL schema is a database of its own: `migrate` creates it; a Diesel
+            // migration (which lives in another database) expects it to exist.
+            if let (Some(schema), Existing::Keep) = (table.schema(), existing) {
                 statements.push(format!(
                     "CREATE DATABASE IF NOT EXISTS {}",
                     schema.quoted(dialect)
                 ));
             }
             statements.push(format!(
-                "CREATE TABLE IF NOT EXISTS {t} (\n    id INTEGER NOT NULL AUTO_INCREMENT,\n    \
+                "CREATE TABLE {if_not_exists}{t} (\n    id INTEGER NOT NULL AUTO_INCREMENT,\n    \
                  session_id VARCHAR(255),\n    data LONGBLOB,\n    expiry DATETIME,\n    \
                  PRIMARY KEY (id),\n    UNIQUE (session_id),\n    INDEX {index} (expiry)\n)"
             ));
         }
         Dialect::Sqlite => {
             statements.push(format!(
-                "CREATE TABLE IF NOT EXISTS {t} (\n    id INTEGER NOT NULL,\n    \
+                "CREATE TABLE {if_not_exists}{t} (\n    id INTEGER NOT NULL,\n    \
                  session_id VARCHAR(255),\n    data BLOB,\n    expiry DATETIME,\n    \
                  PRIMARY KEY (id),\n    UNIQUE (session_id)\n)"
             ));
@@ -127,7 +165,7 @@ pub fn ddl(dialect: Dialect, table: &SqlTable) -> Vec<String> {
                 None => index,
             };
             statements.push(format!(
-                "CREATE INDEX IF NOT EXISTS {index} ON {} (expiry)",
+                "CREATE INDEX {if_not_exists}{index} ON {} (expiry)",
                 table.table().quoted(dialect)
             ));
         }
@@ -138,6 +176,153 @@ pub fn ddl(dialect: Dialect, table: &SqlTable) -> Vec<String> {
 /// The statements of the migration folder's `down.sql` for `table`.
 pub fn down_ddl(dialect: Dialect, table: &SqlTable) -> Vec<String> {
     vec![format!("DROP TABLE IF EXISTS {}", table.qualified(dialect))]
+}
+
+/// A Diesel migration that creates the session table for a configured table, schema and
+/// sequence, for an application's own migrations directory (what `actix-flask-session
+/// migrate --emit DIR` writes; `diesel migration run` then applies and tracks it).
+///
+/// Unlike [`ddl`], `up.sql` creates with plain `CREATE` (an existing table is an error,
+/// not silently adopted: use [`migrate`] for a table Flask-Session made), so that
+/// `down.sql` removes exactly what `up.sql` created: the table with its index, the
+/// sequence, and on PostgreSQL the schema when `up.sql` created it (it marks the schema
+/// with the comment [`SCHEMA_MARKER`]) and nothing else is left in it. On MySQL/MariaDB
+/// the schema (a database of its own) must exist; on SQLite a schema (an attached
+/// database) cannot be used, since the Diesel CLI does not attach it.
+///
+/// ```
+/// use actix_flask_session::backends::sql::{Dialect, SqlTable, migrate::DieselMigration};
+///
+/// let table = SqlTable::new("sessions")?.with_schema("web")?.with_sequence("web_sessions_seq")?;
+/// let migration = DieselMigration::new(Dialect::Postgres, &table)?;
+/// assert_eq!(migration.name(), "create_session_table_web_sessions");
+/// assert!(migration.up_sql().contains(r#"CREATE SEQUENCE "web_sessions_seq";"#));
+/// assert!(migration.down_sql().starts_with("-- "));
+/// assert!(migration.down_sql().contains(r#"DROP TABLE "web"."sessions";"#));
+/// # Ok::<(), actix_flask_session::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DieselMigration {
+    name: String,
+    up: String,
+    down: String,
+}
+
+impl DieselMigration {
+    /// The migration for `table` on `dialect`. Fails for a schema on SQLite (see above).
+    pub fn new(dialect: Dialect, table: &SqlTable) -> Result<Self, ConfigError> {
+        if let (Dialect::Sqlite, Some(schema)) = (dialect, table.schema()) {
+            return Err(ConfigError::Invalid {
+                key: "SESSION_SQLALCHEMY_SCHEMA",
+                value: format!("{:?}", schema.as_str()),
+                allowed: "no schema on SQLite for a Diesel migration: a SQLite schema is an \
+                          attached database, which the Diesel CLI does not attach (run \
+                          `actix-flask-session migrate` instead)"
+                    .to_owned(),
+            });
+        }
+        let name = match table.schema() {
+            Some(schema) => format!("create_session_table_{schema}_{}", table.table()),
+            None => format!("create_session_table_{}", table.table()),
+        };
+        let header = format!(
+            "-- The session table of actix-flask-session (Flask-Session's table plus an index on\n\
+             -- expiry) for {dialect}, table {}, written by `actix-flask-session migrate --emit`.\n",
+            table.display_name(),
+            dialect = dialect.name(),
+        );
+        let mut up = header.clone();
+        if let (Dialect::MySql, Some(schema)) = (dialect, table.schema()) {
+            up.push_str(&format!(
+                "-- The database {schema} (SESSION_SQLALCHEMY_SCHEMA) must exist.\n"
+            ));
+        }
+        for sql in statements(dialect, table, Existing::Own) {
+            up.push_str(&sql);
+            up.push_str(";\n");
+        }
+        let mut down = header;
+        down.push_str(&format!("DROP TABLE {};\n", table.qualified(dialect)));
+        if dialect == Dialect::Postgres {
+            if let Some(sequence) = table.sequence() {
+                down.push_str(&format!("DROP SEQUENCE {};\n", sequence.quoted(dialect)));
+            }
+            if let Some(schema) = table.schema() {
+                let q = schema.quoted(dialect);
+                down.push_str(&format!(
+                    "DO $$\nBEGIN\n    IF obj_description('{q}'::regnamespace, 'pg_namespace') = \
+                     '{SCHEMA_MARKER}' THEN\n        DROP SCHEMA {q};\n    END IF;\n\
+                     EXCEPTION WHEN dependent_objects_still_exist THEN\n    \
+                     RAISE NOTICE 'schema {schema} kept: other objects are in it';\nEND\n$$;\n"
+                ));
+            }
+        }
+        Ok(DieselMigration { name, up, down })
+    }
+
+    /// The folder name without its version: `create_session_table_[<schema>_]<table>`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The contents of `up.sql`.
+    pub fn up_sql(&self) -> &str {
+        &self.up
+    }
+
+    /// The contents of `down.sql`.
+    pub fn down_sql(&self) -> &str {
+        &self.down
+    }
+
+    /// Writes `<migrations_dir>/<version>_<name>/{up.sql,down.sql}` (the directory is
+    /// created if missing) and returns the new folder. `version` is the current UTC time
+    /// as `diesel migration generate` names folders (`YYYY-MM-DD-HHMMSS`), so the
+    /// migration sorts after the application's existing ones.
+    ///
+    /// Refuses (`AlreadyExists`) when `migrations_dir` already holds a migration of the
+    /// same name: a second one would create the same table again.
+    pub fn write_to(
+        &self,
+        migrations_dir: &std::path::Path,
+    ) -> std::io::Result<std::path::PathBuf> {
+        use std::io::{Error, ErrorKind};
+        std::fs::create_dir_all(migrations_dir)?;
+        let suffix = format!("_{}", self.name);
+        let mut versions = Vec::new();
+        for entry in std::fs::read_dir(migrations_dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(&suffix) {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!(
+                        "{} already holds this migration; run it with `diesel migration run`",
+                        entry.path().display()
+                    ),
+                ));
+            }
+            if let Some((version, _)) = name.split_once('_') {
+                versions.push(version.to_owned());
+            }
+        }
+        let format =
+            time::macros::format_description!("[year]-[month]-[day]-[hour][minute][second]");
+        // Diesel tells migrations apart by version alone: never reuse one of the folder.
+        let mut at = time::OffsetDateTime::now_utc();
+        let version = loop {
+            let version = at.format(&format).map_err(Error::other)?;
+            if !versions.contains(&version) {
+                break version;
+            }
+            at += time::Duration::SECOND;
+        };
+        let folder = migrations_dir.join(format!("{version}_{}", self.name));
+        std::fs::create_dir(&folder)?;
+        std::fs::write(folder.join("up.sql"), &self.up)?;
+        std::fs::write(folder.join("down.sql"), &self.down)?;
+        Ok(folder)
+    }
 }
 
 /// Creates the session table for `table` if it does not exist (schema, sequence, table,
@@ -284,6 +469,30 @@ mod tests {
                 "{dialect:?} down.sql"
             );
         }
+    }
+
+    #[test]
+    fn emitted_folders_never_share_a_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut versions = Vec::new();
+        for name in ["a", "b", "c"] {
+            let migration =
+                DieselMigration::new(Dialect::Postgres, &SqlTable::new(name).unwrap()).unwrap();
+            let folder = migration.write_to(dir.path()).unwrap();
+            let folder = folder.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                folder.ends_with(&format!("_create_session_table_{name}")),
+                "{folder}"
+            );
+            versions.push(folder.split_once('_').unwrap().0.to_owned());
+        }
+        versions.dedup();
+        assert_eq!(versions.len(), 3, "{versions:?}");
+        let again = DieselMigration::new(Dialect::Postgres, &SqlTable::new("b").unwrap())
+            .unwrap()
+            .write_to(dir.path())
+            .unwrap_err();
+        assert_eq!(again.kind(), std::io::ErrorKind::AlreadyExists);
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //!
 //! # Setup
 //!
-//! 1. Create the table, either with the Diesel CLI and the migration folder of your
-//!    database (default table `sessions`):
-//!    `diesel migration run --migration-dir migrations/postgres --database-url postgresql://...`,
-//!    or for a configured table/schema/sequence with `cargo run --example sql_migrate`
-//!    (reads the same `SESSION_*` configuration), or from code with [`migrate::migrate`].
-//!    A table created by Flask-Session works as is (add the `expiry` index with one of
-//!    the above), and Flask-Session works on a table created here.
+//! 1. Create the table (with the configured table, schema and sequence) with the
+//!    command-line tool, which reads the same `SESSION_*` configuration as the app
+//!    (`cargo install actix-flask-session --features cli,postgres`): `actix-flask-session
+//!    migrate`, or `actix-flask-session migrate --emit migrations` to add a Diesel
+//!    migration to your own `migrations` directory for `diesel migration run`; or from
+//!    code with [`migrate::migrate`]. A table created by Flask-Session works as is (add
+//!    the `expiry` index with `actix-flask-session migrate`), and Flask-Session works on
+//!    a table created here.
 //! 2. Configure:
 //!
 //! ```toml
@@ -28,6 +29,10 @@
 //! `mariadb[+driver]://`, `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://`
 //! (in memory: give it `SESSION_SQLALCHEMY_POOL_SIZE = 1`, each connection is its own
 //! database). Each database needs its cargo feature: `postgres`, `mysql`, `sqlite`.
+//! SQLite also takes the forms the Diesel CLI takes, so one URL can serve both: a path
+//! ending in `.db`, `.db3`, `.sqlite` or `.sqlite3`, a `file:` URI, `sqlite://relative.db`.
+//! Only `sqlite:///x.db` differs: SQLAlchemy's (and this crate's) relative `x.db`, Diesel's
+//! absolute `/x.db`; give Diesel the plain path.
 //!
 //! A missing table is a startup error ([`ConfigError::Backend`]) that says how to create
 //! it. A database outage makes requests that need the session answer `503`; the pool
@@ -60,7 +65,7 @@
 //! `false`): with `SESSION_CLEANUP_N_REQUESTS = N` the lifecycle runs
 //! [`delete_expired`](SessionStore::delete_expired) in the background on every Nth
 //! request that uses the session, one run at a time. Without it, run
-//! `cargo run --example session_cleanup` (Flask's `flask session_cleanup`) from cron.
+//! `actix-flask-session cleanup` (Flask's `flask session_cleanup`) from cron.
 //!
 //! # Blocking
 //!
@@ -112,7 +117,14 @@ impl Dialect {
         }
     }
 
-    /// The migration folder for the Diesel CLI, relative to the crate root.
+    /// The cargo feature that enables this database: `"postgres"`, `"mysql"` or `"sqlite"`.
+    pub fn feature(self) -> &'static str {
+        self.name()
+    }
+
+    /// The crate's own migration folder for the default table, relative to the crate
+    /// root (embedded in [`migrate`]; an application emits its own with
+    /// [`migrate::DieselMigration`]).
     pub fn migration_dir(self) -> &'static str {
         match self {
             Dialect::Postgres => "migrations/postgres",
@@ -255,6 +267,11 @@ impl SqlSettings {
         })
     }
 
+    /// The database the URL names, found without connecting.
+    pub fn dialect(&self) -> Result<Dialect, ConfigError> {
+        pool::parse_url(self.url_key, &self.url).map(|url| url.dialect)
+    }
+
     /// Opens the pool these settings describe.
     pub async fn connect(&self) -> Result<SqlPool, ConfigError> {
         SqlPool::connect_for_key(self.url_key, &self.url, &self.pool).await
@@ -369,11 +386,13 @@ impl SqlAlchemySessionInterface {
             backend: dialect.name(),
             message: format!(
                 "the session table {} (columns id, session_id, data, expiry) is missing or \
-                 incomplete; create it with `diesel migration run --migration-dir {}` (default \
-                 table `sessions`), or `cargo run --example sql_migrate` with the same \
-                 SESSION_* configuration, or call backends::sql::migrate::migrate",
+                 incomplete; create it with `actix-flask-session migrate` run with the same \
+                 SESSION_* configuration (install the tool with `cargo install \
+                 actix-flask-session --features cli,{}`, or with `--path` to the crate's \
+                 source before it is published; `migrate --emit migrations` writes a \
+                 Diesel migration instead), or call backends::sql::migrate::migrate",
                 self.table.display_name(),
-                dialect.migration_dir()
+                dialect.feature()
             ),
             source,
         };

@@ -389,15 +389,34 @@ pub(crate) struct DriverUrl {
 /// `postgresql[+driver]://...` and `postgres://...`; `mysql[+driver]://...` and
 /// `mariadb[+driver]://...`; `sqlite:///relative.db`, `sqlite:////absolute.db`,
 /// `sqlite://` and `sqlite:///:memory:` (in memory).
+///
+/// SQLite also takes the Diesel CLI's forms, so one `DATABASE_URL` serves both: a plain
+/// file path ending in `.db`, `.db3`, `.sqlite` or `.sqlite3` (`sessions.db`,
+/// `/var/lib/app/sessions.db`), a SQLite `file:` URI, and `sqlite://relative.db`. (Only
+/// `sqlite:///x.db` means two things: SQLAlchemy's relative `x.db` here, Diesel's `/x.db`.)
 pub(crate) fn parse_url(key: &'static str, url: &str) -> Result<DriverUrl, ConfigError> {
     const ALLOWED: &str = "a database URL: postgresql://user@host/db, mysql://user@host/db, \
-                           sqlite:///relative/path.db or sqlite:////absolute/path.db";
+                           sqlite:///relative/path.db or sqlite:////absolute/path.db (or, as \
+                           the Diesel CLI takes it, a path ending in .db, .db3, .sqlite or \
+                           .sqlite3, or a file: URI)";
     let invalid = |value: String| ConfigError::Invalid {
         key,
         value,
         allowed: ALLOWED.to_owned(),
     };
     let Some((scheme, rest)) = url.split_once("://") else {
+        // A colon before the first slash is a mistyped scheme (`sqlite:/x.db`), not a path.
+        let schemeless = !url.split('/').next().unwrap_or(url).contains(':');
+        let is_file = schemeless
+            && [".db", ".db3", ".sqlite", ".sqlite3"]
+                .iter()
+                .any(|ext| url.ends_with(ext));
+        if url.starts_with("file:") || is_file {
+            return Ok(DriverUrl {
+                dialect: Dialect::Sqlite,
+                url: url.to_owned(),
+            });
+        }
         return Err(invalid("a value without a scheme (\"...://\")".to_owned()));
     };
     let base = scheme
@@ -413,7 +432,9 @@ pub(crate) fn parse_url(key: &'static str, url: &str) -> Result<DriverUrl, Confi
                 "" | "/:memory:" => ":memory:".to_owned(),
                 _ => match rest.strip_prefix('/') {
                     Some(path) if !path.is_empty() => path.to_owned(),
-                    _ => return Err(invalid(format!("{scheme}://{rest}"))),
+                    Some(_) => return Err(invalid(format!("{scheme}://{rest}"))),
+                    // Diesel's `sqlite://relative.db` (SQLAlchemy has no such form).
+                    None => rest.to_owned(),
                 },
             };
             (Dialect::Sqlite, path)
@@ -565,6 +586,32 @@ mod tests {
         assert_eq!(url("sqlite:////tmp/abs.db").url, "/tmp/abs.db");
         assert_eq!(url("sqlite://").url, ":memory:");
         assert_eq!(url("sqlite:///:memory:").url, ":memory:");
+    }
+
+    #[test]
+    fn diesel_sqlite_urls_are_accepted() {
+        let url = |s| parse_url("SESSION_SQLALCHEMY", s).unwrap();
+        for (given, driver) in [
+            ("sessions.db", "sessions.db"),
+            (
+                "/var/lib/app/sessions.sqlite3",
+                "/var/lib/app/sessions.sqlite3",
+            ),
+            ("data/app.sqlite", "data/app.sqlite"),
+            ("file:app.db?mode=rwc", "file:app.db?mode=rwc"),
+            ("sqlite://relative.db", "relative.db"),
+        ] {
+            assert_eq!(
+                url(given),
+                DriverUrl {
+                    dialect: Dialect::Sqlite,
+                    url: driver.into()
+                },
+                "{given}"
+            );
+        }
+        // SQLAlchemy's meaning wins where the two differ.
+        assert_eq!(url("sqlite:///x.db").url, "x.db");
     }
 
     #[test]

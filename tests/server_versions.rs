@@ -1,0 +1,82 @@
+//! The startup version check against the real servers: their own `INFO server` /
+//! `version` answers parse to a version at least the one each store needs, and the
+//! stores built from configuration (which run the check, on a cluster on every master)
+//! start. The "too old" message is unit-tested on a parsed old version
+//! (`backends::server_version`, `redis`, `memcached`), since no old server runs here.
+#![cfg(all(feature = "redis-cluster", feature = "memcached"))]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+
+use actix_flask_session::backends::memcached::{MIN_MEMCACHED_VERSION, MemcachedSessionInterface};
+use actix_flask_session::backends::redis::{
+    MIN_REDIS_VERSION, RedisOptions, RedisSessionInterface, deadpool_redis::redis,
+};
+use actix_flask_session::backends::server_version::Version;
+
+fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+fn cluster_urls() -> Vec<String> {
+    match std::env::var("REDIS_CLUSTER_URLS") {
+        Ok(urls) => urls.split(',').map(str::to_owned).collect(),
+        Err(_) => (7000..7006)
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect(),
+    }
+}
+
+fn memcached_address() -> String {
+    std::env::var("MEMCACHED_URL")
+        .unwrap_or_else(|_| "127.0.0.1:11211".to_owned())
+        .trim_start_matches("memcache://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+#[actix_rt::test]
+async fn redis_reports_a_version_the_store_accepts() {
+    let client = redis::Client::open(redis_url()).expect("url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis is not reachable; run scripts/test.sh");
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(&mut conn)
+        .await
+        .expect("INFO");
+    let reported = info
+        .lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .expect("redis_version in INFO");
+    let version = Version::parse(reported).expect("a version");
+    assert!(version >= MIN_REDIS_VERSION, "{version}");
+    RedisSessionInterface::connect(&redis_url(), &RedisOptions::default())
+        .await
+        .expect("single Redis passes the check");
+    RedisSessionInterface::connect_cluster(&cluster_urls(), &RedisOptions::default())
+        .await
+        .expect("every cluster master passes the check");
+}
+
+#[actix_rt::test]
+async fn memcached_reports_a_version_the_store_accepts() {
+    let stream = TcpStream::connect(memcached_address())
+        .expect("memcached is not reachable; run scripts/test.sh");
+    let mut conn = BufReader::new(stream);
+    conn.get_mut().write_all(b"version\r\n").expect("write");
+    let mut line = String::new();
+    conn.read_line(&mut line).expect("read");
+    let reported = line.strip_prefix("VERSION ").expect("a VERSION line");
+    let version = Version::parse(reported).expect("a version");
+    assert!(version >= MIN_MEMCACHED_VERSION, "{version}");
+    let figment = figment::Figment::from(figment::providers::Serialized::defaults(
+        serde_json::json!({"SESSION_TYPE": "memcached", "SESSION_MEMCACHED": memcached_address()}),
+    ));
+    let config = actix_flask_session::SessionConfig::from_figment(&figment).expect("config");
+    MemcachedSessionInterface::from_figment(&config, &figment)
+        .await
+        .expect("memcached passes the check");
+}
