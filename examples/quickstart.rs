@@ -102,9 +102,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A bad PORT is an error, not silently 8080.
     let port: u16 = match std::env::var("PORT") {
         Err(_) => 8080,
-        Ok(text) => text.trim().parse().map_err(|_| {
-            format!("PORT must be a port number from 0 to 65535 (0: any free port), not {text:?}")
-        })?,
+        Ok(text) => text.trim().parse().unwrap_or_else(|_| {
+            eprintln!(
+                "Error: PORT must be a port number from 0 to 65535 (0: any free port), not {text:?}"
+            );
+            std::process::exit(2)
+        }),
     };
 
     let config_path = std::env::var(CONFIG_PATH_ENV).unwrap_or_else(|_| "Session.toml".to_owned());
@@ -148,7 +151,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
     })
     .bind(("127.0.0.1", port))
-    .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    .unwrap_or_else(|e| {
+        eprintln!("Error: cannot listen on 127.0.0.1:{port}: {e}");
+        std::process::exit(1)
+    });
     // Bound: the address is real (PORT=0 picks a free port).
     for addr in server.addrs() {
         tracing::info!("serving http://{addr}/");
