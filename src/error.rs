@@ -88,8 +88,14 @@ impl fmt::Debug for ConfigError {
         if source.is_some() {
             f.write_str("\n\nCaused by:")?;
         }
+        let mut previous = String::new();
         while let Some(cause) = source {
-            write!(f, "\n    {cause}")?;
+            // Some clients repeat their source in their own message: print it once.
+            let text = cause.to_string();
+            if text != previous {
+                write!(f, "\n    {text}")?;
+            }
+            previous = text;
             source = cause.source();
         }
         Ok(())
