@@ -274,3 +274,25 @@ fn debug_is_the_message_followed_by_its_causes() {
     assert_eq!(format!("{invalid:?}"), invalid.to_string());
     assert!(!format!("{invalid:?}").contains("Invalid {"), "{invalid:?}");
 }
+
+#[test]
+fn a_selected_figment_profile_overrides_the_default_one() {
+    let figment = Figment::from(
+        Toml::string(
+            r#"
+            [default]
+            SESSION_TYPE = "filesystem"
+            SESSION_KEY_PREFIX = "dev:"
+
+            [release]
+            SESSION_KEY_PREFIX = "prod:"
+            "#,
+        )
+        .nested(),
+    );
+    let dev = SessionConfig::from_figment(&figment).expect("default profile");
+    assert_eq!(dev.key_prefix, "dev:");
+    let release = SessionConfig::from_figment(&figment.select("release")).expect("release");
+    assert_eq!(release.session_type, Some(SessionType::FileSystem));
+    assert_eq!(release.key_prefix, "prod:");
+}
