@@ -83,23 +83,28 @@ pub enum ConfigError {
 impl fmt::Debug for ConfigError {
     /// The message and its causes, one per line (as `anyhow` prints an error chain).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self}")?;
-        let mut source = self.source();
-        if source.is_some() {
-            f.write_str("\n\nCaused by:")?;
-        }
-        let mut previous = String::new();
-        while let Some(cause) = source {
-            // Some clients repeat their source in their own message: print it once.
-            let text = cause.to_string();
-            if text != previous {
-                write!(f, "\n    {text}")?;
-            }
-            previous = text;
-            source = cause.source();
-        }
-        Ok(())
+        write_with_causes(self, f)
     }
+}
+
+/// Writes `err`'s message, then its causes, one per line under `Caused by:`.
+fn write_with_causes(err: &(dyn StdError + 'static), f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{err}")?;
+    let mut source = err.source();
+    if source.is_some() {
+        f.write_str("\n\nCaused by:")?;
+    }
+    let mut previous = String::new();
+    while let Some(cause) = source {
+        // Some clients repeat their source in their own message: print it once.
+        let text = cause.to_string();
+        if text != previous {
+            write!(f, "\n    {text}")?;
+        }
+        previous = text;
+        source = cause.source();
+    }
+    Ok(())
 }
 
 impl From<figment::Error> for ConfigError {
@@ -108,8 +113,9 @@ impl From<figment::Error> for ConfigError {
     }
 }
 
-/// A failure of the session store.
-#[derive(Debug, thiserror::Error)]
+/// A failure of the session store. `Debug` prints the message and its causes, as for
+/// [`ConfigError`].
+#[derive(thiserror::Error)]
 pub enum StoreError {
     /// The store could not be reached or did not answer in time. Requests that need the
     /// session answer `503 Service Unavailable`.
@@ -138,6 +144,13 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
+}
+
+impl fmt::Debug for StoreError {
+    /// The message and its causes, one per line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_with_causes(self, f)
+    }
 }
 
 impl StoreError {

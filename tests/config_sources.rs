@@ -296,3 +296,15 @@ fn a_selected_figment_profile_overrides_the_default_one() {
     assert_eq!(release.session_type, Some(SessionType::FileSystem));
     assert_eq!(release.key_prefix, "prod:");
 }
+
+#[test]
+fn store_errors_debug_as_their_message_and_causes_too() {
+    let err = actix_flask_session::StoreError::unavailable(
+        "memcached",
+        std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"),
+    );
+    assert_eq!(
+        format!("{err:?}"),
+        "the memcached session store is unavailable\n\nCaused by:\n    timed out"
+    );
+}
