@@ -18,7 +18,7 @@ fail() { echo "quickstart smoke test failed: $1"; cat "$work"/*/run.log 2>/dev/n
 start() {
   local dir=$1; shift
   mkdir -p "$dir"
-  (cd "$dir" && exec env -u SESSION_TYPE NO_COLOR=1 PORT=0 "$@" "$bin" >"$dir/run.log" 2>&1) &
+  (cd "$dir" && exec env -u SESSION_TYPE -u ACTIX_FLASK_SESSION_CONFIG NO_COLOR=1 PORT=0 "$@" "$bin" >"$dir/run.log" 2>&1) &
   pid=$!
   url=
   for _ in $(seq 300); do
