@@ -308,3 +308,31 @@ fn store_errors_debug_as_their_message_and_causes_too() {
         "the memcached session store is unavailable\n\nCaused by:\n    timed out"
     );
 }
+
+/// An error whose message repeats its source's, as some clients' errors do.
+#[derive(Debug)]
+struct Repeats(std::io::Error);
+
+impl std::fmt::Display for Repeats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Repeats {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn a_cause_repeated_by_its_wrapper_is_printed_once() {
+    let err = actix_flask_session::StoreError::unavailable(
+        "redis",
+        Repeats(std::io::Error::other("Connection refused (os error 111)")),
+    );
+    assert_eq!(
+        format!("{err:?}"),
+        "the redis session store is unavailable\n\nCaused by:\n    Connection refused (os error 111)"
+    );
+}
