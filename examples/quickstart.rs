@@ -11,7 +11,8 @@
 //!
 //! `Session.toml` (or `ACTIX_FLASK_SESSION_CONFIG`) and `SESSION_*` environment variables
 //! are honoured when present; otherwise the example uses `SESSION_TYPE = "filesystem"`.
-//! `PORT` changes the port.
+//! The log says which store it uses. `PORT` changes the port (`0`: any free port; the log
+//! says which, once it is bound); a `PORT` that is not a port number is an error.
 
 use std::path::Path;
 
@@ -40,11 +41,7 @@ fn see_home() -> HttpResponse {
 
 async fn index(session: ServerSideSession) -> actix_web::Result<HttpResponse> {
     let Some(name) = session.get::<String>("user")? else {
-        return Ok(page(
-            "<p>You are not logged in.</p>\
-             <form method=post action=/login><input name=name placeholder=\"your name\" required> \
-             <button>Log in</button></form>",
-        ));
+        return Ok(page(&format!("<p>You are not logged in.</p>{LOGIN_FORM}")));
     };
     let visits = session.get::<u64>("visits")?.unwrap_or(0) + 1;
     session.insert("visits", visits)?;
@@ -59,15 +56,24 @@ async fn index(session: ServerSideSession) -> actix_web::Result<HttpResponse> {
     )))
 }
 
+const LOGIN_FORM: &str = "<form method=post action=/login><input name=name placeholder=\"your name\" \
+                          required> <button>Log in</button></form>";
+
 async fn login(
     session: ServerSideSession,
     form: web::Form<Login>,
 ) -> actix_web::Result<HttpResponse> {
     let name = form.into_inner().name;
-    if name.trim().is_empty() {
-        return Ok(HttpResponse::BadRequest().body("name must not be empty\n"));
+    let name = name.trim();
+    if name.is_empty() {
+        // The form again, with what to fix (a bare error text would be a dead end).
+        let mut response = page(&format!(
+            "<p><b>Please enter a name</b> (it cannot be empty or only spaces).</p>{LOGIN_FORM}"
+        ));
+        *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+        return Ok(response);
     }
-    session.insert("user", &name)?;
+    session.insert("user", name)?;
     session.insert("visits", 0u64)?;
     // A new id at login defeats session fixation.
     session.regenerate()?;
@@ -85,7 +91,7 @@ async fn logout(session: ServerSideSession) -> HttpResponse {
 }
 
 #[actix_web::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -93,36 +99,49 @@ async fn main() -> std::io::Result<()> {
         )
         .init();
 
+    // A bad PORT is an error, not silently 8080.
+    let port: u16 = match std::env::var("PORT") {
+        Err(_) => 8080,
+        Ok(text) => text.trim().parse().unwrap_or_else(|_| {
+            eprintln!(
+                "Error: PORT must be a port number from 0 to 65535 (0: any free port), not {text:?}"
+            );
+            std::process::exit(2)
+        }),
+    };
+
     let config_path = std::env::var(CONFIG_PATH_ENV).unwrap_or_else(|_| "Session.toml".to_owned());
     if Path::new(&config_path).exists() {
         tracing::info!(path = %config_path, "using the session configuration file");
     } else {
-        tracing::info!(path = %config_path, "no configuration file; using SESSION_TYPE = \"filesystem\" and Flask-Session's defaults");
+        tracing::info!(path = %config_path, "no configuration file; using the environment and the example's defaults");
     }
     // Built-in default first, then Session.toml and the environment on top of it.
     let figment = Figment::from(Serialized::default("SESSION_TYPE", "filesystem"))
         .merge(SessionConfig::figment());
-    let session = Session::from_figment(&figment).await.map_err(|error| {
-        tracing::error!(%error, "bad session configuration");
-        std::io::Error::other(error)
-    })?;
+    // `ConfigError`'s Debug is its message: main prints it as it is.
+    let session = Session::from_figment(&figment).await?;
     let config = session.interface().config();
-    let dir: String = figment
-        .extract_inner("SESSION_FILE_DIR")
-        .unwrap_or_else(|_| "flask_session".to_owned());
-    tracing::info!(
-        session_type = ?config.session_type,
-        directory = %std::path::absolute(&dir).unwrap_or_else(|_| dir.clone().into()).display(),
-        lifetime_secs = config.lifetime.as_secs(),
-        "sessions are stored here (filesystem store)"
-    );
+    let store = session.interface().store().name();
+    if store == "filesystem" {
+        let dir: String = figment
+            .extract_inner("SESSION_FILE_DIR")
+            .unwrap_or_else(|_| "flask_session".to_owned());
+        tracing::info!(
+            store,
+            directory = %std::path::absolute(&dir).unwrap_or_else(|_| dir.clone().into()).display(),
+            lifetime_secs = config.lifetime.as_secs(),
+            "sessions are stored in files"
+        );
+    } else {
+        tracing::info!(
+            store,
+            lifetime_secs = config.lifetime.as_secs(),
+            "sessions are stored in {store}"
+        );
+    }
 
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8080);
-    tracing::info!("serving http://127.0.0.1:{port}/");
-    HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         session.init_app(
             App::new()
                 .route("/", web::get().to(index))
@@ -131,7 +150,15 @@ async fn main() -> std::io::Result<()> {
                 .route("/logout", web::post().to(logout)),
         )
     })
-    .bind(("127.0.0.1", port))?
-    .run()
-    .await
+    .bind(("127.0.0.1", port))
+    .unwrap_or_else(|e| {
+        eprintln!("Error: cannot listen on 127.0.0.1:{port}: {e}");
+        std::process::exit(1)
+    });
+    // Bound: the address is real (PORT=0 picks a free port).
+    for addr in server.addrs() {
+        tracing::info!("serving http://{addr}/");
+    }
+    server.run().await?;
+    Ok(())
 }

@@ -1,22 +1,67 @@
 #!/usr/bin/env bash
-# Builds and starts `cargo run --example quickstart` in a scratch directory, logs in with
-# curl, checks the visit counter and the logout cookie, and stops it again.
+# Builds `cargo run --example quickstart` and runs it in scratch directories: logs in with
+# curl, checks the visit counter, the empty-name page and the logout cookie; checks that the
+# log names the store really used and announces the address only once it is bound (the
+# first request goes to the logged address without retrying); and that a bad PORT is an
+# error. Stops every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q --example quickstart
 bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/examples/quickstart"
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-(cd "$work" && PORT=$port exec "$bin" >"$work/log.txt" 2>&1) &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-fail() { echo "quickstart smoke test failed: $1"; cat "$work/log.txt"; exit 1; }
-curl -fs "http://127.0.0.1:$port/" | grep -q 'Log in' || fail "no login form"
-curl -fs -c "$work/jar" -b "$work/jar" -d name=alice "http://127.0.0.1:$port/login" -o /dev/null
-curl -fs -c "$work/jar" -b "$work/jar" "http://127.0.0.1:$port/" | grep -q 'visits: 1' || fail "visit 1"
-curl -fs -c "$work/jar" -b "$work/jar" "http://127.0.0.1:$port/" | grep -q 'visits: 2' || fail "visit 2"
-[ "$(ls "$work/flask_session" | wc -l)" -ge 1 ] || fail "no session file in $work/flask_session"
-curl -fsi -c "$work/jar" -b "$work/jar" -X POST "http://127.0.0.1:$port/logout" | grep -qi '^set-cookie: session=;' || fail "no deletion cookie"
-grep -q 'no configuration file' "$work/log.txt" || fail "log does not say which config it used"
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+fail() { echo "quickstart smoke test failed: $1"; cat "$work"/*/run.log 2>/dev/null; exit 1; }
+
+# Starts the quickstart in directory $1 with PORT=0 (and the extra environment in $2...),
+# waits for its "serving" line and sets $pid and $url.
+start() {
+  local dir=$1; shift
+  mkdir -p "$dir"
+  (cd "$dir" && exec env -u SESSION_TYPE -u ACTIX_FLASK_SESSION_CONFIG NO_COLOR=1 PORT=0 "$@" "$bin" >"$dir/run.log" 2>&1) &
+  pid=$!
+  url=
+  for _ in $(seq 300); do
+    url=$(sed -n 's#.*serving \(http://127\.0\.0\.1:[0-9]*/\).*#\1#p' "$dir/run.log" | head -n1)
+    [ -n "$url" ] && return 0
+    kill -0 "$pid" 2>/dev/null || fail "the quickstart exited: $(cat "$dir/run.log")"
+    sleep 0.1
+  done
+  fail "no serving line in $dir/run.log"
+}
+stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; }
+
+# 1. Default: filesystem store in ./flask_session.
+start "$work/fs"
+# Bound before announced: the first request to the logged address succeeds without retry.
+curl -fs "$url" | grep -q 'Log in' || fail "no login form at the announced address $url"
+curl -fs -c "$work/jar" -b "$work/jar" -d name=alice "${url}login" -o /dev/null
+curl -fs -c "$work/jar" -b "$work/jar" "$url" | grep -q 'visits: 1' || fail "visit 1"
+curl -fs -c "$work/jar" -b "$work/jar" "$url" | grep -q 'visits: 2' || fail "visit 2"
+[ "$(ls "$work/fs/flask_session" | wc -l)" -ge 1 ] || fail "no session file in $work/fs/flask_session"
+# A name of spaces: 400 with the form again and what to fix, not a bare text.
+status=$(curl -s -o "$work/empty.html" -w '%{http_code}' --data-urlencode 'name=   ' "${url}login")
+[ "$status" = 400 ] || fail "empty name answered $status"
+grep -q 'Please enter a name' "$work/empty.html" || fail "empty name: no explanation"
+grep -q '<form method=post action=/login>' "$work/empty.html" || fail "empty name: no form to retry"
+curl -fsi -c "$work/jar" -b "$work/jar" -X POST "${url}logout" | grep -qi '^set-cookie: session=;' || fail "no deletion cookie"
+grep -q 'no configuration file' "$work/fs/run.log" || fail "log does not say which config it used"
+grep -q 'store="filesystem"\|store=filesystem' "$work/fs/run.log" || fail "log does not name the filesystem store"
+stop
+
+# 2. SESSION_TYPE from the environment: the log names that store, not "filesystem".
+start "$work/cl" SESSION_TYPE=cachelib 'SESSION_CACHELIB={ type = "simple" }'
+curl -fs "$url" | grep -q 'Log in' || fail "cachelib: no login form"
+grep -q 'store="cachelib"\|store=cachelib' "$work/cl/run.log" || fail "log does not name the cachelib store"
+! grep -q 'filesystem' "$work/cl/run.log" || fail "the cachelib run logs \"filesystem\""
+stop
+
+# 3. A PORT that is not a port number is an error, not 8080.
+mkdir -p "$work/port"
+if (cd "$work/port" && env NO_COLOR=1 PORT=abc "$bin" >"$work/port/run.log" 2>&1); then
+  fail "PORT=abc started a server"
+fi
+grep -q 'PORT must be a port number from 0 to 65535 (0: any free port), not "abc"' "$work/port/run.log" \
+  || fail "PORT=abc does not say what is wrong"
+
 echo "quickstart smoke test: ok"

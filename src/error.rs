@@ -1,6 +1,7 @@
 //! Typed errors, one enum per concern. Sources are kept; HTTP answers stay opaque.
 
 use std::error::Error as StdError;
+use std::fmt;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 
@@ -8,8 +9,21 @@ use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// A configuration problem found at startup. The message always names the key, the bad
-/// value and what is allowed.
-#[derive(Debug, thiserror::Error)]
+/// value and what is allowed, or the file, the line and the reason.
+///
+/// `Debug` prints the same message followed by its causes (not the variant's fields), so
+/// that `fn main() -> Result<(), Box<dyn std::error::Error>>` shows a readable error:
+///
+/// ```
+/// use actix_flask_session::config::SessionConfig;
+/// use figment::{Figment, providers::{Format, Toml}};
+///
+/// let figment = Figment::from(Toml::string(r#"SESSION_TPYE = "redis""#));
+/// let err = SessionConfig::from_figment(&figment).unwrap_err();
+/// assert!(format!("{err:?}").starts_with("unknown key SESSION_TPYE in TOML source string"));
+/// assert!(format!("{err:?}").ends_with("; did you mean SESSION_TYPE?"));
+/// ```
+#[derive(thiserror::Error)]
 pub enum ConfigError {
     /// A key holds a value that is not allowed.
     #[error("invalid value for {key}: {value}; {allowed}")]
@@ -30,7 +44,7 @@ pub enum ConfigError {
         hint: String,
     },
     /// The configuration file contains a key that no part of this crate reads.
-    #[error("unknown key {key} in {source_name}{}", suggestion.as_ref().map(|s| format!("; did you mean {s}?")).unwrap_or_default())]
+    #[error("unknown key {key} in {source_name}{}", crate::config::sources::unknown_key_advice(key, *suggestion))]
     UnknownKey {
         /// The unknown key.
         key: String,
@@ -49,9 +63,10 @@ pub enum ConfigError {
         /// The cargo feature to enable.
         feature: &'static str,
     },
-    /// Figment could not read or extract the configuration (syntax error, wrong type, ...).
-    #[error("cannot read the session configuration")]
-    Figment(#[source] Box<figment::Error>),
+    /// Figment could not read or extract the configuration (syntax error, unreadable or
+    /// missing file, ...). The message names the file, the line and the reason.
+    #[error("{}", crate::config::sources::describe_figment_error(.0))]
+    Figment(Box<figment::Error>),
     /// The backend could not be set up at startup (server unreachable, table missing, ...).
     #[error("cannot set up the {backend} session store: {message}")]
     Backend {
@@ -65,14 +80,42 @@ pub enum ConfigError {
     },
 }
 
+impl fmt::Debug for ConfigError {
+    /// The message and its causes, one per line (as `anyhow` prints an error chain).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_with_causes(self, f)
+    }
+}
+
+/// Writes `err`'s message, then its causes, one per line under `Caused by:`.
+fn write_with_causes(err: &(dyn StdError + 'static), f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{err}")?;
+    let mut source = err.source();
+    if source.is_some() {
+        f.write_str("\n\nCaused by:")?;
+    }
+    let mut previous = String::new();
+    while let Some(cause) = source {
+        // Some clients repeat their source in their own message: print it once.
+        let text = cause.to_string();
+        if text != previous {
+            write!(f, "\n    {text}")?;
+        }
+        previous = text;
+        source = cause.source();
+    }
+    Ok(())
+}
+
 impl From<figment::Error> for ConfigError {
     fn from(e: figment::Error) -> Self {
         ConfigError::Figment(Box::new(e))
     }
 }
 
-/// A failure of the session store.
-#[derive(Debug, thiserror::Error)]
+/// A failure of the session store. `Debug` prints the message and its causes, as for
+/// [`ConfigError`].
+#[derive(thiserror::Error)]
 pub enum StoreError {
     /// The store could not be reached or did not answer in time. Requests that need the
     /// session answer `503 Service Unavailable`.
@@ -113,6 +156,13 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
+}
+
+impl fmt::Debug for StoreError {
+    /// The message and its causes, one per line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_with_causes(self, f)
+    }
 }
 
 impl StoreError {

@@ -20,14 +20,23 @@
 //!     Ok(format!("visit {}", visits + 1))
 //! }
 //!
-//! # async fn run() -> std::io::Result<()> {
-//! let session = Session::from_config().await.map_err(std::io::Error::other)?;
-//! HttpServer::new(move || session.init_app(App::new().route("/", web::get().to(index))))
-//!     .bind(("127.0.0.1", 8080))?
-//!     .run()
-//!     .await
-//! # }
+//! #[actix_web::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // A bad configuration ends here with a readable message: `ConfigError`'s `Debug`
+//!     // is its message and causes.
+//!     let session = Session::from_config().await?;
+//!     HttpServer::new(move || session.init_app(App::new().route("/", web::get().to(index))))
+//!         .bind(("127.0.0.1", 8080))?
+//!         .run()
+//!         .await?;
+//!     Ok(())
+//! }
 //! ```
+//!
+//! [`Session::from_config`] reads `Session.toml` from the current directory (or the file
+//! named by `ACTIX_FLASK_SESSION_CONFIG`) and environment variables named like the keys;
+//! [`Session::from_figment`] takes the application's own Figment instead, flat or with a
+//! `[session]` table (see [`config`]).
 //!
 //! # How a request goes
 //!
@@ -53,12 +62,28 @@
 //! Flask-Session's layout. The filesystem and cachelib stores are the exception: Flask
 //! pickles, we never do.
 //!
-//! # Stores
+//! # Stores and cargo features
 //!
 //! One cargo feature per backend (see [`backends`]); `filesystem` and `cachelib` are on by
-//! default. Any type implementing [`SessionStore`] can be used with
-//! [`ServerSideSessionInterface::new`], and the `testing` feature publishes the
-//! acceptance suite every built-in store passes.
+//! default. Items behind a feature say which in these docs.
+//!
+//! | Feature | Default | Adds | Server |
+//! |---------|---------|------|--------|
+//! | `filesystem` | yes | `SESSION_TYPE = "filesystem"`: `FileSystemSessionInterface` | none |
+//! | `cachelib` | yes | `SESSION_TYPE = "cachelib"`: `CacheLibSessionInterface`, `SimpleCache`, `FileSystemCache` | none |
+//! | `redis` | | `SESSION_TYPE = "redis"`: `backends::redis` | Redis ≥ 6.2 |
+//! | `redis-cluster` | | `SESSION_REDIS_CLUSTER` (implies `redis`) | Redis Cluster ≥ 6.2 |
+//! | `redis-tls` | | `rediss://` URLs, rustls with the webpki roots (implies `redis`) | |
+//! | `memcached` | | `SESSION_TYPE = "memcached"`: `backends::memcached` | memcached ≥ 1.6 |
+//! | `mongodb` | | `SESSION_TYPE = "mongodb"`: `backends::mongodb` | MongoDB |
+//! | `dynamodb` | | `SESSION_TYPE = "dynamodb"`: `backends::dynamodb` | DynamoDB |
+//! | `postgres`, `mysql`, `sqlite` | | `SESSION_TYPE = "sqlalchemy"` with that driver: `backends::sql` | the database |
+//! | `testing` | | the store-agnostic acceptance suite (`testing` module, `acceptance_suite!`) | |
+//! | `cli` | | the `actix-flask-session` command-line tool (`migrate`, `cleanup`) | |
+//! | `full` | | all of the above | |
+//!
+//! Any type implementing [`SessionStore`] can be used with
+//! [`ServerSideSessionInterface::new`]; the [`SessionStore`] page shows a complete one.
 //!
 //! # Command-line tool
 //!
@@ -67,6 +92,7 @@
 //! Diesel migration; see [`backends`]`::sql::migrate` with a SQL feature) and deletes
 //! expired sessions from cron (`cleanup`): `cargo install actix-flask-session --features
 //! cli,postgres`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -85,13 +111,28 @@ pub mod store;
 pub mod testing;
 
 #[cfg(feature = "cachelib")]
+#[doc(inline)]
 pub use backends::cachelib::{Cache, CacheLibSessionInterface, FileSystemCache, SimpleCache};
 #[cfg(feature = "filesystem")]
+#[doc(inline)]
 pub use backends::filesystem::FileSystemSessionInterface;
+#[doc(inline)]
 pub use base::{ServerSideSession, ServerSideSessionInterface, SessionMiddleware};
+#[doc(inline)]
 pub use config::{SameSite, SerializationFormat, SessionConfig, SessionType};
+#[doc(inline)]
 pub use error::{ConfigError, SerializationError, SessionError, SessionUnavailable, StoreError};
 pub use rmpv::Value;
 
+/// The attribute macro [`SessionStore`] implementations need (`async-trait`'s), so that
+/// implementing a store needs no extra dependency: `#[actix_flask_session::async_trait]`.
+pub use async_trait::async_trait;
+#[doc(inline)]
 pub use session::Session;
+#[doc(inline)]
 pub use store::SessionStore;
+
+/// The README's Rust code compiles (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -29,13 +29,14 @@ use crate::store::SessionStore;
 /// }
 ///
 /// #[actix_web::main]
-/// async fn main() -> std::io::Result<()> {
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///     // Session.toml (or the environment) holds SESSION_TYPE = "filesystem", ...
-///     let session = Session::from_config().await.map_err(std::io::Error::other)?;
+///     let session = Session::from_config().await?;
 ///     HttpServer::new(move || session.init_app(App::new().service(index)))
 ///         .bind(("127.0.0.1", 8080))?
 ///         .run()
-///         .await
+///         .await?;
+///     Ok(())
 /// }
 /// ```
 #[derive(Debug, Clone)]
@@ -44,14 +45,82 @@ pub struct Session {
 }
 
 impl Session {
-    /// Reads the default configuration sources ([`SessionConfig::figment`]: `Session.toml`
-    /// or the file named by `ACTIX_FLASK_SESSION_CONFIG`, overridden by environment
-    /// variables named like the keys) and builds the store `SESSION_TYPE` selects.
+    /// Reads the default configuration sources ([`SessionConfig::figment`]) and builds the
+    /// store `SESSION_TYPE` selects:
+    ///
+    /// - `Session.toml` in the current directory of the process (where the server is
+    ///   started, not where `Cargo.toml` or the binary is), or the file named by the
+    ///   environment variable `ACTIX_FLASK_SESSION_CONFIG` (which must exist). This file
+    ///   holds session keys only: any other key in it is an error.
+    /// - environment variables named exactly like the keys, which override the file.
+    ///
+    /// Errors name the key, the value and what is allowed, or the file, the line and the
+    /// reason; when `SESSION_TYPE` is set nowhere, the error says where `Session.toml` was
+    /// looked for.
     pub async fn from_config() -> Result<Self, ConfigError> {
         Self::from_figment(&SessionConfig::figment()).await
     }
 
-    /// Same as [`from_config`](Self::from_config) with any Figment.
+    /// Same as [`from_config`](Self::from_config) with any Figment, typically the whole
+    /// application's configuration: the session keys are read from it, the application's
+    /// own keys (`DATABASE_URL`, `DEBUG`, ...) are left alone. Keys that look like session
+    /// keys (starting with `SESSION_`, or close to a known key) must be known, and an
+    /// unknown one is an error with a did-you-mean.
+    ///
+    /// One flat configuration for the app, as Flask's `app.config`:
+    ///
+    /// ```
+    /// # use figment::Jail;
+    /// use actix_flask_session::{Session, config::SessionEnv};
+    /// use figment::{Figment, providers::{Format, Toml}};
+    ///
+    /// # Jail::expect_with(|jail| {
+    /// # jail.clear_env();
+    /// jail.create_file("App.toml", r#"
+    ///     DATABASE_URL = "postgres://app@db/app"
+    ///     DEBUG = true
+    ///     SESSION_TYPE = "filesystem"
+    ///     SESSION_FILE_DIR = "sessions"
+    /// "#)?;
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let figment = Figment::from(Toml::file("App.toml")).merge(SessionEnv::new());
+    /// let session = Session::from_figment(&figment).await?;
+    /// let database_url: String = figment.extract_inner("DATABASE_URL")?;
+    /// # assert_eq!(database_url, "postgres://app@db/app");
+    /// # let _ = session;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).map_err(|e| e.to_string())?;
+    /// # Ok(())
+    /// # });
+    /// ```
+    ///
+    /// Or a `[session]` table in the app's file, selected with [`Figment::focus`]
+    /// (merge [`SessionEnv`](crate::config::SessionEnv) after focusing, so that
+    /// `SESSION_TYPE=...` in the environment still overrides the file):
+    ///
+    /// ```
+    /// # use figment::Jail;
+    /// use actix_flask_session::{Session, config::SessionEnv};
+    /// use figment::{Figment, providers::{Format, Toml}};
+    ///
+    /// # Jail::expect_with(|jail| {
+    /// # jail.clear_env();
+    /// jail.create_file("App.toml", r#"
+    ///     database_url = "postgres://app@db/app"
+    ///
+    ///     [session]
+    ///     SESSION_TYPE = "filesystem"
+    ///     SESSION_FILE_DIR = "sessions"
+    /// "#)?;
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let figment = Figment::from(Toml::file("App.toml"));
+    /// let session = Session::from_figment(&figment.focus("session").merge(SessionEnv::new())).await?;
+    /// # let _ = session;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).map_err(|e| e.to_string())?;
+    /// # Ok(())
+    /// # });
+    /// ```
     pub async fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
         let config = SessionConfig::from_figment(figment)?;
         let store = build_store(&config, figment).await?;

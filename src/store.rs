@@ -15,6 +15,16 @@
 //!
 //! The `testing` feature publishes an acceptance suite that any implementation can run to
 //! prove it keeps these promises (see the crate's `testing` module).
+//!
+//! # Implementing a store
+//!
+//! The trait is used as `Arc<dyn SessionStore>`, and `async fn` in a trait is not yet
+//! object-safe, so it is written with [`async-trait`](https://docs.rs/async-trait). The
+//! crate re-exports the attribute as [`actix_flask_session::async_trait`](crate::async_trait):
+//! put `#[actix_flask_session::async_trait]` on the `impl` block and no extra dependency is
+//! needed. Implement `load`, `create`, `update` and `delete`; override `rename`,
+//! `delete_expired`, `has_native_ttl` and `name` where the store can do better than the
+//! defaults. The [`SessionStore`] page shows a complete store and how it is plugged in.
 
 use std::fmt;
 use std::time::Duration;
@@ -41,7 +51,7 @@ use crate::error::StoreError;
 /// #[derive(Debug, Default)]
 /// struct MapStore(Mutex<HashMap<String, Vec<u8>>>);
 ///
-/// #[async_trait::async_trait]
+/// #[actix_flask_session::async_trait]
 /// impl SessionStore for MapStore {
 ///     async fn load(&self, key: &str, _refresh: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
 ///         Ok(self.0.lock().unwrap().get(key).cloned())
@@ -60,6 +70,17 @@ use crate::error::StoreError;
 ///         Ok(())
 ///     }
 /// }
+///
+/// // Plugged in, with the configuration built in code (or read with `SessionConfig::from_figment`):
+/// use actix_flask_session::{ServerSideSessionInterface, Session, SessionConfig};
+///
+/// let session = Session::new(ServerSideSessionInterface::new(
+///     MapStore::default(),
+///     SessionConfig::default(),
+/// )?);
+/// let app = session.init_app(actix_web::App::new());
+/// # let _ = app;
+/// # Ok::<(), actix_flask_session::ConfigError>(())
 /// ```
 #[async_trait]
 pub trait SessionStore: Send + Sync + fmt::Debug + 'static {

@@ -142,7 +142,7 @@ fn every_key_of_the_registry_is_known() {
     // A file with every key passes the unknown-key check (values are the backends' business,
     // so give each the string "x", except the core keys, which must be valid).
     let mut toml = String::from("SESSION_TYPE = \"redis\"\n");
-    for key in keys::all_keys().filter(|k| !keys::CORE_KEYS.contains(k)) {
+    for key in keys::all_keys().filter(|k| !keys::CORE_KEYS.iter().any(|c| c.name == *k)) {
         toml.push_str(&format!("{key} = \"x\"\n"));
     }
     from_toml(&toml).expect("every backend key is known");
@@ -684,10 +684,10 @@ fn lowercase_key_in_a_file_suggests_the_uppercase_one() {
 
 #[test]
 fn unknown_key_far_from_any_has_no_suggestion() {
-    let err = with("DEBUG = true").expect_err("unknown");
+    let err = with("SESSION_MANAGER = true").expect_err("unknown");
     assert!(
-        matches!(&err, ConfigError::UnknownKey { key, suggestion: None, .. } if key == "DEBUG"),
-        "{err:?}"
+        matches!(&err, ConfigError::UnknownKey { key, suggestion: None, .. } if key == "SESSION_MANAGER"),
+        "{err}"
     );
     assert!(!err.to_string().contains("did you mean"), "{err}");
 }

@@ -5,7 +5,7 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `SESSION_MEMCACHED` | `"127.0.0.1:11211"` | one server or a list: `host:port`, `host` (port 11211), `memcache://host:port`, `tcp://host:port` or `unix:///path/to/socket` |
-//! | `SESSION_MEMCACHED_POOL_SIZE` | deadpool's default (4 × CPUs) | connections per server |
+//! | `SESSION_MEMCACHED_POOL_SIZE` | deadpool's default (2 × the number of CPUs) | connections per server |
 //!
 //! Flask-Session takes a client object here; we take addresses. At startup every server
 //! is asked for its `version`, so a wrong address fails [`from_figment`](MemcachedSessionInterface::from_figment) instead of the
@@ -217,7 +217,8 @@ pub struct MemcachedSessionInterface {
 impl MemcachedSessionInterface {
     /// Builds the store for one or more servers (same address forms as
     /// `SESSION_MEMCACHED`) with `pool_size` connections per server (`None`: deadpool's
-    /// default, 4 × CPUs). Connects lazily; use [`ping`](Self::ping) to check the servers.
+    /// default, 2 × the number of CPUs). Connects lazily; use [`ping`](Self::ping) to check
+    /// the servers.
     ///
     /// Errors: an empty list, an unparsable address or a pool size of 0
     /// ([`ConfigError::Invalid`] naming `SESSION_MEMCACHED` / `SESSION_MEMCACHED_POOL_SIZE`).

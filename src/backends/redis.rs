@@ -9,7 +9,7 @@
 //!
 //! | key | value | default |
 //! |-----|-------|---------|
-//! | `SESSION_REDIS` | `redis://[user:password@]host[:port][/db]`, `rediss://...` (feature `redis-tls`), `redis+unix:///path` | required, unless `SESSION_REDIS_CLUSTER` is set |
+//! | `SESSION_REDIS` | `redis://[user:password@]host[:port][/db]`, `rediss://...` (feature `redis-tls`), `redis+unix:///path` | [`DEFAULT_URL`], a local Redis (as Flask-Session) |
 //! | `SESSION_REDIS_CLUSTER` | a list of node URLs, e.g. `["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]` (feature `redis-cluster`); a comma-separated string works too | none |
 //! | `SESSION_REDIS_POOL_SIZE` | number of multiplexed connections (see below) | number of CPUs |
 //! | `SESSION_REDIS_CONNECT_TIMEOUT` | seconds or a duration string (`"500ms"`) | 5 s |
@@ -20,10 +20,10 @@
 //! SESSION_REDIS = "redis://127.0.0.1:6379/0"
 //! ```
 //!
-//! Setting both `SESSION_REDIS` and `SESSION_REDIS_CLUSTER` is an error, and so is setting
-//! neither (Flask-Session silently falls back to `localhost:6379`; this crate fails at
-//! startup instead). [`from_figment`](RedisSessionInterface::from_figment) also sends one
-//! `PING`, so a wrong address fails at startup rather than on the first request.
+//! Setting both `SESSION_REDIS` and `SESSION_REDIS_CLUSTER` is an error; setting neither
+//! means a local Redis, [`DEFAULT_URL`], as in Flask-Session.
+//! [`from_figment`](RedisSessionInterface::from_figment) sends one `PING`, so a wrong
+//! address (or no local Redis) fails at startup rather than on the first request.
 //!
 //! # Server version
 //!
@@ -145,6 +145,10 @@ use crate::store::SessionStore;
 /// Returns 1 when the session was moved, 0 (and changes nothing) when the new key exists.
 pub const RENAME_SCRIPT: &str = "if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then \
 redis.call('DEL', KEYS[1]) return 1 else return 0 end";
+
+/// `SESSION_REDIS` when neither it nor `SESSION_REDIS_CLUSTER` is set: a local Redis, as
+/// Flask-Session's default client.
+pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
 
 /// Default for `SESSION_REDIS_CONNECT_TIMEOUT` and `SESSION_REDIS_RESPONSE_TIMEOUT`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -509,12 +513,7 @@ impl RedisSessionInterface {
                     Err(ConfigError::FeatureDisabled { session_type: "redis", feature: "redis-cluster" })
                 }
             }
-            (None, None) => Err(ConfigError::Missing {
-                key: "SESSION_REDIS",
-                hint: "SESSION_TYPE = \"redis\" needs SESSION_REDIS = \"redis://host:6379/0\" \
-                       (or SESSION_REDIS_CLUSTER = [\"redis://host:7000\", ...])"
-                    .to_owned(),
-            }),
+            (None, None) => Self::connect(DEFAULT_URL, &options).await,
         }
     }
 

@@ -14,7 +14,9 @@
 //!    `SECRET_KEY=...`), case-sensitive; see [`SessionEnv`].
 //!
 //! Any other [`Figment`] works as well: [`SessionConfig::from_figment`] reads the top-level
-//! keys of whatever it is given, so an application can merge its own providers.
+//! keys of whatever it is given, so an application can hand it its own configuration (the
+//! application's own keys are left alone; see below), or a `[session]` table of it with
+//! `figment.focus("session")`.
 //!
 //! ```
 //! use actix_flask_session::config::{SessionConfig, SessionType};
@@ -44,10 +46,31 @@
 //!
 //! # Unknown keys and validation
 //!
-//! A key that no part of this crate reads is a startup error with a did-you-mean
-//! suggestion when it comes from a file or from code ([`ConfigError::UnknownKey`]); from
-//! the environment it is only a warning. Every value is validated at startup and every
-//! error names the key, the bad value and what is allowed; [`SessionConfig::validate`]
+//! The session's own file (`Session.toml`, or the file named by `ACTIX_FLASK_SESSION_CONFIG`)
+//! holds session keys only: any other key in it is a startup error
+//! ([`ConfigError::UnknownKey`], with a did-you-mean suggestion when a known key is close).
+//! Other sources (the application's own files, providers from code) may hold the
+//! application's keys too: there, only keys that look like session keys (starting with
+//! `SESSION_`, or close to a known key) must be known. From the environment an unknown
+//! `SESSION_*` variable is only a warning.
+//!
+//! ```
+//! use actix_flask_session::config::SessionConfig;
+//! use figment::{Figment, providers::{Format, Toml}};
+//!
+//! let app = Figment::from(Toml::string(r#"
+//!     DATABASE_URL = "postgres://app@db/app"
+//!     SESSION_TYPE = "redis"
+//! "#));
+//! assert!(SessionConfig::from_figment(&app).is_ok()); // DATABASE_URL is the app's
+//!
+//! let typo = app.merge(Toml::string("PERMANENT_SESSION_LIFETME = 60"));
+//! let err = SessionConfig::from_figment(&typo).unwrap_err();
+//! assert!(err.to_string().ends_with("did you mean PERMANENT_SESSION_LIFETIME?"));
+//! ```
+//!
+//! Every value is validated at startup and every error names the key, the bad value and
+//! what is allowed; [`SessionConfig::validate`]
 //! applies the same rules to configurations built in code. Where Flask-Session fails only
 //! at request time (or never), this crate fails at startup: lifetime `0`,
 //! `SESSION_USE_SIGNER` without `SECRET_KEY`, `SameSite=None` or `Partitioned` without
@@ -60,14 +83,13 @@
 //! [`extract_string_list_key`]): absent keys are `None`, type errors name the key.
 
 pub mod keys;
+pub(crate) mod sources;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
 use figment::error::Kind;
-use figment::providers::{Format, Toml};
 use figment::value::{Dict, Map, Num, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
 use serde::de::DeserializeOwned;
@@ -393,32 +415,17 @@ impl SessionConfig {
     /// # Ok::<(), actix_flask_session::ConfigError>(())
     /// ```
     pub fn figment() -> Figment {
-        let figment = match std::env::var_os(CONFIG_PATH_ENV).filter(|p| !p.is_empty()) {
-            // Named explicitly: a missing file is an error (reported on extraction).
-            Some(path) => Figment::from(Toml::file_exact(PathBuf::from(path))),
-            None => {
-                let path = Path::new(DEFAULT_CONFIG_FILE);
-                if path.is_file() {
-                    Figment::from(Toml::file_exact(path))
-                } else {
-                    tracing::debug!(
-                        "no {DEFAULT_CONFIG_FILE} in the current directory; \
-                         reading the session configuration from the environment only"
-                    );
-                    Figment::new()
-                }
-            }
-        };
-        figment.merge(SessionEnv::new())
+        sources::session_file().merge(SessionEnv::new())
     }
 
     /// Reads and validates the core keys ([`keys::CORE_KEYS`]) of `figment`, with
     /// Flask-Session's defaults for absent keys.
     ///
-    /// Also rejects keys that no part of this crate reads when they come from a file or
-    /// from code (with a did-you-mean suggestion); unknown keys from the environment are
-    /// only logged. Backend keys are checked here only for their names; the backend reads
-    /// their values.
+    /// Also rejects unknown keys (with a did-you-mean suggestion): every key of the
+    /// session's own file, and keys that look like session keys from any other source
+    /// except the environment, where they are only logged (see the
+    /// [module documentation](self#unknown-keys-and-validation)). Backend keys are checked
+    /// here only for their names; the backend reads their values.
     ///
     /// Accepted values beyond the plain types:
     /// - `SESSION_TYPE`: any case, `sql` for `sqlalchemy`; required.
@@ -450,7 +457,7 @@ impl SessionConfig {
             None => {
                 return Err(ConfigError::Missing {
                     key: "SESSION_TYPE",
-                    hint: format!("it selects the session store; {SESSION_TYPE_ALLOWED}"),
+                    hint: sources::session_type_missing_hint(figment, SESSION_TYPE_ALLOWED),
                 });
             }
         };
@@ -810,15 +817,25 @@ fn describe_source(metadata: &Metadata) -> String {
 fn check_unknown_keys(figment: &Figment) -> Result<(), ConfigError> {
     let dict: Dict = figment.extract()?;
     for key in dict.keys() {
-        if keys::all_keys().any(|k| k == key) {
+        if sources::is_known(key) {
             continue;
         }
         let suggestion = suggest_key(key);
         let metadata = figment.find_metadata(key);
         if metadata.is_some_and(is_env_metadata) {
-            if key.to_ascii_uppercase().starts_with("SESSION_") || suggestion.is_some() {
+            if sources::looks_like_session_key(key) {
                 warn_unknown_env(key);
             }
+            continue;
+        }
+        // The application's own keys (`DATABASE_URL`, `DEBUG`, ...) are its business,
+        // except in the session's own file.
+        if !sources::looks_like_session_key(key) && !metadata.is_some_and(sources::is_session_file)
+        {
+            tracing::trace!(
+                key,
+                "not a session configuration key; left to the application"
+            );
             continue;
         }
         return Err(ConfigError::UnknownKey {
