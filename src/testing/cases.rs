@@ -620,6 +620,66 @@ pub async fn concurrent_regenerate_is_not_undone<S: SessionStore>(store: S) {
     assert_eq!(r.body, "v");
 }
 
+/// A logout with the old cookie while a request that called `regenerate()` is still
+/// running is not undone when that request saves: the move finds the old entry gone,
+/// nothing is stored under the new id, and the regenerating request sends no cookie.
+pub async fn logout_during_regenerate_is_not_undone<S: SessionStore>(store: S) {
+    let h = Harness::new(store);
+    let app = h.app().await;
+    let old = session_cookie(&send(&app, request("POST", "/set?value=in", None)).await);
+    let (regen, logout) = interleave(
+        &h,
+        request("POST", "/hold/regenerate", Some(&old)),
+        request("POST", "/clear", Some(&old)),
+    )
+    .await;
+    assert_eq!(logout.set_cookies, vec![DELETION.to_owned()]);
+    let new = regen.body.clone();
+    assert_eq!(regen.status, 200);
+    assert_ne!(new, old);
+    assert!(
+        regen.set_cookies.is_empty(),
+        "the logged-out session was handed out under a new id: {:?}",
+        regen.set_cookies
+    );
+    assert_eq!(h.raw(&old).await, None);
+    assert_eq!(
+        h.raw(&new).await,
+        None,
+        "the logged-out session is alive under its new id"
+    );
+    let r = send(&app, request("GET", "/get", Some(&new))).await;
+    assert_eq!(r.body, "no value set");
+}
+
+/// Two concurrent `regenerate()` calls on one session: the first to save moves it; the
+/// second finds the old entry gone, stores no second copy and sends no cookie.
+pub async fn concurrent_regenerates_leave_one_copy<S: SessionStore>(store: S) {
+    let h = Harness::new(store);
+    let app = h.app().await;
+    let old = session_cookie(&send(&app, request("POST", "/set?value=v", None)).await);
+    let (late, first) = interleave(
+        &h,
+        request("POST", "/hold/regenerate", Some(&old)),
+        request("POST", "/regenerate", Some(&old)),
+    )
+    .await;
+    let winner = session_cookie(&first);
+    assert_eq!(first.body, winner);
+    let loser = late.body.clone();
+    assert_ne!(loser, winner);
+    assert_ne!(loser, old);
+    assert!(
+        late.set_cookies.is_empty(),
+        "the second regenerate handed out a copy: {:?}",
+        late.set_cookies
+    );
+    assert_eq!(h.raw(&old).await, None);
+    assert_eq!(h.raw(&loser).await, None, "two live copies of one session");
+    let r = send(&app, request("GET", "/get", Some(&winner))).await;
+    assert_eq!(r.body, "v");
+}
+
 /// Expired entries are never returned (by native TTL or by the check on read), and an
 /// expired id gets a fresh session.
 pub async fn expiry_is_enforced<S: SessionStore>(store: S) {

@@ -74,6 +74,8 @@ macro_rules! acceptance_suite {
             concurrent_logout_is_not_undone,
             concurrent_read_does_not_resurrect,
             concurrent_regenerate_is_not_undone,
+            logout_during_regenerate_is_not_undone,
+            concurrent_regenerates_leave_one_copy,
             expiry_is_enforced,
             store_contract,
         );
