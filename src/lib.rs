@@ -84,4 +84,4 @@ pub use error::{ConfigError, SerializationError, SessionError, SessionUnavailabl
 pub use rmpv::Value;
 
 pub use session::Session;
-pub use store::SessionStore;
+pub use store::{RenameOutcome, SessionStore};

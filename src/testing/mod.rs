@@ -78,6 +78,9 @@ macro_rules! acceptance_suite {
             concurrent_regenerates_leave_one_copy,
             expiry_is_enforced,
             store_contract,
+            rename_contract,
+            rename_needs_a_live_source,
+            concurrent_renames_leave_one_copy,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
