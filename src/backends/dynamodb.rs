@@ -65,8 +65,8 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Region;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
     ReturnValue, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
@@ -544,13 +544,11 @@ impl SessionStore for DynamoDBSessionInterface {
                 Err(error) => error,
             };
             let reasons: Vec<Option<&str>> = match error.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-                    cancelled
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code())
-                        .collect()
-                }
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code())
+                    .collect(),
                 _ => return Err(map_error(error)),
             };
             let failed = |i: usize| reasons.get(i).copied().flatten() == Some(CONDITION_FAILED);
@@ -560,9 +558,7 @@ impl SessionStore for DynamoDBSessionInterface {
             if failed(0) {
                 return Ok(RenameOutcome::TargetExists);
             }
-            let conflict = reasons
-                .iter()
-                .any(|r| *r == Some("TransactionConflict"));
+            let conflict = reasons.contains(&Some("TransactionConflict"));
             if !conflict || attempt == RENAME_CONFLICT_ATTEMPTS {
                 return Err(map_error(error));
             }

@@ -685,9 +685,7 @@ impl Inner {
         if self.read_live_locked(from)?.is_none() {
             return Ok(RenameOutcome::SourceGone);
         }
-        if self.read_live_locked(to)?.is_some()
-            || !self.create_file(to, expiry_for(ttl), value)?
-        {
+        if self.read_live_locked(to)?.is_some() || !self.create_file(to, expiry_for(ttl), value)? {
             return Ok(RenameOutcome::TargetExists);
         }
         remove_if_exists(&self.path(from))?;

@@ -725,7 +725,10 @@ pub async fn store_contract<S: SessionStore>(store: S) {
     assert_eq!(s.load(&a, Some(ttl)).await.ok(), Some(Some(b"1".to_vec())));
     assert!(s.update(&a, b"3", ttl).await.unwrap_or(false));
     assert_eq!(s.load(&a, None).await.ok(), Some(Some(b"3".to_vec())));
-    assert_eq!(s.rename(&a, &b, b"4", ttl).await.ok(), Some(RenameOutcome::Moved));
+    assert_eq!(
+        s.rename(&a, &b, b"4", ttl).await.ok(),
+        Some(RenameOutcome::Moved)
+    );
     assert_eq!(s.load(&a, None).await.ok(), Some(None));
     assert_eq!(s.load(&b, None).await.ok(), Some(Some(b"4".to_vec())));
     assert!(s.create(&c, b"5", ttl).await.unwrap_or(false));
@@ -811,7 +814,9 @@ pub async fn rename_needs_a_live_source<S: SessionStore>(store: S) {
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(
-        s.rename(&from, &to, b"y", Duration::from_secs(60)).await.ok(),
+        s.rename(&from, &to, b"y", Duration::from_secs(60))
+            .await
+            .ok(),
         Some(RenameOutcome::SourceGone)
     );
     assert_eq!(s.load(&to, None).await.ok(), Some(None));
@@ -839,10 +844,18 @@ pub async fn concurrent_renames_leave_one_copy<S: SessionStore>(store: S) {
         );
         match (ra, rb) {
             (Some(RenameOutcome::Moved), Some(RenameOutcome::SourceGone)) => {
-                assert_eq!((la.as_deref(), lb), (Some(&b"va"[..]), None), "round {round}");
+                assert_eq!(
+                    (la.as_deref(), lb),
+                    (Some(&b"va"[..]), None),
+                    "round {round}"
+                );
             }
             (Some(RenameOutcome::SourceGone), Some(RenameOutcome::Moved)) => {
-                assert_eq!((la, lb.as_deref()), (None, Some(&b"vb"[..])), "round {round}");
+                assert_eq!(
+                    (la, lb.as_deref()),
+                    (None, Some(&b"vb"[..])),
+                    "round {round}"
+                );
             }
             other => panic!("round {round}: renames answered {other:?}; copies {la:?} {lb:?}"),
         }
