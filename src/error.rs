@@ -84,7 +84,8 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
-    /// The store answered with an error.
+    /// The store answered with an error that is neither an outage nor bad data. Requests
+    /// that need the session answer `500 Internal Server Error`.
     #[error("the {backend} session store failed")]
     Backend {
         /// The backend name.
@@ -92,6 +93,17 @@ pub enum StoreError {
         /// The client's error.
         #[source]
         source: BoxError,
+    },
+    /// The entry under a session key is not session data (a value of another type, a
+    /// record without its data field, ...), typically written by something else. The
+    /// lifecycle treats it like corrupt session bytes: logged, deleted, and the request
+    /// starts a fresh session.
+    #[error("the {backend} session store holds something that is not session data: {message}")]
+    BadData {
+        /// The backend name.
+        backend: &'static str,
+        /// What was found instead.
+        message: String,
     },
     /// A key or value the store cannot accept (too long, forbidden characters, ...).
     #[error("the {backend} session store cannot take this input: {message}")]
@@ -171,7 +183,8 @@ impl ResponseError for SessionError {
 
 /// The error a request gets when the session cannot be loaded or saved.
 ///
-/// Store outages answer `503 Service Unavailable`, everything else `500`; the body never
+/// Store outages ([`StoreError::Unavailable`]) answer `503 Service Unavailable`,
+/// everything else `500`; the body never
 /// says why (the cause is logged with `tracing` at error level).
 #[derive(Debug, thiserror::Error)]
 pub enum SessionUnavailable {
@@ -195,8 +208,11 @@ pub enum SessionUnavailable {
 impl ResponseError for SessionUnavailable {
     fn status_code(&self) -> StatusCode {
         match self {
-            SessionUnavailable::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-            SessionUnavailable::Randomness(_)
+            SessionUnavailable::Store(StoreError::Unavailable { .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            SessionUnavailable::Store(_)
+            | SessionUnavailable::Randomness(_)
             | SessionUnavailable::Encode(_)
             | SessionUnavailable::NoMiddleware => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -39,8 +39,10 @@
 //!   updated only if it still exists, so a concurrent logout is never undone); an emptied
 //!   session is deleted and the cookie removed; an unmodified one is never written back.
 //!   Any access adds `Vary: Cookie`.
-//! - A store outage answers `503` with an opaque body and logs the cause; corrupt stored
-//!   data is a fresh session; a bad cookie is a fresh session.
+//! - A store outage answers `503` with an opaque body and logs the cause; any other store
+//!   error answers `500` (logged); corrupt stored data, or a stored value that is not a
+//!   session at all, is deleted and the request gets a fresh session; a bad cookie is a
+//!   fresh session.
 //!
 //! # Compatibility with Flask-Session
 //!

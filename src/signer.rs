@@ -76,6 +76,21 @@ impl Signer {
     /// Returns the unsigned value when `signed` carries a valid signature from any key of
     /// the ring, `None` otherwise (no separator, undecodable or wrong signature).
     pub fn unsign<'a>(&self, signed: &'a str) -> Option<&'a str> {
+        self.verify(signed).map(|(value, _)| value)
+    }
+
+    /// Like [`unsign`](Self::unsign), and also says which key of the ring verified the
+    /// signature: `0` for the newest key (`SECRET_KEY`), `n` for the n-th of the fallbacks.
+    /// A value verified with a fallback should be signed again with the newest key.
+    ///
+    /// ```
+    /// use actix_flask_session::signer::Signer;
+    /// let old = Signer::new("old-secret", &[] as &[&str]);
+    /// let rotated = Signer::new("new-secret", &["old-secret"]);
+    /// assert_eq!(rotated.verify(&old.sign("abc")), Some(("abc", 1)));
+    /// assert_eq!(rotated.verify(&rotated.sign("abc")), Some(("abc", 0)));
+    /// ```
+    pub fn verify<'a>(&self, signed: &'a str) -> Option<(&'a str, usize)> {
         let (value, signature) = signed.rsplit_once('.')?;
         let cleaned: String = signature
             .chars()
@@ -89,8 +104,8 @@ impl Signer {
         let mac = LENIENT.decode(cleaned.trim_end_matches('=')).ok()?;
         self.keys
             .iter()
-            .any(|key| hmac::verify(key, value.as_bytes(), &mac).is_ok())
-            .then_some(value)
+            .position(|key| hmac::verify(key, value.as_bytes(), &mac).is_ok())
+            .map(|index| (value, index))
     }
 }
 

@@ -158,6 +158,16 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
         true
     }
 
+    /// Checks, once at startup, that the store can take keys shaped like `sample`: the
+    /// configured `SESSION_KEY_PREFIX` followed by an id of the configured
+    /// `SESSION_ID_LENGTH`. A store with limits on keys (length, characters) returns what
+    /// is wrong, and the interface refuses the configuration instead of failing every
+    /// request. The default accepts every key.
+    fn check_key_shape(&self, sample: &str) -> Result<(), String> {
+        let _ = sample;
+        Ok(())
+    }
+
     /// A short name for logs and errors, e.g. `"redis"`.
     fn name(&self) -> &'static str {
         "custom"

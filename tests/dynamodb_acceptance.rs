@@ -15,7 +15,10 @@ actix_flask_session::acceptance_suite!(|| async {
         .endpoint_url(&endpoint)
         .build();
     let client = aws_sdk_dynamodb::Client::from_conf(conf);
-    match DynamoDBSessionInterface::new(client, "afs_acceptance", false).await {
+    // One table per run (cases are told apart by their random key prefixes).
+    static TABLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| format!("afs_acceptance_{:08x}", rand::random::<u32>()));
+    match DynamoDBSessionInterface::new(client, table.as_str(), false).await {
         Ok(store) => store,
         Err(e) => panic!(
             "DynamoDB (moto) is not reachable at {endpoint}: {e}; start the services with scripts/test.sh"

@@ -131,12 +131,21 @@ async fn startup_creates_on_demand_table_with_ttl_and_is_idempotent() {
     drop_table(&table).await;
 }
 
+/// With `TABLE_EXISTS = true` nothing is created; a missing table fails at startup,
+/// naming the key, instead of failing every request.
 #[actix_rt::test]
 async fn table_exists_touches_nothing_at_startup() {
     let table = unique_table("exists");
-    let _store = DynamoDBSessionInterface::new(raw(), &table, true)
-        .await
-        .unwrap();
+    let Err(err) = DynamoDBSessionInterface::new(raw(), &table, true).await else {
+        panic!("a missing table with TABLE_EXISTS = true must fail at startup");
+    };
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "invalid value for SESSION_DYNAMODB_TABLE: \"{table}\"; an existing table"
+        )),
+        "{message}"
+    );
     let err = raw()
         .describe_table()
         .table_name(&table)
@@ -148,6 +157,12 @@ async fn table_exists_touches_nothing_at_startup() {
             .is_some_and(|e| e.is_resource_not_found_exception()),
         "{err:?}"
     );
+    // An existing table is accepted.
+    let _created = store(&table).await;
+    DynamoDBSessionInterface::new(raw(), &table, true)
+        .await
+        .unwrap();
+    drop_table(&table).await;
 }
 
 #[actix_rt::test]
@@ -281,6 +296,68 @@ async fn expired_items_are_never_returned_nor_refreshed() {
     assert_eq!(store.load("old", Some(MINUTE)).await.unwrap(), None);
     let item = get(&table, "old").await.expect("moto never evicts");
     assert_eq!(expiration(&item), past, "an expired item is not refreshed");
+    drop_table(&table).await;
+}
+
+/// DynamoDB takes partition keys of at most 2,048 bytes: a longer prefix + id is a
+/// startup error naming the key, not a failure of every request.
+#[actix_rt::test]
+async fn keys_over_2048_bytes_are_refused_at_startup() {
+    use actix_flask_session::{ServerSideSessionInterface, SessionConfig};
+    let table = unique_table("keylen");
+    let store = store(&table).await;
+    let config = |prefix_len: usize| {
+        let mut config = SessionConfig::default();
+        config.key_prefix = "k".repeat(prefix_len);
+        config
+    };
+    let err = ServerSideSessionInterface::new(store.clone(), config(2048 - 43 + 1))
+        .expect_err("2049-byte keys");
+    assert!(
+        err.to_string().contains(
+            "the dynamodb store cannot take its 2049-byte keys: a DynamoDB partition key \
+             holds at most 2048 bytes"
+        ),
+        "{err}"
+    );
+    let interface = ServerSideSessionInterface::new(store.clone(), config(2048 - 43)).unwrap();
+    let key = format!("{}{}", "k".repeat(2005), "A".repeat(43));
+    assert_eq!(key.len(), 2048);
+    assert!(
+        interface
+            .store()
+            .create(&key, FLASK_BYTES, MINUTE)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        interface.store().load(&key, None).await.unwrap().unwrap(),
+        FLASK_BYTES
+    );
+    drop_table(&table).await;
+}
+
+/// An item whose `val` is not binary (not written by either app) is not a session.
+#[actix_rt::test]
+async fn non_binary_val_is_bad_data() {
+    let table = unique_table("baddata");
+    let store = store(&table).await;
+    raw()
+        .put_item()
+        .table_name(&table)
+        .item("id", AttributeValue::S("k".to_owned()))
+        .item("val", AttributeValue::S("not binary".to_owned()))
+        .item("expiration", AttributeValue::N(format!("{}", now() + 60)))
+        .send()
+        .await
+        .expect("raw put");
+    for refresh in [None, Some(MINUTE)] {
+        let err = store.load("k", refresh).await.unwrap_err();
+        assert!(
+            matches!(err, actix_flask_session::StoreError::BadData { .. }),
+            "{err:?}"
+        );
+    }
     drop_table(&table).await;
 }
 

@@ -561,10 +561,16 @@ async fn file_layout_is_the_documented_header_then_the_bytes() {
     let bytes = std::fs::read(store.file_path("session:l")).unwrap();
     assert_eq!(&bytes[0..4], b"AFSS");
     assert_eq!(bytes[4], 1);
-    assert_eq!(&bytes[5..8], &[0, 0, 0]);
+    // Flags: a new entry is unused (bit 0) until it is read back.
+    assert_eq!(&bytes[5..8], &[1, 0, 0]);
     assert_eq!(u64::from_le_bytes(bytes[16..24].try_into().unwrap()), 4);
     assert_eq!(&bytes[24..], b"\x81\xa1a\x01");
     assert_eq!(bytes.len(), HEADER_LEN + 4);
+    // Read back: in use, the flag is cleared in place and nothing else changes.
+    assert!(store.load("session:l", None).await.unwrap().is_some());
+    let after = std::fs::read(store.file_path("session:l")).unwrap();
+    assert_eq!(after[5], 0);
+    assert_eq!((&after[..5], &after[6..]), (&bytes[..5], &bytes[6..]));
     // Zero TTL means never (cachelib's rule): expiry 0.
     assert!(
         store
@@ -662,10 +668,16 @@ async fn file_mode_is_exact() {
     }
 }
 
+/// The threshold's pruning, step by step (threshold 3, hence a slack of 16 creates
+/// between scans): nothing happens until the slack is used up; then the create that
+/// would exceed it first removes the expired entry, then evicts live entries down to
+/// the threshold, unused ones (never read back) before those in use, closest to expiry
+/// first within each group.
 #[actix_rt::test]
-async fn threshold_prunes_expired_first_then_closest_to_expiry() {
+async fn threshold_prunes_expired_first_then_unused_then_closest_to_expiry() {
     let dir = tempfile::tempdir().unwrap();
     let store = FileSystemSessionInterface::new(dir.path(), 3, 0o600).unwrap();
+    assert_eq!(store.slack(), 16);
     let name = |key: &str| sha256_hex(key);
 
     assert!(
@@ -679,79 +691,50 @@ async fn threshold_prunes_expired_first_then_closest_to_expiry() {
         unix_now() >= expiry
     })
     .await;
-    assert!(
-        store
-            .create("session:b", b"b", Duration::from_secs(100))
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .create("session:c", b"c", Duration::from_secs(200))
-            .await
-            .unwrap()
-    );
-    // At the threshold: nothing is pruned.
-    assert_eq!(entry_files(dir.path()).len(), 3);
+    for (key, secs) in [("session:b", 100), ("session:c", 200), ("session:d", 300)] {
+        assert!(
+            store
+                .create(key, key.as_bytes(), Duration::from_secs(secs))
+                .await
+                .unwrap()
+        );
+    }
+    // d is in use: read back once (its unused flag is cleared).
+    assert!(store.load("session:d", None).await.unwrap().is_some());
+    assert_eq!(std::fs::read(store.file_path("session:d")).unwrap()[5], 0);
+    assert_eq!(std::fs::read(store.file_path("session:b")).unwrap()[5], 1);
+    for i in 0..12u64 {
+        let key = format!("session:x{i:02}");
+        assert!(
+            store
+                .create(&key, b"x", Duration::from_secs(400 + i))
+                .await
+                .unwrap()
+        );
+    }
+    // 16 creates: the slack is used up, nothing has been pruned yet.
+    assert_eq!(entry_files(dir.path()).len(), 16);
 
-    // Over it: the expired file goes, the live ones stay.
+    // The 17th create scans first: the expired entry goes, then the unused ones closest
+    // to expiry (b, c, x00..x09) until 3 remain; d, in use, stays although it is closer
+    // to expiry than x10 and x11.
     assert!(
         store
-            .create("session:d", b"d", Duration::from_secs(300))
+            .create("session:y", b"y", Duration::from_secs(50))
             .await
             .unwrap()
     );
-    let mut want = vec![name("session:b"), name("session:c"), name("session:d")];
+    let mut want = vec![
+        name("session:d"),
+        name("session:x10"),
+        name("session:x11"),
+        name("session:y"),
+    ];
     want.sort();
-    eventually(Duration::from_secs(5), "the expired file is pruned", || {
-        let got = entry_files(dir.path());
-        let want = want.clone();
-        async move { got == want }
-    })
-    .await;
-
-    // Over it again, nothing expired: the one closest to expiry goes.
-    assert!(
-        store
-            .create("session:f", b"f", Duration::from_secs(400))
-            .await
-            .unwrap()
-    );
-    let mut want = vec![name("session:c"), name("session:d"), name("session:f")];
-    want.sort();
-    eventually(
-        Duration::from_secs(5),
-        "the closest to expiry is evicted",
-        || {
-            let got = entry_files(dir.path());
-            let want = want.clone();
-            async move { got == want }
-        },
-    )
-    .await;
-
-    // The newest entry is kept even when it is the closest to expiry.
-    assert!(
-        store
-            .create("session:g", b"g", Duration::from_secs(50))
-            .await
-            .unwrap()
-    );
-    let mut want = vec![name("session:d"), name("session:f"), name("session:g")];
-    want.sort();
-    eventually(
-        Duration::from_secs(5),
-        "the next closest is evicted, not the newest",
-        || {
-            let got = entry_files(dir.path());
-            let want = want.clone();
-            async move { got == want }
-        },
-    )
-    .await;
+    assert_eq!(entry_files(dir.path()), want);
     assert_eq!(
-        store.load("session:g", None).await.unwrap().as_deref(),
-        Some(&b"g"[..])
+        store.load("session:d", None).await.unwrap().as_deref(),
+        Some(&b"session:d"[..])
     );
 }
 

@@ -339,3 +339,76 @@ async fn session_from_figment_builds_the_configured_store() {
         "{error}"
     );
 }
+
+/// A store whose `load` fails with the error `kind` makes (and that records deletes).
+#[derive(Debug)]
+struct LoadFails {
+    kind: &'static str,
+    deleted: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl SessionStore for LoadFails {
+    async fn load(&self, _: &str, _: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
+        Err(match self.kind {
+            "bad-data" => StoreError::BadData {
+                backend: "test",
+                message: "a list, not a session".to_owned(),
+            },
+            "backend" => StoreError::backend("test", "ERR something odd"),
+            _ => StoreError::InvalidInput {
+                backend: "test",
+                message: "odd".to_owned(),
+            },
+        })
+    }
+    async fn create(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+    async fn update(&self, _: &str, _: &[u8], _: Duration) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.deleted.lock().unwrap().push(key.to_owned());
+        Ok(())
+    }
+}
+
+/// Data that is not a session is a miss (deleted, fresh session); an error that is
+/// neither an outage nor bad data is an opaque 500.
+#[actix_web::test]
+async fn bad_data_is_a_fresh_session_and_other_store_errors_are_500() {
+    for (kind, status, body) in [
+        ("bad-data", 200, ""),
+        ("backend", 500, "Internal Server Error"),
+        ("invalid-input", 500, "Internal Server Error"),
+    ] {
+        let store = std::sync::Arc::new(LoadFails {
+            kind,
+            deleted: Default::default(),
+        });
+        let interface =
+            ServerSideSessionInterface::from_arc(store.clone(), SessionConfig::default()).unwrap();
+        let app = test::init_service(
+            Session::new(interface).init_app(App::new().route("/get", web::get().to(get))),
+        )
+        .await;
+        let res = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri("/get")
+                .insert_header(sid_cookie())
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), status, "{kind}");
+        assert!(res.headers().get(header::SET_COOKIE).is_none(), "{kind}");
+        assert_eq!(test::read_body(res).await, body, "{kind}");
+        let expected: &[&str] = if kind == "bad-data" {
+            &["session:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"]
+        } else {
+            &[]
+        };
+        assert_eq!(*store.deleted.lock().unwrap(), expected, "{kind}");
+    }
+}

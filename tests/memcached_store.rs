@@ -275,3 +275,101 @@ async fn several_servers_each_key_on_its_node() {
         store.delete(&key).await.unwrap();
     }
 }
+
+/// A key prefix that, with ids of `SESSION_ID_LENGTH`, makes keys over memcached's 250
+/// bytes is a startup error naming the key, not a 503 at every request. At the limit
+/// (keys of exactly 250 bytes) the app starts and sessions work.
+#[actix_rt::test]
+async fn overlong_keys_are_refused_at_startup() {
+    use actix_flask_session::Session;
+    use figment::Figment;
+    use figment::providers::{Format, Toml};
+
+    let _ = store().await; // memcached must be up
+    // SESSION_ID_LENGTH = 32 gives 43-character ids.
+    let figment = |prefix_len: usize| {
+        Figment::from(Toml::string(&format!(
+            "SESSION_TYPE = \"memcached\"\nSESSION_MEMCACHED = \"{}\"\n\
+             SESSION_KEY_PREFIX = \"{}\"\nSESSION_ID_LENGTH = 32\n",
+            server(),
+            "p".repeat(prefix_len)
+        )))
+    };
+    let err = Session::from_figment(&figment(250 - 43 + 1))
+        .await
+        .expect_err("251-byte keys");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid value for SESSION_KEY_PREFIX: \"{}\" (208 bytes) with SESSION_ID_LENGTH = 32 \
+             (43-character ids); the memcached store cannot take its 251-byte keys: key is 251 \
+             bytes long; memcached allows at most 250; shorten the prefix or the id length",
+            "p".repeat(208)
+        )
+    );
+    let session = Session::from_figment(&figment(250 - 43))
+        .await
+        .expect("250-byte keys");
+    let key = format!(
+        "{}{}",
+        "p".repeat(207),
+        actix_flask_session::sid::generate(32).unwrap()
+    );
+    assert_eq!(key.len(), 250);
+    let store = session.interface().store();
+    assert!(store.create(&key, FLASK_BYTES, MINUTE).await.unwrap());
+    assert_eq!(store.load(&key, None).await.unwrap().unwrap(), FLASK_BYTES);
+    store.delete(&key).await.unwrap();
+}
+
+/// An entry another client serialized its own way (client flags other than 0, e.g.
+/// pymemcache's pickle flag 1) is not session data: the store says so, and the request
+/// deletes it and starts a fresh session.
+#[actix_rt::test]
+async fn entries_with_other_client_flags_are_bad_data() {
+    use actix_flask_session::{
+        ServerSideSession, ServerSideSessionInterface, Session, SessionConfig,
+    };
+    use actix_web::{App, http::header, test, web};
+
+    let store = store().await;
+    let prefix = format!("{}:", unique_key("flags"));
+    let sid = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    let key = format!("{prefix}{sid}");
+    // A msgpack map, so only the flags make it foreign.
+    let mut conn = BufReader::new(TcpStream::connect(server()).expect("raw connection"));
+    let mut cmd = format!("ms {key} {} T60 F1\r\n", FLASK_BYTES.len()).into_bytes();
+    cmd.extend_from_slice(FLASK_BYTES);
+    cmd.extend_from_slice(b"\r\n");
+    conn.get_mut().write_all(&cmd).expect("write");
+    let mut line = String::new();
+    conn.read_line(&mut line).expect("read");
+    assert_eq!(line, "HD\r\n");
+    assert_eq!(raw_get(&key).expect("stored").1, 1);
+    for refresh in [None, Some(MINUTE)] {
+        let err = store.load(&key, refresh).await.unwrap_err();
+        assert!(matches!(err, StoreError::BadData { .. }), "{err:?}");
+    }
+
+    let mut config = SessionConfig::default();
+    config.key_prefix = prefix;
+    let interface = ServerSideSessionInterface::new(store, config).unwrap();
+    let app = test::init_service(Session::new(interface).init_app(App::new().route(
+        "/",
+        web::get().to(|s: ServerSideSession| async move {
+            actix_web::Result::<String>::Ok(format!("{:?}", s.get::<i64>("a")?))
+        }),
+    )))
+    .await;
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/")
+            .insert_header((header::COOKIE, format!("session={sid}")))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(test::read_body(res).await, "None");
+    assert_eq!(raw_get(&key), None, "the foreign entry is deleted");
+}

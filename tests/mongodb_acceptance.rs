@@ -10,7 +10,10 @@ actix_flask_session::acceptance_suite!(|| async {
     let client = MongoDBSessionInterface::connect(&url)
         .await
         .expect("client");
-    match MongoDBSessionInterface::new(client, "afs_acceptance", "sessions").await {
+    // One collection per run (cases are told apart by their random key prefixes).
+    static COLLECTION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let collection = COLLECTION.get_or_init(|| format!("sessions_{:08x}", rand::random::<u32>()));
+    match MongoDBSessionInterface::new(client, "afs_acceptance", collection).await {
         Ok(store) => store,
         Err(e) => panic!(
             "MongoDB is not reachable at {url}: {e}; start the services with scripts/test.sh"

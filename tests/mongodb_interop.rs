@@ -14,7 +14,6 @@ use support::{FlaskApp, MirrorApp, Settings, random_prefix};
 
 const LIFETIME: i64 = 3600;
 const DB: &str = "afs_interop";
-const COLLECTION: &str = "sessions";
 
 fn url() -> String {
     std::env::var("MONGODB_URL").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".to_owned())
@@ -23,11 +22,16 @@ fn url() -> String {
 /// `{'_permanent': True, 'a': 1, 'b': 'x'}` as Flask-Session 0.8 encodes it (spec §5.4).
 const AB: &str = "83aa5f7065726d616e656e74c3a16101a162a178";
 
-async fn stored(key: &str) -> Option<Document> {
+/// The test's own collection (a random name: runs side by side never share one).
+async fn collection(name: &str) -> mongodb::Collection<Document> {
     let client = MongoDBSessionInterface::connect(&url())
         .await
         .expect("client");
-    let coll = client.database(DB).collection::<Document>(COLLECTION);
+    client.database(DB).collection::<Document>(name)
+}
+
+async fn stored(collection_name: &str, key: &str) -> Option<Document> {
+    let coll = collection(collection_name).await;
     match coll.find_one(doc! { "id": key }).await {
         Ok(found) => found,
         Err(e) => panic!(
@@ -41,13 +45,14 @@ async fn stored(key: &str) -> Option<Document> {
 /// one lifetime ahead.
 struct Mongo {
     prefix: String,
+    collection: String,
 }
 
 impl Stored for Mongo {
     const SIGNED: bool = false;
 
     async fn check_stored(&self, sid: &str, _writer: Writer) {
-        let d = stored(&format!("{}{sid}", self.prefix))
+        let d = stored(&self.collection, &format!("{}{sid}", self.prefix))
             .await
             .expect("a document");
         match d.get("val") {
@@ -69,22 +74,35 @@ impl Stored for Mongo {
     }
 
     async fn check_gone(&self, sid: &str) {
-        assert_eq!(stored(&format!("{}{sid}", self.prefix)).await, None);
+        assert_eq!(
+            stored(&self.collection, &format!("{}{sid}", self.prefix)).await,
+            None
+        );
     }
 }
 
 #[actix_rt::test]
 async fn sessions_are_shared_both_ways() {
     let prefix = random_prefix("mongo");
+    let coll = format!("sessions_{:08x}", rand::random::<u32>());
     let settings = Settings::default()
         .str("SESSION_TYPE", "mongodb")
         .str("SESSION_MONGODB", url())
         .str("SESSION_MONGODB_DB", DB)
-        .str("SESSION_MONGODB_COLLECT", COLLECTION)
+        .str("SESSION_MONGODB_COLLECT", coll.clone())
         .str("SECRET_KEY", "interop-secret")
         .str("SESSION_KEY_PREFIX", prefix.clone())
         .int("PERMANENT_SESSION_LIFETIME", LIFETIME);
     let flask = FlaskApp::start(&settings);
     let actix = MirrorApp::start(settings.session().await);
-    flows::sessions_are_shared_both_ways(&flask, &actix, &Mongo { prefix }).await;
+    let stored = Mongo {
+        prefix,
+        collection: coll.clone(),
+    };
+    flows::sessions_are_shared_both_ways(&flask, &actix, &stored).await;
+    collection(&coll)
+        .await
+        .drop()
+        .await
+        .expect("drop the collection");
 }

@@ -332,6 +332,12 @@ async fn delete_is_idempotent_and_non_binary_values_are_corrupt() {
     coll.insert_one(doc! { "id": "s", "val": "not binary", "expiration": at(60) })
         .await
         .unwrap();
-    assert_eq!(store.load("s", None).await.unwrap(), Some(Vec::new()));
+    for refresh in [None, Some(MINUTE)] {
+        let err = store.load("s", refresh).await.unwrap_err();
+        assert!(
+            matches!(err, actix_flask_session::StoreError::BadData { .. }),
+            "{err:?}"
+        );
+    }
     coll.drop().await.unwrap();
 }

@@ -185,7 +185,8 @@ on_both!(
     rename_never_overwrites,
     keys_are_used_verbatim,
     sub_second_ttl_is_invalid_input,
-    wrong_type_is_a_backend_error,
+    wrong_type_is_bad_data,
+    wrong_type_under_a_session_key_is_a_fresh_session,
 );
 
 async fn create_writes_flask_bytes_and_ttl(mut f: Fixture) {
@@ -447,16 +448,78 @@ async fn sub_second_ttl_is_invalid_input(mut f: Fixture) {
     assert!(!f.raw.exists(&key).await);
 }
 
-async fn wrong_type_is_a_backend_error(mut f: Fixture) {
+async fn wrong_type_is_bad_data(mut f: Fixture) {
     let key = f.key("sid-list");
     f.raw.query(redis::cmd("RPUSH").arg(&key).arg("x")).await;
-    let err = f
-        .store
-        .load(&key, Some(Duration::from_secs(10)))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Backend { .. }), "{err:?}");
+    for refresh in [None, Some(Duration::from_secs(10))] {
+        let err = f.store.load(&key, refresh).await.unwrap_err();
+        assert!(matches!(err, StoreError::BadData { .. }), "{err:?}");
+    }
     f.raw.query(redis::cmd("DEL").arg(&key)).await;
+}
+
+/// A list written by something else under a session key: the request gets a fresh
+/// session (not a 503 forever), and the foreign key is removed.
+async fn wrong_type_under_a_session_key_is_a_fresh_session(f: Fixture) {
+    use actix_flask_session::{ServerSideSession, ServerSideSessionInterface, Session};
+    use actix_web::{App, http::header, test, web};
+
+    let sid = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    let key = f.key(sid);
+    let Fixture { store, raw, prefix } = f;
+    let mut f = RawOnly { raw, prefix };
+    f.raw.query(redis::cmd("RPUSH").arg(&key).arg("x")).await;
+    let mut config = actix_flask_session::SessionConfig::default();
+    config.key_prefix = f.prefix.clone();
+    let interface = ServerSideSessionInterface::new(store, config).unwrap();
+    let app = test::init_service(Session::new(interface).init_app(App::new().route(
+        "/",
+        web::get().to(|s: ServerSideSession| async move {
+            s.insert("v", 1)?;
+            actix_web::Result::<&str>::Ok("ok")
+        }),
+    )))
+    .await;
+    for _ in 0..2 {
+        let res = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri("/")
+                .insert_header((header::COOKIE, format!("session={sid}")))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        let cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let new_sid = cookie["session=".len()..cookie.find(';').unwrap()].to_owned();
+        assert_ne!(new_sid, sid);
+        assert!(!f.raw.exists(&key).await, "the foreign value is removed");
+        let new_key = f.key(&new_sid);
+        assert_eq!(
+            f.raw.get(&new_key).await.unwrap(),
+            b"\x82\xaa_permanent\xc3\xa1v\x01"
+        );
+        f.raw.query(redis::cmd("DEL").arg(&new_key)).await;
+        f.raw.query(redis::cmd("RPUSH").arg(&key).arg("x")).await;
+    }
+    f.raw.query(redis::cmd("DEL").arg(&key)).await;
+}
+
+/// The raw half of a [`Fixture`] whose store went into an app.
+struct RawOnly {
+    raw: Raw,
+    prefix: String,
+}
+
+impl RawOnly {
+    fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
 }
 
 /// On a single Redis, a regenerate is one `EVALSHA` of the published script.

@@ -1,6 +1,7 @@
 //! The store-agnostic acceptance suite on PostgreSQL, MariaDB and SQLite. Every case gets
 //! its own random key prefix from the suite, so the cases of one database share a table
-//! (created idempotently by `migrate()`) that no other test file uses.
+//! (created idempotently by `migrate()`) that no other test file, and no other run of
+//! this one, uses: its name carries a random suffix chosen once per run.
 #![cfg(all(
     feature = "testing",
     any(feature = "postgres", feature = "mysql", feature = "sqlite")
@@ -10,6 +11,13 @@ mod sql_support;
 
 use actix_flask_session::backends::sql::{SqlAlchemySessionInterface, SqlPool, SqlTable, migrate};
 use sql_support::Fixture;
+
+/// `afs_acceptance_<random>`: this run's schema (PostgreSQL) or table (MySQL) name.
+#[allow(dead_code)]
+fn run_name() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| sql_support::unique("afs_acceptance"))
+}
 
 /// A store on `table` in the database at `url`, creating the table if needed.
 async fn store(url: String, table: SqlTable) -> SqlAlchemySessionInterface {
@@ -33,9 +41,7 @@ mod postgres {
         tokio::task::spawn_blocking(|| sql_support::ensure_pg_database(sql_support::TEST_DB))
             .await
             .expect("database");
-        let table = SqlTable::default()
-            .with_schema("afs_acceptance")
-            .expect("schema");
+        let table = SqlTable::default().with_schema(run_name()).expect("schema");
         store(sql_support::pg_url(sql_support::TEST_DB), table).await
     });
 }
@@ -49,7 +55,7 @@ mod mysql {
         tokio::task::spawn_blocking(|| sql_support::ensure_mysql_database(sql_support::TEST_DB))
             .await
             .expect("database");
-        let table = SqlTable::new("afs_acceptance").expect("table");
+        let table = SqlTable::new(run_name()).expect("table");
         store(format!("{server}/{}", sql_support::TEST_DB), table).await
     });
 }

@@ -132,3 +132,48 @@ async fn missing_database_file_directory_is_a_startup_error() {
     .unwrap_err();
     assert!(matches!(err, ConfigError::Backend { .. }), "{err:?}");
 }
+
+/// Flask-Session's `session_id` column is `VARCHAR(255)`: a key prefix that, with the
+/// configured id length, makes longer keys is a startup error naming the key (PostgreSQL
+/// would refuse every new session, non-strict MySQL would cut the keys short).
+#[actix_rt::test]
+async fn keys_longer_than_the_session_id_column_are_refused_at_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:///{}", dir.path().join("app.db").display());
+    let pool = SqlPool::connect(&url, &PoolOptions::default())
+        .await
+        .unwrap();
+    migrate::migrate(&pool, &SqlTable::default()).await.unwrap();
+    // SESSION_ID_LENGTH = 32 gives 43-character ids.
+    let config = |prefix_len: usize| {
+        figment(&format!(
+            "SESSION_TYPE = \"sqlalchemy\"\nSESSION_SQLALCHEMY = \"{url}\"\n\
+             SESSION_KEY_PREFIX = \"{}\"\n",
+            "k".repeat(prefix_len)
+        ))
+    };
+    let err = Session::from_figment(&config(255 - 43 + 1))
+        .await
+        .expect_err("256-character keys");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("invalid value for SESSION_KEY_PREFIX: \"kkk")
+            && message.contains(
+                "the sqlite store cannot take its 256-byte keys: keys are 256 characters long; \
+                 the session_id column is VARCHAR(255)"
+            ),
+        "{message}"
+    );
+    let session = Session::from_figment(&config(255 - 43))
+        .await
+        .expect("255-character keys");
+    let key = format!("{}{}", "k".repeat(212), "A".repeat(43));
+    let store = session.interface().store();
+    assert!(
+        store
+            .create(&key, b"\x80", std::time::Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.load(&key, None).await.unwrap().unwrap(), b"\x80");
+}

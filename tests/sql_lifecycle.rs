@@ -150,10 +150,11 @@ async fn postgres_slow_cleanup_does_not_delay_requests() {
                 n: i64,
             }
             use diesel::RunQueryDsl;
-            diesel::sql_query(
+            diesel::sql_query(format!(
                 "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-                 AND query LIKE 'DELETE FROM \"afs_slow_cleanup\".\"sessions\" WHERE expiry <=%'",
-            )
+                 AND query LIKE 'DELETE FROM \"{}\".\"sessions\" WHERE expiry <=%'",
+                f.object_name()
+            ))
             .get_result::<N>(&mut f.pg())
             .expect("pg_stat_activity")
             .n
@@ -212,7 +213,8 @@ async fn postgres_outage_is_503_then_recovers() {
     use diesel::Connection;
     use diesel::connection::SimpleConnection;
 
-    const DB: &str = "afs_outage";
+    // A database of this run's own: the test closes it to connections.
+    let db = sql_support::unique("afs_outage");
     let admin = |sql: String| {
         tokio::task::spawn_blocking(move || {
             let mut conn =
@@ -220,16 +222,17 @@ async fn postgres_outage_is_503_then_recovers() {
             conn.batch_execute(&sql).expect("admin sql");
         })
     };
-    tokio::task::spawn_blocking(|| sql_support::ensure_pg_database(DB))
+    let name = db.clone();
+    tokio::task::spawn_blocking(move || sql_support::ensure_pg_database(&name))
         .await
         .unwrap();
-    admin(format!("ALTER DATABASE {DB} ALLOW_CONNECTIONS true"))
+    admin(format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"))
         .await
         .unwrap();
     let mut options = PoolOptions::default();
     options.max_size = 3;
     options.timeout = Duration::from_secs(1);
-    let pool = SqlPool::connect(&sql_support::pg_url(DB), &options)
+    let pool = SqlPool::connect(&sql_support::pg_url(&db), &options)
         .await
         .expect("pool");
     let table = SqlTable::new("outage_sessions").unwrap();
@@ -251,8 +254,8 @@ async fn postgres_outage_is_503_then_recovers() {
 
     // Outage: no new connections, existing ones killed.
     admin(format!(
-        "ALTER DATABASE {DB} ALLOW_CONNECTIONS false; \
-         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{DB}'"
+        "ALTER DATABASE {db} ALLOW_CONNECTIONS false; \
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"
     ))
     .await
     .unwrap();
@@ -268,7 +271,7 @@ async fn postgres_outage_is_503_then_recovers() {
     );
 
     // Back: the very next request succeeds, with the data intact.
-    admin(format!("ALTER DATABASE {DB} ALLOW_CONNECTIONS true"))
+    admin(format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"))
         .await
         .unwrap();
     let reply = send(&app, request("GET", "/get", Some(&cookie))).await;
@@ -279,4 +282,9 @@ async fn postgres_outage_is_503_then_recovers() {
         send(&app, request("GET", "/get", Some(&cookie))).await.body,
         "after"
     );
+    drop(app);
+    drop(h);
+    admin(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .await
+        .unwrap();
 }

@@ -70,10 +70,11 @@ fn pg_catalog(conn: &mut diesel::PgConnection, schema: &str, table: &str) -> (Ve
 #[actix_rt::test]
 async fn postgres_migration_folder_runs_like_the_cli() {
     let fixture = Fixture::empty(Dialect::Postgres, "afs_mig_cli").await;
+    let schema = fixture.object_name();
     fixture
-        .blocking(|f| {
+        .blocking(move |f| {
             // The folder creates the default table in the search path: point it at our schema.
-            let url = format!("{}&options=-csearch_path%3Dafs_mig_cli", f.driver_url);
+            let url = format!("{}&options=-csearch_path%3D{schema}", f.driver_url);
             let mut conn = diesel::PgConnection::establish(&url).expect("connect");
             let applied = conn
                 .run_pending_migrations(migrate::POSTGRES_MIGRATIONS)
@@ -100,17 +101,17 @@ async fn postgres_migration_folder_runs_like_the_cli() {
                     "session_id",
                 ),
             ]);
-            let (columns, indexes) = pg_catalog(&mut conn, "afs_mig_cli", "sessions");
+            let (columns, indexes) = pg_catalog(&mut conn, &schema, "sessions");
             assert_eq!(columns, expected_columns);
             assert_eq!(indexes, expected_indexes);
             // down.sql removes it; up again; then the library's migrate() is a no-op on it.
             conn.revert_last_migration(migrate::POSTGRES_MIGRATIONS)
                 .expect("down");
-            assert_eq!(pg_catalog(&mut conn, "afs_mig_cli", "sessions").0, []);
+            assert_eq!(pg_catalog(&mut conn, &schema, "sessions").0, []);
             conn.run_pending_migrations(migrate::POSTGRES_MIGRATIONS)
                 .expect("up again");
             assert_eq!(
-                pg_catalog(&mut conn, "afs_mig_cli", "sessions"),
+                pg_catalog(&mut conn, &schema, "sessions"),
                 (expected_columns, expected_indexes)
             );
         })
@@ -131,24 +132,32 @@ async fn postgres_migration_folder_runs_like_the_cli() {
 #[actix_rt::test]
 async fn postgres_migrate_templates_schema_table_and_sequence() {
     let fixture = Fixture::empty(Dialect::Postgres, "afs_mig_tpl").await;
+    // Names of this run's own (the sequence lives in `public`, outside the fixture's schema).
+    let schema = sql_support::unique("afs_mig_tpl_s");
+    let seq = sql_support::unique("afs_tpl_seq");
     let table = SqlTable::new("Flask_Sessions")
         .unwrap()
-        .with_schema("afs_mig_tpl_s")
+        .with_schema(&schema)
         .unwrap()
-        .with_sequence("afs_tpl_seq")
+        .with_sequence(&seq)
         .unwrap();
-    fixture.blocking(|f| f.exec("DROP SCHEMA IF EXISTS afs_mig_tpl_s CASCADE; DROP SEQUENCE IF EXISTS public.afs_tpl_seq")).await;
     let pool = fixture.pool().await;
     migrate::migrate(&pool, &table).await.expect("migrate");
     migrate::migrate(&pool, &table)
         .await
         .expect("migrate twice");
+    let s = schema.clone();
     let (columns, indexes) = fixture
-        .blocking(|f| pg_catalog(&mut f.pg(), "afs_mig_tpl_s", "Flask_Sessions"))
+        .blocking(move |f| pg_catalog(&mut f.pg(), &s, "Flask_Sessions"))
         .await;
     assert_eq!(
         columns[0],
-        cat(&[("id", "integer", "NO", "nextval('afs_tpl_seq'::regclass)")])[0]
+        cat(&[(
+            "id",
+            "integer",
+            "NO",
+            &format!("nextval('{seq}'::regclass)")
+        )])[0]
     );
     assert_eq!(
         indexes,
@@ -185,16 +194,17 @@ async fn postgres_migrate_templates_schema_table_and_sequence() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         last: i64,
     }
+    let sql = format!(
+        "SELECT id, (SELECT last_value FROM {seq}) AS last FROM {schema}.\"Flask_Sessions\" ORDER BY id"
+    );
     let ids = fixture
-        .blocking(|f| {
-            diesel::sql_query(
-                "SELECT id, (SELECT last_value FROM afs_tpl_seq) AS last FROM afs_mig_tpl_s.\"Flask_Sessions\" ORDER BY id",
-            )
-            .load::<Ids>(&mut f.pg())
-            .expect("ids")
-            .into_iter()
-            .map(|r| (r.id, r.last))
-            .collect::<Vec<_>>()
+        .blocking(move |f| {
+            diesel::sql_query(sql)
+                .load::<Ids>(&mut f.pg())
+                .expect("ids")
+                .into_iter()
+                .map(|r| (r.id, r.last))
+                .collect::<Vec<_>>()
         })
         .await;
     assert_eq!(
@@ -203,32 +213,40 @@ async fn postgres_migrate_templates_schema_table_and_sequence() {
         "ids come from the configured sequence"
     );
     fixture
-        .blocking(|f| f.exec("DROP SCHEMA afs_mig_tpl_s CASCADE; DROP SEQUENCE afs_tpl_seq"))
+        .blocking(move |f| {
+            f.exec(&format!(
+                "DROP SCHEMA {schema} CASCADE; DROP SEQUENCE {seq}"
+            ))
+        })
         .await;
 }
 
 #[cfg(feature = "mysql")]
 #[actix_rt::test]
 async fn mysql_migration_folder_runs_like_the_cli() {
-    sql_support::ensure_mysql_database("afs_mig_cli");
-    let url = format!("{}/afs_mig_cli", sql_support::mysql_server());
+    // A database of this run's own (the migration folder writes the default table name).
+    let db = sql_support::unique("afs_mig_cli");
+    sql_support::ensure_mysql_database(&db);
+    let url = format!("{}/{db}", sql_support::mysql_server());
     let url2 = url.clone();
+    let db2 = db.clone();
     tokio::task::spawn_blocking(move || {
+        let db = db2;
         let mut conn = diesel::MysqlConnection::establish(&url2).expect("connect");
         conn.batch_execute("DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS __diesel_schema_migrations").expect("reset");
         assert_eq!(conn.run_pending_migrations(migrate::MYSQL_MIGRATIONS).expect("up").len(), 1);
         let catalog = |conn: &mut diesel::MysqlConnection| {
-            let columns = diesel::sql_query(
+            let columns = diesel::sql_query(format!(
                 "SELECT CAST(column_name AS CHAR) AS a, CAST(column_type AS CHAR) AS b, CAST(is_nullable AS CHAR) AS c, CAST(extra AS CHAR) AS d \
-                 FROM information_schema.columns WHERE table_schema = 'afs_mig_cli' AND table_name = 'sessions' ORDER BY ordinal_position",
-            )
+                 FROM information_schema.columns WHERE table_schema = '{db}' AND table_name = 'sessions' ORDER BY ordinal_position",
+            ))
             .load::<Cat>(conn)
             .expect("columns");
-            let indexes = diesel::sql_query(
+            let indexes = diesel::sql_query(format!(
                 "SELECT CAST(index_name AS CHAR) AS a, CAST(IF(non_unique = 0, 'unique', 'index') AS CHAR) AS b, \
                  CAST(seq_in_index AS CHAR) AS c, CAST(column_name AS CHAR) AS d \
-                 FROM information_schema.statistics WHERE table_schema = 'afs_mig_cli' AND table_name = 'sessions' ORDER BY 1, 3",
-            )
+                 FROM information_schema.statistics WHERE table_schema = '{db}' AND table_name = 'sessions' ORDER BY 1, 3",
+            ))
             .load::<Cat>(conn)
             .expect("indexes");
             let mut indexes = indexes;
@@ -270,13 +288,14 @@ async fn mysql_migration_folder_runs_like_the_cli() {
         .await
         .expect("migrate twice");
     let url2 = url.clone();
+    let db2 = db.clone();
     let indexes = tokio::task::spawn_blocking(move || {
         let mut conn = diesel::MysqlConnection::establish(&url2).expect("connect");
-        diesel::sql_query(
+        diesel::sql_query(format!(
             "SELECT CAST(index_name AS CHAR) AS a, CAST(IF(non_unique = 0, 'unique', 'index') AS CHAR) AS b, \
              CAST(seq_in_index AS CHAR) AS c, CAST(column_name AS CHAR) AS d \
-             FROM information_schema.statistics WHERE table_schema = 'afs_mig_cli' AND table_name = 'sessions' ORDER BY 1, 3",
-        )
+             FROM information_schema.statistics WHERE table_schema = '{db2}' AND table_name = 'sessions' ORDER BY 1, 3",
+        ))
         .load::<Cat>(&mut conn)
         .map(|mut rows| {
             rows.sort();
@@ -294,18 +313,24 @@ async fn mysql_migration_folder_runs_like_the_cli() {
             ("sessions_expiry_idx", "index", "1", "expiry"),
         ])
     );
+    drop(pool);
+    tokio::task::spawn_blocking(move || {
+        let mut conn = diesel::MysqlConnection::establish(&url).expect("connect");
+        conn.batch_execute(&format!("DROP DATABASE `{db}`"))
+            .expect("drop database");
+    })
+    .await
+    .unwrap();
 }
 
 #[cfg(feature = "mysql")]
 #[actix_rt::test]
 async fn mysql_schema_is_a_database() {
     let fixture = Fixture::empty(Dialect::MySql, "afs_mig_schema").await;
-    fixture
-        .blocking(|f| f.exec("DROP DATABASE IF EXISTS afs_mig_schema_db"))
-        .await;
+    let db = sql_support::unique("afs_mig_schema_db");
     let table = SqlTable::new("afs_sessions")
         .unwrap()
-        .with_schema("afs_mig_schema_db")
+        .with_schema(&db)
         .unwrap();
     // Connected to afs_test; the table lives in the database named by the schema.
     let pool = fixture.pool().await;
@@ -332,9 +357,10 @@ async fn mysql_schema_is_a_database() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
+    let sql = format!("SELECT COUNT(*) AS n FROM {db}.afs_sessions WHERE session_id = 'session:s'");
     let n = fixture
-        .blocking(|f| {
-            diesel::sql_query("SELECT COUNT(*) AS n FROM afs_mig_schema_db.afs_sessions WHERE session_id = 'session:s'")
+        .blocking(move |f| {
+            diesel::sql_query(sql)
                 .get_result::<N>(&mut f.mysql())
                 .expect("count")
                 .n
@@ -342,7 +368,7 @@ async fn mysql_schema_is_a_database() {
         .await;
     assert_eq!(n, 1);
     fixture
-        .blocking(|f| f.exec("DROP DATABASE afs_mig_schema_db"))
+        .blocking(move |f| f.exec(&format!("DROP DATABASE {db}")))
         .await;
 }
 
@@ -425,6 +451,48 @@ async fn missing_table_is_a_startup_error(dialect: Dialect, name: &str) {
         err,
         actix_flask_session::ConfigError::Backend { .. }
     ));
+}
+
+/// A configured `SESSION_SQLALCHEMY_SEQUENCE` that does not exist stops the start with
+/// an error naming the key (it used to start, then answer 503 to every new session).
+#[cfg(feature = "postgres")]
+#[actix_rt::test]
+async fn postgres_missing_sequence_is_a_startup_error() {
+    let fixture = Fixture::new(Dialect::Postgres, "afs_mig_noseq").await;
+    let seq = sql_support::unique("afs_missing_seq");
+    let table = fixture.table.clone().with_sequence(&seq).unwrap();
+    let err = SqlAlchemySessionInterface::new(fixture.pool().await, table.clone())
+        .await
+        .expect_err("no such sequence");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "invalid value for SESSION_SQLALCHEMY_SEQUENCE: \"{seq}\"; the name of an \
+             existing sequence"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("CREATE SEQUENCE \"{seq}\"")),
+        "{message}"
+    );
+    // Created, it is accepted and numbers the rows.
+    let s = seq.clone();
+    fixture
+        .blocking(move |f| f.exec(&format!("CREATE SEQUENCE public.{s} START 7")))
+        .await;
+    let store = SqlAlchemySessionInterface::new(fixture.pool().await, table)
+        .await
+        .expect("the sequence exists now");
+    assert!(
+        store
+            .create("session:q", b"\x80", std::time::Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
+    fixture
+        .blocking(move |f| f.exec(&format!("DROP SEQUENCE public.{seq}")))
+        .await;
 }
 
 #[cfg(feature = "postgres")]

@@ -280,3 +280,28 @@ for_each_db!(
     delete_expired_removes_expired_rows_only
 );
 for_each_db!(store_ttl_input, oversized_ttl_is_invalid_input);
+for_each_db!(store_null_data, a_live_row_without_data_is_bad_data);
+
+/// A live row whose `data` is NULL (not written by either app) is not a session: the
+/// store says so, with and without a refresh, so the lifecycle deletes it.
+async fn a_live_row_without_data_is_bad_data(f: Fixture) {
+    let store = f.store().await;
+    f.blocking(|f2| {
+        f2.insert_raw("session:null-data", "80", 3600);
+        f2.exec(&format!(
+            "UPDATE {} SET data = NULL WHERE session_id = 'session:null-data'",
+            f2.qualified()
+        ));
+    })
+    .await;
+    for refresh in [None, Some(HOUR)] {
+        let err = store.load("session:null-data", refresh).await.unwrap_err();
+        assert!(
+            matches!(err, actix_flask_session::StoreError::BadData { .. }),
+            "{:?}: {err:?}",
+            f.dialect
+        );
+    }
+    store.delete("session:null-data").await.unwrap();
+    assert_eq!(f.rows_now().await, []);
+}

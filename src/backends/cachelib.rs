@@ -421,6 +421,8 @@ struct SimpleEntry {
     value: Vec<u8>,
     /// `None` = never expires.
     expires: Option<Instant>,
+    /// Read back, touched or rewritten since it was added (pruning keeps these longer).
+    used: bool,
 }
 
 impl SimpleEntry {
@@ -437,10 +439,14 @@ impl SimpleEntry {
 /// [`delete_expired`](Cache::delete_expired) (the cache reports no native TTL so the
 /// lifecycle runs it periodically) and by pruning.
 ///
-/// Pruning: when a new key would take the number of entries over `threshold` (`0` = no
-/// limit), expired entries are dropped first; if that is not enough, the entries closest
-/// to expiry (never-expiring ones last) are dropped until the new one fits. Live sessions
-/// can be evicted this way, as in cachelib; a warning is logged when that happens.
+/// Pruning: the number of entries never exceeds `threshold` (`0` = no limit). When a new
+/// key would take it over, expired entries are dropped first; if that is not enough, live
+/// entries are dropped until the new one fits: first the *unused* ones (added and never
+/// read, touched or rewritten since, as every session of a flood of new visitors is),
+/// then the others, closest to expiry first within each group (never-expiring ones
+/// last). So sessions in use survive a flood of new ones as long as the flood alone can
+/// fill the threshold. Live sessions can be evicted this way, as in cachelib; a warning
+/// is logged when that happens.
 ///
 /// Sessions in a `SimpleCache` are lost on restart and are not shared between worker
 /// processes; use it for tests and single-process apps.
@@ -507,16 +513,20 @@ impl SimpleCache {
             return;
         }
         let excess = map.len() + 1 - self.threshold;
-        let mut by_expiry: Vec<(Option<Instant>, String)> =
-            map.iter().map(|(k, e)| (e.expires, k.clone())).collect();
-        // Never-expiring (None) entries sort last.
-        by_expiry.sort_by(|a, b| match (a.0, b.0) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
+        let mut candidates: Vec<(bool, Option<Instant>, String)> = map
+            .iter()
+            .map(|(k, e)| (e.used, e.expires, k.clone()))
+            .collect();
+        // Unused entries first; never-expiring (None) entries last within each group.
+        candidates.sort_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| match (a.1, b.1) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
         });
-        for (_, key) in by_expiry.into_iter().take(excess) {
+        for (_, _, key) in candidates.into_iter().take(excess) {
             map.remove(&key);
         }
         tracing::warn!(
@@ -534,7 +544,8 @@ impl SimpleCache {
         timeout: Duration,
         now: Instant,
     ) {
-        if !map.contains_key(key) {
+        let used = map.contains_key(key);
+        if !used {
             self.prune(map, now);
         }
         map.insert(
@@ -542,6 +553,7 @@ impl SimpleCache {
             SimpleEntry {
                 value: value.to_vec(),
                 expires: Self::expiry(now, timeout),
+                used,
             },
         );
     }
@@ -552,14 +564,23 @@ impl Cache for SimpleCache {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let now = Instant::now();
         let mut map = self.entries();
-        match map.get(key) {
-            Some(e) if e.is_live(now) => Ok(Some(e.value.clone())),
+        match map.get_mut(key) {
+            Some(e) if e.is_live(now) => {
+                e.used = true;
+                Ok(Some(e.value.clone()))
+            }
             Some(_) => {
                 map.remove(key);
                 Ok(None)
             }
             None => Ok(None),
         }
+    }
+
+    /// A look that does not count as a use (pruning still sees the entry as unused).
+    async fn has(&self, key: &str) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        Ok(self.entries().get(key).is_some_and(|e| e.is_live(now)))
     }
 
     async fn set(&self, key: &str, value: &[u8], timeout: Duration) -> Result<(), StoreError> {
@@ -591,6 +612,7 @@ impl Cache for SimpleCache {
             Some(e) if e.is_live(now) => {
                 e.value = value.to_vec();
                 e.expires = Self::expiry(now, timeout);
+                e.used = true;
                 Ok(true)
             }
             Some(_) => {
@@ -642,6 +664,7 @@ impl Cache for SimpleCache {
         match map.get_mut(key) {
             Some(e) if e.is_live(now) => {
                 e.expires = Self::expiry(now, timeout);
+                e.used = true;
                 Ok(Some(e.value.clone()))
             }
             Some(_) => {
@@ -687,8 +710,9 @@ impl Cache for SimpleCache {
 /// | [`rename`](Cache::rename) | lock both keys (lower stripe first); if the old entry is not live → `SourceGone`; if the new one is → `TargetExists`; else write the new file (no-clobber) and remove the old one |
 /// | [`delete_expired`](Cache::delete_expired) | list; for each dead entry: lock, re-check, remove |
 ///
-/// Writes that add a file may start a background prune (see the module docs of
-/// `file_cache`). [`has_native_ttl`](Cache::has_native_ttl) is `false`.
+/// A write that adds a file may first prune the directory, so that it never holds more
+/// than `threshold + slack` files per process (see [`slack`](Self::slack) and the module
+/// docs of `file_cache`). [`has_native_ttl`](Cache::has_native_ttl) is `false`.
 #[derive(Debug, Clone)]
 pub struct FileSystemCache {
     files: FileCache,
@@ -725,6 +749,13 @@ impl FileSystemCache {
     /// The pruning threshold (`0` = no limit).
     pub fn threshold(&self) -> usize {
         self.files.threshold()
+    }
+
+    /// How many files one process may add over the threshold before it prunes: the
+    /// directory never holds more than `threshold + slack` files per process sharing it
+    /// (see [`file_cache::slack_for`]).
+    pub fn slack(&self) -> usize {
+        self.files.slack()
     }
 
     /// The permission bits given to the files.

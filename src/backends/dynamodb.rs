@@ -53,7 +53,7 @@
 //!
 //! Dispatch failures (connection refused, DNS), timeouts, unparsable responses and
 //! throttling / internal server errors are [`StoreError::Unavailable`] (503); other
-//! service errors are [`StoreError::Backend`]. The SDK retries (standard mode, 3 attempts)
+//! service errors are [`StoreError::Backend`] (500). The SDK retries (standard mode, 3 attempts)
 //! before reporting; each attempt is limited to 5 s and an operation to 10 s.
 
 use std::collections::HashMap;
@@ -139,7 +139,9 @@ pub struct DynamoDBSessionInterface {
 impl DynamoDBSessionInterface {
     /// Uses `client` and `table`. Unless `table_exists`, creates the table when it is
     /// absent, waits for it to be active and enables TTL on `expiration` (see the module
-    /// documentation). Any failure there is a [`ConfigError::Backend`].
+    /// documentation). Any failure there is a [`ConfigError::Backend`]. With
+    /// `table_exists`, nothing is created, but a table that is not there is a
+    /// [`ConfigError::Invalid`] naming `SESSION_DYNAMODB_TABLE`.
     pub async fn new(
         client: Client,
         table: impl Into<String>,
@@ -149,10 +151,49 @@ impl DynamoDBSessionInterface {
             client,
             table: table.into(),
         };
-        if !table_exists {
+        if table_exists {
+            store.check_table().await?;
+        } else {
             store.ensure_table().await?;
         }
         Ok(store)
+    }
+
+    /// With `SESSION_DYNAMODB_TABLE_EXISTS = true`: one `GetItem` (the permission every
+    /// request needs anyway, unlike `DescribeTable`) proves the table is there, so a
+    /// missing table fails at startup instead of at every request.
+    async fn check_table(&self) -> Result<(), ConfigError> {
+        let probe = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(
+                "id",
+                AttributeValue::S("actix-flask-session:startup-probe".to_owned()),
+            )
+            .send()
+            .await;
+        match probe {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Err(ConfigError::Invalid {
+                    key: "SESSION_DYNAMODB_TABLE",
+                    value: format!("{:?}", self.table),
+                    allowed: "an existing table: with SESSION_DYNAMODB_TABLE_EXISTS = true the \
+                              table is not created; create it, or set \
+                              SESSION_DYNAMODB_TABLE_EXISTS = false"
+                        .to_owned(),
+                })
+            }
+            Err(e) => Err(ConfigError::Backend {
+                backend: BACKEND,
+                message: format!("cannot read the table {}", self.table),
+                source: Some(Box::new(e)),
+            }),
+        }
     }
 
     /// Reads `SESSION_DYNAMODB`, `SESSION_DYNAMODB_TABLE` and
@@ -382,14 +423,26 @@ where
     }
 }
 
-/// `val` of an item (empty bytes when it is not binary: the lifecycle treats it as corrupt).
-fn value_of(item: &HashMap<String, AttributeValue>, key: &str) -> Vec<u8> {
+/// DynamoDB's limit on the size of a partition key value, in bytes.
+const MAX_KEY_LEN: usize = 2048;
+
+/// `val` of an item; [`StoreError::BadData`] when it is not binary (the lifecycle deletes
+/// the item and starts a fresh session, as for corrupt bytes).
+fn value_of(item: &HashMap<String, AttributeValue>) -> Result<Vec<u8>, StoreError> {
     match item.get("val") {
-        Some(AttributeValue::B(blob)) => blob.as_ref().to_vec(),
-        other => {
-            tracing::warn!(key, found = ?other.map(std::mem::discriminant), "session item has no binary `val`; treating it as corrupt");
-            Vec::new()
-        }
+        Some(AttributeValue::B(blob)) => Ok(blob.as_ref().to_vec()),
+        other => Err(StoreError::BadData {
+            backend: BACKEND,
+            message: format!(
+                "the session item's `val` is {}, not binary",
+                match other {
+                    None => "missing",
+                    Some(AttributeValue::S(_)) => "a string",
+                    Some(AttributeValue::N(_)) => "a number",
+                    Some(_) => "of another type",
+                }
+            ),
+        }),
     }
 }
 
@@ -422,10 +475,10 @@ impl SessionStore for DynamoDBSessionInterface {
                     .await
                     .map_err(map_error)?;
                 let now_f = now_n.parse::<f64>().unwrap_or(now_secs as f64);
-                Ok(out
-                    .item()
+                out.item()
                     .filter(|item| is_live(item, now_f))
-                    .map(|item| value_of(item, key)))
+                    .map(value_of)
+                    .transpose()
             }
             Some(ttl) => {
                 let result = self
@@ -442,11 +495,9 @@ impl SessionStore for DynamoDBSessionInterface {
                     .return_values(ReturnValue::AllNew)
                     .send()
                     .await;
-                Ok(unless_condition_failed(result)?.map(|out| {
-                    out.attributes()
-                        .map(|item| value_of(item, key))
-                        .unwrap_or_default()
-                }))
+                unless_condition_failed(result)?
+                    .map(|out| out.attributes().map(value_of).unwrap_or(Ok(Vec::new())))
+                    .transpose()
             }
         }
     }
@@ -570,6 +621,16 @@ impl SessionStore for DynamoDBSessionInterface {
             BACKEND,
             "rename transaction kept conflicting",
         ))
+    }
+
+    /// DynamoDB's limit on a partition key: 2048 bytes.
+    fn check_key_shape(&self, sample: &str) -> Result<(), String> {
+        if sample.len() > MAX_KEY_LEN {
+            return Err(format!(
+                "a DynamoDB partition key holds at most {MAX_KEY_LEN} bytes"
+            ));
+        }
+        Ok(())
     }
 
     fn name(&self) -> &'static str {

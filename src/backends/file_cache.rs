@@ -27,7 +27,8 @@
 //! |-------:|-----:|--------------------------------------------------------------------|
 //! | 0      | 4    | magic bytes `AFSS` (`0x41 0x46 0x53 0x53`)                          |
 //! | 4      | 1    | format version, `1`                                                 |
-//! | 5      | 3    | reserved, zero                                                      |
+//! | 5      | 1    | flags: bit 0 = *unused*, set when the entry is created and cleared the first time it is read back or rewritten; other bits zero |
+//! | 6      | 2    | reserved, zero                                                      |
 //! | 8      | 8    | absolute expiry, Unix time in seconds, `u64` little-endian; `0` = never |
 //! | 16     | 8    | payload length in bytes, `u64` little-endian                        |
 //! | 24     | n    | the payload: the serialized session bytes, untouched               |
@@ -78,21 +79,30 @@
 //!
 //! # Threshold pruning
 //!
-//! With a threshold `T > 0` each instance keeps an estimate of the number of entry files
-//! (a directory scan at startup, plus its own creates, minus its own removals). When a
-//! create brings the estimate over `T`, a background blocking task scans the directory:
-//! if there are more than `T` entries it removes the expired and corrupt ones first and,
-//! only if still over `T`, the live entries closest to expiry (never the one just
-//! written) until `T` remain; evicting live entries is logged at `warn`. The scan resets
-//! the estimate. Several processes sharing a directory may overshoot `T` by about one
-//! entry per process before one of them notices. `T = 0` disables pruning.
+//! With a threshold `T > 0` each process may create at most `S` entry files between two
+//! scans of the directory, where the *slack* `S` is [`slack_for(T)`](slack_for)
+//! (`max(16, T / 8)`: 62 for cachelib's default of 500). The create that would be the
+//! process's `S + 1`-th since its last scan scans first, on its own blocking thread (one
+//! scan at a time per process; the process's other creates wait for it): if the
+//! directory holds more than `T` entries, the scan removes the expired and corrupt ones
+//! and, if still over `T`, evicts live entries until `T` remain. So with one process the directory never holds more than `T + S` entries,
+//! and with `P` processes sharing it never more than `T + P × S` (each process adds
+//! fewer than `S` files after the latest scan of any of them), whatever the rate of new
+//! sessions. A directory found over `T` at startup is pruned by the first create.
+//!
+//! Which live entries go (logged at `warn`): first those that are *unused* (header flag:
+//! created and never read back or rewritten since, as every session of a flood of new
+//! visitors is), then the others; within each group the ones closest to expiry first. A
+//! session that is in use (read back by a later request, or refreshed, or modified) thus
+//! survives a flood of new sessions as long as the flood alone can fill the threshold.
+//! `T = 0` disables pruning (and the count is then bounded only by the disk).
 //!
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use figment::Figment;
@@ -108,6 +118,19 @@ pub const MAGIC: [u8; 4] = *b"AFSS";
 pub const VERSION: u8 = 1;
 /// The length of the header in bytes.
 pub const HEADER_LEN: usize = 24;
+/// Flag bit (byte 5): the entry has not been read back or rewritten since its creation.
+pub const FLAG_UNUSED: u8 = 1;
+
+/// The number of entry files a process may create between two scans of the directory
+/// when the threshold is `threshold` (see [Threshold pruning](self#threshold-pruning)):
+/// `max(16, threshold / 8)`, or 0 without a threshold.
+pub fn slack_for(threshold: usize) -> usize {
+    if threshold == 0 {
+        0
+    } else {
+        (threshold / 8).max(16)
+    }
+}
 
 const LOCK_DIR: &str = ".locks";
 const TMP_PREFIX: &str = ".afs-tmp-";
@@ -153,22 +176,33 @@ fn is_expired(expiry: u64, now: Duration) -> bool {
 enum Entry {
     Absent,
     Corrupt(&'static str),
-    Valid { expiry: u64, payload: Vec<u8> },
+    Valid {
+        expiry: u64,
+        unused: bool,
+        payload: Vec<u8>,
+    },
 }
 
-fn encode(expiry: u64, payload: &[u8]) -> Vec<u8> {
+/// What the header of a sound entry file says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Header {
+    expiry: u64,
+    unused: bool,
+}
+
+fn encode(expiry: u64, flags: u8, payload: &[u8]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(HEADER_LEN + payload.len());
     buf.extend_from_slice(&MAGIC);
     buf.push(VERSION);
-    buf.extend_from_slice(&[0, 0, 0]);
+    buf.extend_from_slice(&[flags, 0, 0]);
     buf.extend_from_slice(&expiry.to_le_bytes());
     buf.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     buf.extend_from_slice(payload);
     buf
 }
 
-/// Checks a header and returns `(expiry, payload length)`.
-fn parse_header(bytes: &[u8]) -> Result<(u64, u64), &'static str> {
+/// Checks a header and returns `(header, payload length)`.
+fn parse_header(bytes: &[u8]) -> Result<(Header, u64), &'static str> {
     if bytes.len() < HEADER_LEN {
         return Err("shorter than the header");
     }
@@ -182,19 +216,24 @@ fn parse_header(bytes: &[u8]) -> Result<(u64, u64), &'static str> {
     expiry.copy_from_slice(&bytes[8..16]);
     let mut len = [0u8; 8];
     len.copy_from_slice(&bytes[16..24]);
-    Ok((u64::from_le_bytes(expiry), u64::from_le_bytes(len)))
+    let header = Header {
+        expiry: u64::from_le_bytes(expiry),
+        unused: bytes[5] & FLAG_UNUSED != 0,
+    };
+    Ok((header, u64::from_le_bytes(len)))
 }
 
 fn decode(mut bytes: Vec<u8>) -> Entry {
     match parse_header(&bytes) {
         Err(why) => Entry::Corrupt(why),
-        Ok((expiry, len)) => {
+        Ok((header, len)) => {
             if (bytes.len() - HEADER_LEN) as u64 != len {
                 return Entry::Corrupt("payload length does not match the header");
             }
             bytes.drain(..HEADER_LEN);
             Entry::Valid {
-                expiry,
+                expiry: header.expiry,
+                unused: header.unused,
                 payload: bytes,
             }
         }
@@ -210,7 +249,7 @@ fn read_entry(path: &Path) -> io::Result<Entry> {
 }
 
 /// Reads only the header: `Ok(None)` when absent, `Ok(Some(Err(_)))` when corrupt.
-fn read_expiry(path: &Path) -> io::Result<Option<Result<u64, &'static str>>> {
+fn read_header(path: &Path) -> io::Result<Option<Result<Header, &'static str>>> {
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -228,14 +267,33 @@ fn read_expiry(path: &Path) -> io::Result<Option<Result<u64, &'static str>>> {
     }
     let size = file.metadata()?.len();
     Ok(Some(parse_header(&header[..filled]).and_then(
-        |(expiry, len)| {
+        |(header, len)| {
             if size != HEADER_LEN as u64 + len {
                 Err("payload length does not match the header")
             } else {
-                Ok(expiry)
+                Ok(header)
             }
         },
     )))
+}
+
+/// Reads only the expiry: `Ok(None)` when absent, `Ok(Some(Err(_)))` when corrupt.
+fn read_expiry(path: &Path) -> io::Result<Option<Result<u64, &'static str>>> {
+    Ok(read_header(path)?.map(|h| h.map(|h| h.expiry)))
+}
+
+/// Clears the *unused* flag of an entry file in place (one byte; both values are a sound
+/// header, so readers never see a broken file). A file replaced meanwhile keeps its own
+/// flag: the write lands in the replaced, unlinked file.
+fn mark_used(path: &Path) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = match OpenOptions::new().write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    file.seek(SeekFrom::Start(5))?;
+    file.write_all(&[0])
 }
 
 fn remove_if_exists(path: &Path) -> io::Result<bool> {
@@ -257,23 +315,33 @@ struct KeyLock {
     _file: File,
 }
 
-/// The outcome of a write that may have added a file.
-pub(crate) struct Written<T> {
-    pub(crate) value: T,
-    /// Whether a background prune should run now.
-    pub(crate) prune: bool,
-}
-
 #[derive(Debug)]
 struct Inner {
     dir: PathBuf,
     lock_dir: PathBuf,
     threshold: usize,
+    /// [`slack_for`] the threshold.
+    slack: usize,
     mode: u32,
     backend: &'static str,
-    /// Estimated number of entry files (see the module docs).
-    estimate: AtomicUsize,
-    pruning: AtomicBool,
+    /// Files this process may have created since its last scan: creates reserved since
+    /// then, plus those in flight when it started (see the module docs).
+    pending: AtomicUsize,
+    /// Creates between their reservation and their end.
+    in_flight: AtomicUsize,
+    /// One scan at a time per process.
+    prune_lock: Mutex<()>,
+}
+
+/// A reserved create: ends the in-flight count when dropped.
+struct Reservation<'a>(Option<&'a Inner>);
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0 {
+            inner.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
 }
 
 /// The engine: a directory of entry files. Cheap to clone.
@@ -310,20 +378,26 @@ impl FileCache {
             .tempfile_in(&dir)
             .and_then(|mut f| f.write_all(b"probe"))
             .map_err(|e| setup_error(backend, key, &dir, e))?;
+        let slack = slack_for(threshold);
         let inner = Inner {
             dir,
             lock_dir,
             threshold,
+            slack,
             mode,
             backend,
-            estimate: AtomicUsize::new(0),
-            pruning: AtomicBool::new(false),
+            pending: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            prune_lock: Mutex::new(()),
         };
         let count = inner
             .list_entries()
             .map_err(|e| setup_error(backend, key, &inner.dir, e))?
             .len();
-        inner.estimate.store(count, Ordering::Relaxed);
+        if threshold > 0 && count > threshold {
+            // Over the threshold already: the first create prunes.
+            inner.pending.store(slack, Ordering::Relaxed);
+        }
         tracing::debug!(backend, dir = %inner.dir.display(), entries = count, threshold, mode = format_args!("{mode:#o}"), "file session store opened");
         Ok(FileCache {
             inner: Arc::new(inner),
@@ -363,20 +437,9 @@ impl FileCache {
             .map_err(|e| StoreError::backend(backend, e))
     }
 
-    /// Starts a background prune when the write asked for one; `keep` is the file just
-    /// written.
-    fn after_write<T>(&self, written: Written<T>, keep: String) -> T {
-        if written.prune && !self.inner.pruning.swap(true, Ordering::AcqRel) {
-            let inner = Arc::clone(&self.inner);
-            // Detached: the request that triggered the prune does not wait for it.
-            tokio::task::spawn_blocking(move || {
-                if let Err(e) = inner.prune(Some(&keep)) {
-                    tracing::error!(backend = inner.backend, dir = %inner.dir.display(), error = %e, "pruning the session directory failed");
-                }
-                inner.pruning.store(false, Ordering::Release);
-            });
-        }
-        written.value
+    /// The number of files this process may create before its next scan (the slack).
+    pub(crate) fn slack(&self) -> usize {
+        self.inner.slack
     }
 
     /// Returns the payload of a live entry; with `refresh`, moves its expiry first.
@@ -403,10 +466,7 @@ impl FileCache {
     ) -> Result<(), StoreError> {
         let name = file_name(key);
         let value = value.to_vec();
-        let keep = name.clone();
-        let written = self.run(move |inner| inner.set(&name, &value, ttl)).await?;
-        self.after_write(written, keep);
-        Ok(())
+        self.run(move |inner| inner.set(&name, &value, ttl)).await
     }
 
     /// Writes only if there is no live entry.
@@ -418,9 +478,7 @@ impl FileCache {
     ) -> Result<bool, StoreError> {
         let name = file_name(key);
         let value = value.to_vec();
-        let keep = name.clone();
-        let written = self.run(move |inner| inner.add(&name, &value, ttl)).await?;
-        Ok(self.after_write(written, keep))
+        self.run(move |inner| inner.add(&name, &value, ttl)).await
     }
 
     /// Writes only if there is a live entry.
@@ -499,26 +557,50 @@ impl Inner {
         self.dir.join(name)
     }
 
-    fn decrement(&self) {
-        let _ = self
-            .estimate
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(n.saturating_sub(1))
-            });
-    }
-
-    /// Counts a new file and says whether a prune is due.
-    fn increment(&self) -> bool {
-        let n = self.estimate.fetch_add(1, Ordering::Relaxed) + 1;
-        self.threshold > 0 && n > self.threshold
+    /// Takes one of the creates allowed before the next scan; when they are used up,
+    /// scans (and prunes) first. Call it before taking a key lock (the scan takes them).
+    fn reserve(&self) -> io::Result<Reservation<'_>> {
+        if self.threshold == 0 {
+            return Ok(Reservation(None));
+        }
+        loop {
+            // In flight before reserved: a scan that resets `pending` meanwhile counts it.
+            self.in_flight.fetch_add(1, Ordering::AcqRel);
+            let reservation = Reservation(Some(self));
+            let n = self.pending.load(Ordering::Acquire);
+            if n < self.slack
+                && self
+                    .pending
+                    .compare_exchange(n, n + 1, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
+                return Ok(reservation);
+            }
+            drop(reservation);
+            if n < self.slack {
+                continue;
+            }
+            let _scan = self
+                .prune_lock
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if self.pending.load(Ordering::Acquire) >= self.slack {
+                self.prune()?;
+            }
+        }
     }
 
     /// Writes a complete entry to a temporary file with the configured mode.
-    fn temp_file(&self, expiry: u64, payload: &[u8]) -> io::Result<tempfile::NamedTempFile> {
+    fn temp_file(
+        &self,
+        expiry: u64,
+        flags: u8,
+        payload: &[u8],
+    ) -> io::Result<tempfile::NamedTempFile> {
         let mut tmp = tempfile::Builder::new()
             .prefix(TMP_PREFIX)
             .tempfile_in(&self.dir)?;
-        tmp.write_all(&encode(expiry, payload))?;
+        tmp.write_all(&encode(expiry, flags, payload))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -528,18 +610,20 @@ impl Inner {
         Ok(tmp)
     }
 
-    /// Renames a finished temporary file over `name` (caller holds the lock).
+    /// Renames a finished temporary file over `name` (caller holds the lock). The entry
+    /// is in use from now on (its *unused* flag is clear).
     fn replace_file(&self, name: &str, expiry: u64, payload: &[u8]) -> io::Result<()> {
-        self.temp_file(expiry, payload)?
+        self.temp_file(expiry, 0, payload)?
             .persist(self.path(name))
             .map_err(|e| e.error)?;
         Ok(())
     }
 
     /// Links a finished temporary file as `name` unless that exists; `false` if it does.
+    /// The new entry is *unused*.
     fn create_file(&self, name: &str, expiry: u64, payload: &[u8]) -> io::Result<bool> {
         match self
-            .temp_file(expiry, payload)?
+            .temp_file(expiry, FLAG_UNUSED, payload)?
             .persist_noclobber(self.path(name))
         {
             Ok(_) => Ok(true),
@@ -566,11 +650,7 @@ impl Inner {
             }
             Some(Ok(expiry)) => is_expired(expiry, since_epoch()),
         };
-        if dead && remove_if_exists(&path)? {
-            self.decrement();
-            return Ok(true);
-        }
-        Ok(false)
+        Ok(dead && remove_if_exists(&path)?)
     }
 
     /// Reads a live entry under the lock; removes a dead one. `None` = no live entry.
@@ -580,17 +660,15 @@ impl Inner {
             Entry::Absent => Ok(None),
             Entry::Corrupt(why) => {
                 tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
-                if remove_if_exists(&path)? {
-                    self.decrement();
-                }
+                remove_if_exists(&path)?;
                 Ok(None)
             }
-            Entry::Valid { expiry, payload } => {
+            Entry::Valid {
+                expiry, payload, ..
+            } => {
                 if is_expired(expiry, since_epoch()) {
                     tracing::debug!(backend = self.backend, file = %path.display(), "removing expired session file");
-                    if remove_if_exists(&path)? {
-                        self.decrement();
-                    }
+                    remove_if_exists(&path)?;
                     Ok(None)
                 } else {
                     Ok(Some((expiry, payload)))
@@ -600,9 +678,18 @@ impl Inner {
     }
 
     fn get(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
-        match read_entry(&self.path(name))? {
+        let path = self.path(name);
+        match read_entry(&path)? {
             Entry::Absent => Ok(None),
-            Entry::Valid { expiry, payload } if !is_expired(expiry, since_epoch()) => {
+            Entry::Valid {
+                expiry,
+                unused,
+                payload,
+            } if !is_expired(expiry, since_epoch()) => {
+                if unused && let Err(error) = mark_used(&path) {
+                    // Only the pruning order depends on it.
+                    tracing::debug!(backend = self.backend, file = %path.display(), %error, "cannot mark a session file as used");
+                }
                 Ok(Some(payload))
             }
             Entry::Valid { .. } | Entry::Corrupt(_) => {
@@ -623,32 +710,29 @@ impl Inner {
     }
 
     #[cfg_attr(not(feature = "cachelib"), allow(dead_code))]
-    fn set(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<Written<()>> {
+    fn set(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<()> {
+        // Reserved in case the file is new (an overwrite wastes the reservation).
+        let _reservation = self.reserve()?;
         let _lock = self.lock(name)?;
-        let existed = self.path(name).exists();
-        self.replace_file(name, expiry_for(ttl), value)?;
-        let prune = !existed && self.increment();
-        Ok(Written { value: (), prune })
+        if self.path(name).exists() {
+            self.replace_file(name, expiry_for(ttl), value)
+        } else {
+            self.temp_file(expiry_for(ttl), FLAG_UNUSED, value)?
+                .persist(self.path(name))
+                .map_err(|e| e.error)?;
+            Ok(())
+        }
     }
 
-    fn add(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<Written<bool>> {
+    fn add(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<bool> {
+        let _reservation = self.reserve()?;
         let _lock = self.lock(name)?;
         if self.read_live_locked(name)?.is_some() {
-            return Ok(Written {
-                value: false,
-                prune: false,
-            });
+            return Ok(false);
         }
         // Any dead file was removed above; noclobber also protects against writers that
         // bypass the lock.
-        if !self.create_file(name, expiry_for(ttl), value)? {
-            return Ok(Written {
-                value: false,
-                prune: false,
-            });
-        }
-        let prune = self.increment();
-        Ok(Written { value: true, prune })
+        self.create_file(name, expiry_for(ttl), value)
     }
 
     fn replace(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<bool> {
@@ -697,9 +781,7 @@ impl Inner {
         let path = self.path(name);
         let live =
             matches!(read_expiry(&path)?, Some(Ok(expiry)) if !is_expired(expiry, since_epoch()));
-        if remove_if_exists(&path)? {
-            self.decrement();
-        }
+        remove_if_exists(&path)?;
         Ok(live)
     }
 
@@ -745,7 +827,6 @@ impl Inner {
         let mut removed = 0;
         let names = self.list_entries()?;
         let now = since_epoch();
-        let mut remaining = 0;
         for name in &names {
             let dead = match read_expiry(&self.path(name))? {
                 None => continue,
@@ -754,11 +835,8 @@ impl Inner {
             };
             if dead && self.remove_dead(name)? {
                 removed += 1;
-            } else {
-                remaining += 1;
             }
         }
-        self.estimate.store(remaining, Ordering::Relaxed);
         self.remove_stale_temp_files()?;
         if removed > 0 {
             tracing::debug!(backend = self.backend, dir = %self.dir.display(), removed, "removed expired session files");
@@ -766,24 +844,33 @@ impl Inner {
         Ok(removed)
     }
 
-    /// Brings the number of entries down to the threshold: dead entries first, then the
-    /// live ones closest to expiry. `keep` is never evicted.
-    fn prune(&self, keep: Option<&str>) -> io::Result<()> {
-        if self.threshold == 0 {
-            return Ok(());
-        }
+    /// Scans the directory and brings the number of entries down to the threshold: dead
+    /// entries first, then unused live ones, then the others, closest to expiry first.
+    /// Caller holds `prune_lock`.
+    fn prune(&self) -> io::Result<()> {
+        // No create is reserved while the scan runs (`pending` is used up). Those in
+        // flight now may finish after the directory is read: they stay counted in the
+        // next budget (at worst twice, which only brings the next scan closer). The budget
+        // is given back only once the directory is down to the threshold, so it never
+        // holds more than threshold + slack entries of this process.
+        let in_flight = self.in_flight.load(Ordering::Acquire);
+        let result = self.scan_and_evict();
+        self.pending.store(in_flight, Ordering::Release);
+        result
+    }
+
+    fn scan_and_evict(&self) -> io::Result<()> {
         let names = self.list_entries()?;
         let mut count = names.len();
         if count <= self.threshold {
-            self.estimate.store(count, Ordering::Relaxed);
             return Ok(());
         }
         let now = since_epoch();
         let mut live = Vec::with_capacity(names.len());
         for name in names {
-            match read_expiry(&self.path(&name))? {
+            match read_header(&self.path(&name))? {
                 None => count -= 1,
-                Some(Ok(expiry)) if !is_expired(expiry, now) => live.push((expiry, name)),
+                Some(Ok(header)) if !is_expired(header.expiry, now) => live.push((header, name)),
                 Some(_) => {
                     // Expired or corrupt; removed only if it still is under the lock.
                     if self.remove_dead(&name)? || !self.path(&name).exists() {
@@ -793,36 +880,45 @@ impl Inner {
             }
         }
         let mut evicted = 0usize;
+        let mut evicted_in_use = 0usize;
         if count > self.threshold {
-            // Never-expiring entries (expiry 0) are the last to go.
-            live.sort_by_key(|(expiry, _)| if *expiry == 0 { u64::MAX } else { *expiry });
-            for (expiry, name) in live {
+            // Unused entries first; never-expiring entries (expiry 0) last in each group.
+            live.sort_by_key(|(header, _)| {
+                let expiry = if header.expiry == 0 {
+                    u64::MAX
+                } else {
+                    header.expiry
+                };
+                (!header.unused, expiry)
+            });
+            for (header, name) in live {
                 if count <= self.threshold {
                     break;
                 }
-                if keep == Some(name.as_str()) {
-                    continue;
-                }
                 let _lock = self.lock(&name)?;
                 let path = self.path(&name);
-                // Refreshed (or rewritten) since the scan: no longer the closest to expiry.
-                if read_expiry(&path)? != Some(Ok(expiry)) {
+                // Read back, refreshed or rewritten since the scan: no longer a first
+                // candidate.
+                if read_header(&path)? != Some(Ok(header)) {
                     continue;
                 }
                 if remove_if_exists(&path)? {
                     count -= 1;
                     evicted += 1;
+                    if !header.unused {
+                        evicted_in_use += 1;
+                    }
                 }
             }
         }
-        self.estimate.store(count, Ordering::Relaxed);
         if evicted > 0 {
             tracing::warn!(
                 backend = self.backend,
                 dir = %self.dir.display(),
                 evicted,
+                evicted_in_use,
                 threshold = self.threshold,
-                "session directory over its threshold: evicted the live sessions closest to expiry; raise SESSION_FILE_THRESHOLD (0 = no limit) to keep them"
+                "session directory over its threshold: evicted live sessions (unused ones first); raise SESSION_FILE_THRESHOLD (0 = no limit) to keep them"
             );
         }
         Ok(())
@@ -981,21 +1077,37 @@ mod tests {
 
     #[test]
     fn header_round_trips() {
-        let bytes = encode(1_798_304_422, b"abc");
+        let bytes = encode(1_798_304_422, 0, b"abc");
         assert_eq!(&bytes[..8], b"AFSS\x01\0\0\0");
         assert_eq!(bytes.len(), HEADER_LEN + 3);
         match decode(bytes) {
-            Entry::Valid { expiry, payload } => {
+            Entry::Valid {
+                expiry,
+                unused,
+                payload,
+            } => {
                 assert_eq!(expiry, 1_798_304_422);
+                assert!(!unused);
                 assert_eq!(payload, b"abc");
             }
             _ => panic!("not valid"),
         }
-        let mut truncated = encode(5, b"abcdef");
+        let bytes = encode(7, FLAG_UNUSED, b"");
+        assert_eq!(&bytes[..8], b"AFSS\x01\x01\0\0");
+        assert!(matches!(decode(bytes), Entry::Valid { unused: true, .. }));
+        let mut truncated = encode(5, 0, b"abcdef");
         truncated.truncate(HEADER_LEN + 2);
         assert!(matches!(decode(truncated), Entry::Corrupt(_)));
         assert!(matches!(decode(b"AFSS".to_vec()), Entry::Corrupt(_)));
         assert!(matches!(decode(Vec::new()), Entry::Corrupt(_)));
+    }
+
+    #[test]
+    fn slack_is_an_eighth_and_at_least_16() {
+        assert_eq!(slack_for(0), 0);
+        assert_eq!(slack_for(1), 16);
+        assert_eq!(slack_for(500), 62);
+        assert_eq!(slack_for(10_000), 1250);
     }
 
     #[test]

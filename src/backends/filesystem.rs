@@ -160,6 +160,13 @@ impl FileSystemSessionInterface {
         self.files.threshold()
     }
 
+    /// How many files one process may add over the threshold before it prunes: the
+    /// directory never holds more than `threshold + slack` files per process sharing it
+    /// (see [`file_cache::slack_for`]).
+    pub fn slack(&self) -> usize {
+        self.files.slack()
+    }
+
     /// The permission bits given to session files.
     pub fn mode(&self) -> u32 {
         self.files.mode()

@@ -30,8 +30,8 @@
 //!
 //! | operation | command | result |
 //! |---|---|---|
-//! | [`load`](SessionStore::load) | `mg <key> v` | `VA` → bytes, `EN` → `None` |
-//! | [`load`](SessionStore::load) with refresh | `mg <key> v T<exp>` (read and touch, one round trip) | same |
+//! | [`load`](SessionStore::load) | `mg <key> v f` | `VA` → bytes (client flags other than 0: [`StoreError::BadData`]), `EN` → `None` |
+//! | [`load`](SessionStore::load) with refresh | `mg <key> v f T<exp>` (read and touch, one round trip) | same |
 //! | [`create`](SessionStore::create) | `ms <key> <len> T<exp> ME` (add) | `HD` → `true`, `NS` → `false` |
 //! | [`update`](SessionStore::update) | `ms <key> <len> T<exp> MR` (replace) | `HD` → `true`, `NS` → `false`: a key deleted by a concurrent logout is not written again |
 //! | [`delete`](SessionStore::delete) | `md <key>` | `HD` or `NF` → `()` |
@@ -55,6 +55,8 @@
 //! A key longer than 250 bytes, an empty key, or one with a space, a control character
 //! (`0x00`–`0x20`, `0x7f`) is refused with [`StoreError::InvalidInput`] before any
 //! network I/O (memcached's ASCII protocol rules; `pymemcache` refuses the same keys).
+//! A `SESSION_KEY_PREFIX` that, with ids of `SESSION_ID_LENGTH`, makes keys over 250
+//! bytes is refused at startup (a [`ConfigError`] naming the key).
 //!
 //! # Several servers
 //!
@@ -474,8 +476,8 @@ impl SessionStore for MemcachedSessionInterface {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         validate_key(key)?;
         let flags: Vec<String> = match refresh {
-            Some(ttl) => vec!["v".to_owned(), ttl_flag(ttl)],
-            None => vec!["v".to_owned()],
+            Some(ttl) => vec!["v".to_owned(), "f".to_owned(), ttl_flag(ttl)],
+            None => vec!["v".to_owned(), "f".to_owned()],
         };
         let server = self.server_for(key);
         let found = exec(server, |mut c| {
@@ -486,9 +488,20 @@ impl SessionStore for MemcachedSessionInterface {
             }
         })
         .await?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        // Session bytes are stored with client flags 0 (by us and by pymemcache for
+        // bytes); other flags mark a value another client serialized its own way.
+        if let Some(flags) = found.flags.filter(|&f| f != 0) {
+            return Err(StoreError::BadData {
+                backend: BACKEND,
+                message: format!("the entry has client flags {flags}, not 0 (raw bytes)"),
+            });
+        }
         // A hit without a value cannot happen with the `v` flag; an empty value is a miss
         // (Flask-Session treats falsy data the same way).
-        Ok(found.and_then(|v| v.data).filter(|d| !d.is_empty()))
+        Ok(found.data.filter(|d| !d.is_empty()))
     }
 
     async fn create(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
@@ -524,6 +537,14 @@ impl SessionStore for MemcachedSessionInterface {
             }
         })
         .await
+    }
+
+    /// Memcached's key rules (see the module docs, "Keys"), at startup.
+    fn check_key_shape(&self, sample: &str) -> Result<(), String> {
+        validate_key(sample).map_err(|e| match e {
+            StoreError::InvalidInput { message, .. } => message,
+            other => other.to_string(),
+        })
     }
 
     fn name(&self) -> &'static str {

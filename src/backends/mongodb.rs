@@ -46,14 +46,15 @@
 //!
 //! Expiry is checked on every read (`expiration > now`): MongoDB's TTL monitor runs only
 //! once a minute, and Flask-Session 0.8 serves (and refreshes!) expired sessions until it
-//! does. A `val` that is not binary data (not written by either app) is returned as empty
-//! bytes, which the lifecycle treats as corrupt: logged, deleted, fresh session.
+//! does. A `val` that is not binary data (not written by either app) is
+//! [`StoreError::BadData`], which the lifecycle treats as corrupt bytes: logged, deleted,
+//! fresh session.
 //!
 //! # Errors
 //!
 //! Server selection, network and pool-cleared errors are [`StoreError::Unavailable`]
 //! (503); the driver reconnects by itself when the server is back. Other server errors
-//! are [`StoreError::Backend`].
+//! are [`StoreError::Backend`] (500).
 
 use std::time::Duration;
 
@@ -268,13 +269,16 @@ fn binary(value: &[u8]) -> Binary {
 }
 
 /// The `val` field of a found document (see the module documentation).
-fn value_of(document: &Document, key: &str) -> Vec<u8> {
+fn value_of(document: &Document) -> Result<Vec<u8>, StoreError> {
     match document.get("val") {
-        Some(Bson::Binary(b)) => b.bytes.clone(),
-        other => {
-            tracing::warn!(key, found = ?other.map(Bson::element_type), "session document has no binary `val`; treating it as corrupt");
-            Vec::new()
-        }
+        Some(Bson::Binary(b)) => Ok(b.bytes.clone()),
+        other => Err(StoreError::BadData {
+            backend: BACKEND,
+            message: format!(
+                "the session document's `val` is {:?}, not binary",
+                other.map(Bson::element_type)
+            ),
+        }),
     }
 }
 
@@ -306,7 +310,7 @@ impl SessionStore for MongoDBSessionInterface {
                 .await
                 .map_err(map_error)?,
         };
-        Ok(found.map(|d| value_of(&d, key)))
+        found.map(|d| value_of(&d)).transpose()
     }
 
     async fn create(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {

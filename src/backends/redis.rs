@@ -88,9 +88,10 @@
 //! `TRYAGAIN` and `READONLY` are [`StoreError::Unavailable`]: a request that needs its
 //! session answers `503 Service Unavailable` with an opaque body and the cause is logged.
 //! Requests that do not take the session never touch Redis and are unaffected. When Redis
-//! returns, the next request reconnects; nothing needs a restart. Any other error from
-//! Redis (e.g. `WRONGTYPE` because something else wrote the key) is
-//! [`StoreError::Backend`].
+//! returns, the next request reconnects; nothing needs a restart. A `WRONGTYPE` answer
+//! (something else wrote a list, hash, ... under a session key) is
+//! [`StoreError::BadData`]: the request deletes that key and starts a fresh session, as for
+//! corrupt bytes. Any other error from Redis is [`StoreError::Backend`] (a `500`).
 //!
 //! # Scaling out with Redis Cluster
 //!
@@ -652,6 +653,12 @@ impl RedisSessionInterface {
     fn error(&self, error: RedisError) -> StoreError {
         if is_outage(&error) {
             StoreError::unavailable(self.name(), error)
+        } else if error.code() == Some("WRONGTYPE") {
+            // Something else wrote a list, hash, ... under a session key.
+            StoreError::BadData {
+                backend: self.name(),
+                message: error.to_string(),
+            }
         } else {
             StoreError::backend(self.name(), error)
         }

@@ -15,6 +15,14 @@ use crate::sid;
 use crate::signer::Signer;
 use crate::store::{RenameOutcome, SessionStore};
 
+/// The storage key a request's cookie names, and whether the cookie must be sent again
+/// because its signature was made with a `SECRET_KEY_FALLBACKS` key.
+#[derive(Debug)]
+pub(crate) struct RequestedKey {
+    key: String,
+    resign: bool,
+}
+
 /// How many fresh ids `create` may try before giving up on id collisions (with 128 or
 /// more random bits a single retry never happens in practice).
 const CREATE_ATTEMPTS: usize = 3;
@@ -94,6 +102,7 @@ impl ServerSideSessionInterface {
             }),
             _ => None,
         };
+        check_key_shape(store.as_ref(), &config)?;
         let cookie = CookieSettings::from_config(&config);
         Ok(ServerSideSessionInterface {
             inner: Arc::new(Inner {
@@ -161,55 +170,76 @@ impl ServerSideSessionInterface {
     /// The storage key named by the request's session cookie: `None` when there is no
     /// cookie, or its signature (with `SESSION_USE_SIGNER`) or its shape is wrong, and the
     /// request starts a new session.
-    pub(crate) fn requested_key(&self, headers: &HeaderMap) -> Option<String> {
+    pub(crate) fn requested_key(&self, headers: &HeaderMap) -> Option<RequestedKey> {
         let cookie = self.inner.cookie.read(headers)?;
         if cookie.is_empty() {
             return None;
         }
-        let sid = match &self.inner.signer {
+        let (sid, resign) = match &self.inner.signer {
             Some(signer) => {
-                let Some(sid) = signer.unsign(&cookie) else {
+                let Some((sid, key_index)) = signer.verify(&cookie) else {
                     tracing::debug!(
                         "session cookie has no valid signature; starting a new session"
                     );
                     return None;
                 };
-                sid
+                (sid, key_index > 0)
             }
-            None => &cookie,
+            None => (&*cookie, false),
         };
         if !sid::is_well_formed(sid, self.inner.config.id_length) {
             tracing::debug!("session cookie is not a well-formed id; starting a new session");
             return None;
         }
-        Some(self.storage_key(sid))
+        Some(RequestedKey {
+            key: self.storage_key(sid),
+            resign,
+        })
     }
 
     /// Flask's `open_session`, lazily: called on the first extraction in a request with
     /// the key from [`requested_key`](Self::requested_key).
     pub(crate) async fn open(
         &self,
-        key: Option<String>,
+        requested: Option<RequestedKey>,
     ) -> Result<SessionState, SessionUnavailable> {
         self.tick_cleanup();
         let config = &self.inner.config;
-        let Some(key) = key else {
+        let Some(RequestedKey { key, resign }) = requested else {
             return self.fresh();
         };
         let refresh = config.refresh_each_request.then_some(config.lifetime);
-        let Some(bytes) = self.inner.store.load(&key, refresh).await? else {
-            return self.fresh();
+        let bytes = match self.inner.store.load(&key, refresh).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return self.fresh(),
+            Err(error @ crate::StoreError::BadData { .. }) => {
+                return self.discard_bad_entry(&key, &error).await;
+            }
+            Err(error) => return Err(error.into()),
         };
         match serialization::decode(&bytes, config.serialization_format) {
-            Ok(data) => Ok(SessionState::loaded(key, config.key_prefix.len(), data)),
-            Err(error) => {
-                tracing::warn!(%key, %error, "corrupt session data deleted; starting a new session");
-                if let Err(error) = self.inner.store.delete(&key).await {
-                    tracing::warn!(%key, %error, "could not delete corrupt session data");
-                }
-                self.fresh()
+            Ok(data) => {
+                let mut state = SessionState::loaded(key, config.key_prefix.len(), data);
+                state.resign = resign;
+                Ok(state)
             }
+            Err(error) => self.discard_bad_entry(&key, &error).await,
         }
+    }
+
+    /// What a request does with an entry that is not a session (undecodable bytes, or a
+    /// foreign value the store reports as [`BadData`](crate::StoreError::BadData)): logs
+    /// it, deletes it, and starts a fresh session.
+    async fn discard_bad_entry(
+        &self,
+        key: &str,
+        error: &dyn std::fmt::Display,
+    ) -> Result<SessionState, SessionUnavailable> {
+        tracing::warn!(%key, %error, "corrupt session data deleted; starting a new session");
+        if let Err(error) = self.inner.store.delete(key).await {
+            tracing::warn!(%key, %error, "could not delete corrupt session data");
+        }
+        self.fresh()
     }
 
     /// Flask's `save_session`, with our rules: unmodified data is never written back,
@@ -227,6 +257,15 @@ impl ServerSideSessionInterface {
             add_vary_cookie(headers);
         }
         if state.is_empty() {
+            if !state.modified && state.stored && state.resign {
+                // An empty entry (written by another app) under an old-key cookie: the
+                // cookie still moves to the newest key.
+                let value = self.signed_sid(state.sid());
+                self.set_cookie(
+                    headers,
+                    self.inner.cookie.session_cookie(&value, state.permanent()),
+                );
+            }
             if state.modified {
                 if state.stored {
                     store.delete(state.key()).await?;
@@ -249,7 +288,9 @@ impl ServerSideSessionInterface {
             } else if !self.create(&mut state, &bytes).await? {
                 return Ok(());
             }
-        } else if !(state.stored && config.refresh_each_request && state.permanent()) {
+        } else if !(state.stored
+            && (state.resign || config.refresh_each_request && state.permanent()))
+        {
             return Ok(());
         }
         let value = self.signed_sid(state.sid());
@@ -324,6 +365,32 @@ impl ServerSideSessionInterface {
             }
         });
     }
+}
+
+/// Refuses a `SESSION_KEY_PREFIX` / `SESSION_ID_LENGTH` pair whose keys the store cannot
+/// take (memcached's 250 bytes, ...), so it fails at startup, not at every request.
+fn check_key_shape(store: &dyn SessionStore, config: &SessionConfig) -> Result<(), ConfigError> {
+    let id_len = sid::encoded_len(config.id_length);
+    let mut sample = String::with_capacity(config.key_prefix.len() + id_len);
+    sample.push_str(&config.key_prefix);
+    sample.extend(std::iter::repeat_n('A', id_len));
+    store
+        .check_key_shape(&sample)
+        .map_err(|why| ConfigError::Invalid {
+            key: "SESSION_KEY_PREFIX",
+            value: format!(
+                "{:?} ({} bytes) with SESSION_ID_LENGTH = {} ({id_len}-character ids)",
+                config.key_prefix,
+                config.key_prefix.len(),
+                config.id_length
+            ),
+            allowed: format!(
+                "the {} store cannot take its {}-byte keys: {why}; shorten the prefix or the id \
+                 length",
+                store.name(),
+                sample.len()
+            ),
+        })
 }
 
 /// Clears the "cleanup running" flag when the cleanup task ends, however it ends.

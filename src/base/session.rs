@@ -8,7 +8,7 @@ use rmpv::Value;
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::OnceCell;
 
-use super::interface::ServerSideSessionInterface;
+use super::interface::{RequestedKey, ServerSideSessionInterface};
 use super::middleware::RequestSession;
 use super::state::{PERMANENT_KEY, SessionState};
 use crate::error::{SessionError, SessionUnavailable};
@@ -79,7 +79,10 @@ impl ServerSideSession {
     }
 
     /// Loads the state, or waits for the extraction that is loading it.
-    async fn load(&self, key: impl FnOnce() -> Option<String>) -> Result<(), SessionUnavailable> {
+    async fn load(
+        &self,
+        key: impl FnOnce() -> Option<RequestedKey>,
+    ) -> Result<(), SessionUnavailable> {
         self.shared
             .loaded
             .get_or_try_init(|| async {

@@ -28,6 +28,9 @@ pub(crate) struct SessionState {
     /// The storage key of a stored id given up by `regenerate`; its entry is moved to
     /// `key` on save.
     pub stale_key: Option<String>,
+    /// The request's cookie was signed with a `SECRET_KEY_FALLBACKS` key: the response
+    /// sends it again, signed with the newest key, whatever else happens.
+    pub resign: bool,
 }
 
 impl SessionState {

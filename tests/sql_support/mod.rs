@@ -1,10 +1,14 @@
 //! Fixtures for the SQL store tests: a table of its own per test, on each database.
 //!
-//! - PostgreSQL: database `afs_test` (created if missing), one schema per test, dropped
-//!   and re-created at the start. Never the shared `test` database, which may hold
-//!   someone else's `sessions` table.
-//! - MariaDB/MySQL: database `afs_test` (created if missing), one table per test.
+//! - PostgreSQL: database `afs_test` (created if missing), one schema per test, named
+//!   after the test plus a random suffix ([`unique`]) and dropped when the fixture is.
+//!   Never the shared `test` database, which may hold someone else's `sessions` table.
+//! - MariaDB/MySQL: database `afs_test` (created if missing), one table per test, named
+//!   the same way.
 //! - SQLite: a file in a temporary directory per test.
+//!
+//! So two runs of the suite on one machine (two checkouts, two CI jobs) never share a
+//! database object.
 //!
 //! Servers: `AFS_PG_URL` (default `postgresql://root@127.0.0.1:5432`) and
 //! `AFS_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`), without a database name.
@@ -21,16 +25,22 @@ use time::PrimitiveDateTime;
 
 pub const TEST_DB: &str = "afs_test";
 
+/// `name` followed by `_` and 8 random hex digits: a database object name no other run
+/// uses (lowercase, so it needs no quoting; at most 63 bytes for `name` up to 54).
+pub fn unique(name: &str) -> String {
+    format!("{name}_{:08x}", rand::random::<u32>())
+}
+
 pub fn pg_server() -> String {
     std::env::var("AFS_PG_URL").unwrap_or_else(|_| "postgresql://root@127.0.0.1:5432".to_owned())
 }
 
-/// The URL of database `db` on the PostgreSQL server. TLS and GSSAPI encryption are off:
-/// on loopback they buy nothing, and libpq's OpenSSL and Kerberos teardown at process exit
-/// can crash an r2d2 thread that is still connecting in the background (seen as SIGSEGV,
-/// and as a `k5_mutex_lock` assertion, at the end of a test process).
+/// The URL of database `db` on the PostgreSQL server: libpq's default `sslmode=prefer`,
+/// so the suite talks TLS when the server offers it (the pool's clean shutdown makes
+/// that safe at process exit, see `tests/sql_shutdown.rs`), and no GSSAPI encryption
+/// (nothing to gain on loopback; see the pool's "Clean shutdown" docs).
 pub fn pg_url(db: &str) -> String {
-    format!("{}/{db}?sslmode=disable&gssencmode=disable", pg_server())
+    format!("{}/{db}?gssencmode=disable", pg_server())
 }
 
 pub fn mysql_server() -> String {
@@ -109,6 +119,33 @@ pub struct Fixture {
     pub driver_url: String,
     pub table: SqlTable,
     _dir: Option<tempfile::TempDir>,
+    /// Drops the test's schema (PostgreSQL) or table (MySQL) with the fixture (not with
+    /// its handles).
+    _drop: Option<DropOnExit>,
+}
+
+/// Drops one schema or table when dropped.
+struct DropOnExit {
+    dialect: Dialect,
+    driver_url: String,
+    sql: String,
+}
+
+impl Drop for DropOnExit {
+    fn drop(&mut self) {
+        let handle = Fixture {
+            dialect: self.dialect,
+            url: String::new(),
+            driver_url: self.driver_url.clone(),
+            table: SqlTable::default(),
+            _dir: None,
+            _drop: None,
+        };
+        let sql = std::mem::take(&mut self.sql);
+        // Best effort, off the async runtime's threads; a failure leaves a uniquely
+        // named object behind, harmless to other runs.
+        let _ = std::thread::spawn(move || handle.try_exec(&sql)).join();
+    }
 }
 
 impl Fixture {
@@ -130,6 +167,7 @@ impl Fixture {
     }
 
     fn prepare(dialect: Dialect, name: &str) -> Fixture {
+        let name = &unique(name);
         match dialect {
             Dialect::Postgres => {
                 #[cfg(feature = "postgres")]
@@ -140,24 +178,30 @@ impl Fixture {
                     driver_url: pg_url(TEST_DB),
                     table: SqlTable::default().with_schema(name).expect("schema name"),
                     _dir: None,
+                    _drop: Some(DropOnExit {
+                        dialect,
+                        driver_url: pg_url(TEST_DB),
+                        sql: format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"),
+                    }),
                 };
-                fixture.exec(&format!(
-                    "DROP SCHEMA IF EXISTS \"{name}\" CASCADE; CREATE SCHEMA \"{name}\""
-                ));
+                fixture.exec(&format!("CREATE SCHEMA \"{name}\""));
                 fixture
             }
             Dialect::MySql => {
                 #[cfg(feature = "mysql")]
                 ensure_mysql_database(TEST_DB);
-                let fixture = Fixture {
+                Fixture {
                     dialect,
                     url: format!("{}/{TEST_DB}", mysql_server()),
                     driver_url: format!("{}/{TEST_DB}", mysql_server()),
                     table: SqlTable::new(name).expect("table name"),
                     _dir: None,
-                };
-                fixture.exec(&format!("DROP TABLE IF EXISTS `{name}`"));
-                fixture
+                    _drop: Some(DropOnExit {
+                        dialect,
+                        driver_url: format!("{}/{TEST_DB}", mysql_server()),
+                        sql: format!("DROP TABLE IF EXISTS `{name}`"),
+                    }),
+                }
             }
             Dialect::Sqlite => {
                 let dir = tempfile::tempdir().expect("tempdir");
@@ -169,6 +213,7 @@ impl Fixture {
                     driver_url: path,
                     table: SqlTable::default(),
                     _dir: Some(dir),
+                    _drop: None,
                 }
             }
         }
@@ -182,6 +227,7 @@ impl Fixture {
             driver_url: self.driver_url.clone(),
             table: self.table.clone(),
             _dir: None,
+            _drop: None,
         }
     }
 
@@ -234,16 +280,31 @@ impl Fixture {
 
     /// Runs SQL on a connection of its own (blocking).
     pub fn exec(&self, sql: &str) {
-        match self.dialect {
+        self.try_exec(sql).expect(sql);
+    }
+
+    /// The schema (PostgreSQL) or table (MySQL) name of this fixture: the test's name
+    /// plus its random suffix.
+    pub fn object_name(&self) -> String {
+        match self.table.schema() {
+            Some(schema) => schema.as_str().to_owned(),
+            None => self.table.table().as_str().to_owned(),
+        }
+    }
+
+    /// Runs SQL on a connection of its own (blocking); the error, if any.
+    pub fn try_exec(&self, sql: &str) -> Result<(), String> {
+        let result = match self.dialect {
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => self.pg().batch_execute(sql).expect(sql),
+            Dialect::Postgres => self.pg().batch_execute(sql),
             #[cfg(feature = "mysql")]
-            Dialect::MySql => self.mysql().batch_execute(sql).expect(sql),
+            Dialect::MySql => self.mysql().batch_execute(sql),
             #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => self.sqlite().batch_execute(sql).expect(sql),
+            Dialect::Sqlite => self.sqlite().batch_execute(sql),
             #[allow(unreachable_patterns)]
             _ => unreachable!("feature off"),
-        }
+        };
+        result.map_err(|e| e.to_string())
     }
 
     #[cfg(feature = "postgres")]

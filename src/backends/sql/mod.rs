@@ -122,6 +122,9 @@ impl Dialect {
     }
 }
 
+/// The size of Flask-Session's `session_id VARCHAR(255)` column.
+const MAX_SESSION_ID_CHARS: usize = 255;
+
 /// Runs `op` with the pool on tokio's blocking pool.
 pub(crate) async fn run_blocking<T: Send + 'static>(
     pool: &SqlPool,
@@ -375,14 +378,17 @@ impl SqlAlchemySessionInterface {
             source,
         };
         match probe {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(missing(Some(Box::new(e)))),
-            Err(e) => Err(ConfigError::Backend {
-                backend: dialect.name(),
-                message: "cannot reach the database".to_owned(),
-                source: Some(Box::new(e)),
-            }),
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(missing(Some(Box::new(e)))),
+            Err(e) => {
+                return Err(ConfigError::Backend {
+                    backend: dialect.name(),
+                    message: "cannot reach the database".to_owned(),
+                    source: Some(Box::new(e)),
+                });
+            }
         }
+        self.check_sequence().await
     }
 }
 
@@ -400,6 +406,39 @@ macro_rules! with_conn {
         })
         .await
     }};
+}
+
+impl SqlAlchemySessionInterface {
+    /// With `SESSION_SQLALCHEMY_SEQUENCE` on PostgreSQL: the sequence must exist now, not
+    /// at the first new session (every create would fail).
+    async fn check_sequence(&self) -> Result<(), ConfigError> {
+        let Some(sequence) = self
+            .table
+            .sequence()
+            .filter(|_| self.statements.probe_sequence.is_some())
+        else {
+            return Ok(());
+        };
+        let probe = with_conn!(self, |statements, c| Ok(statements.probe_sequence(c)));
+        match probe {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(ConfigError::Invalid {
+                key: "SESSION_SQLALCHEMY_SEQUENCE",
+                value: format!("{:?}", sequence.as_str()),
+                allowed: format!(
+                    "the name of an existing sequence on the search path that the app's user \
+                     may use ({error}); create it (`CREATE SEQUENCE {}`), or remove the key to \
+                     let the id column's own default number the rows",
+                    sequence.quoted(Dialect::Postgres)
+                ),
+            }),
+            Err(e) => Err(ConfigError::Backend {
+                backend: self.dialect().name(),
+                message: "cannot reach the database".to_owned(),
+                source: Some(Box::new(e)),
+            }),
+        }
+    }
 }
 
 #[async_trait]
@@ -447,6 +486,19 @@ impl SessionStore for SqlAlchemySessionInterface {
 
     fn has_native_ttl(&self) -> bool {
         false
+    }
+
+    /// Flask-Session's `session_id` column is `VARCHAR(255)`: longer keys would fail
+    /// (PostgreSQL, strict MySQL) or be cut short (non-strict MySQL).
+    fn check_key_shape(&self, sample: &str) -> Result<(), String> {
+        let chars = sample.chars().count();
+        if chars > MAX_SESSION_ID_CHARS {
+            return Err(format!(
+                "keys are {chars} characters long; the session_id column is \
+                 VARCHAR({MAX_SESSION_ID_CHARS})"
+            ));
+        }
+        Ok(())
     }
 
     fn name(&self) -> &'static str {

@@ -54,6 +54,10 @@ pub(crate) struct Statements {
     pub(crate) delete_expired: Template,
     /// `SELECT id, session_id, data, expiry FROM T WHERE 1 = 0`
     pub(crate) probe: Template,
+    /// PostgreSQL with `SESSION_SQLALCHEMY_SEQUENCE`:
+    /// `SELECT pg_catalog.pg_sequence_last_value('"seq"'::regclass)`, which fails unless
+    /// the sequence `nextval` will use exists, is a sequence and may be used by this user.
+    pub(crate) probe_sequence: Option<Template>,
 }
 
 impl Statements {
@@ -111,6 +115,15 @@ impl Statements {
             probe: Template::new(format!(
                 "SELECT id, session_id, data, expiry FROM {t} WHERE 1 = 0"
             )),
+            probe_sequence: table
+                .sequence()
+                .filter(|_| dialect == Dialect::Postgres)
+                .map(|seq| {
+                    Template::new(format!(
+                        "SELECT pg_catalog.pg_sequence_last_value('{}'::regclass)",
+                        seq.quoted(Dialect::Postgres)
+                    ))
+                }),
         }
     }
 
@@ -166,6 +179,8 @@ pub(crate) fn format_sqlite_time(t: PrimitiveDateTime) -> String {
 pub(crate) enum OpError {
     Db(DieselError),
     Input(String),
+    /// The row is not a session (e.g. its `data` is NULL).
+    BadData(String),
 }
 
 impl From<DieselError> for OpError {
@@ -218,12 +233,13 @@ impl Statements {
                 }
             }
         };
-        Ok(row.and_then(|row| {
-            if row.data.is_none() {
-                tracing::warn!(key, "session row without data ignored");
-            }
-            row.data
-        }))
+        match row {
+            None => Ok(None),
+            Some(DataRow { data: Some(data) }) => Ok(Some(data)),
+            Some(DataRow { data: None }) => Err(OpError::BadData(
+                "the session row's data is NULL".to_owned(),
+            )),
+        }
     }
 
     pub(crate) fn create<C>(
@@ -379,6 +395,17 @@ impl Statements {
         C: SqlConnection,
     {
         self.probe.bind(Vec::new()).execute(conn).map(|_| ())
+    }
+
+    /// Runs [`probe_sequence`](Self::probe_sequence), if there is one.
+    pub(crate) fn probe_sequence<C>(&self, conn: &mut C) -> QueryResult<()>
+    where
+        C: SqlConnection,
+    {
+        match &self.probe_sequence {
+            Some(probe) => probe.bind(Vec::new()).execute(conn).map(|_| ()),
+            None => Ok(()),
+        }
     }
 }
 

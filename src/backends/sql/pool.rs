@@ -6,9 +6,33 @@
 //! longer answers a ping it is marked broken (r2d2 then drops it) and the operation is
 //! retried on another connection, so the store recovers by itself after an outage without
 //! paying a ping on every request.
+//!
+//! # Clean shutdown
+//!
+//! r2d2 opens connections on background threads of its own, which nobody joins. A
+//! process that ends while one of them is inside libpq's connect (a TLS handshake, a
+//! GSSAPI credential lookup) used to crash: at exit, OpenSSL's `atexit` cleanup and the
+//! Kerberos library's finalizer tear down state that thread is using (seen as `SIGSEGV`
+//! and as a `k5_mutex_lock` assertion). So, for pools made by [`SqlPool::connect`]:
+//!
+//! - OpenSSL is initialised by this crate before libpq first uses it, without its
+//!   exit-time cleanup (`openssl_sys::init`, i.e. `OPENSSL_INIT_NO_ATEXIT`): a plain exit
+//!   (`std::process::exit`, or returning from `main`) with TLS connections open or being
+//!   made no longer tears OpenSSL down under them;
+//! - when the last handle of the pool is dropped (an actix app's graceful shutdown drops
+//!   the app, hence the store, before `main` returns), no new connection is started and
+//!   the drop waits for those being made (at most the pool timeout), so no libpq connect
+//!   is running when the process exits.
+//!
+//! A pool built by the application and passed in with `From` gets neither; initialise
+//! OpenSSL the same way (`openssl_sys::init()`) before its first connection. One case
+//! is left: a plain exit while a connect is inside libpq's GSSAPI code (its default
+//! `gssencmode=prefer` looks for Kerberos credentials) can still meet the Kerberos
+//! library's finalizer; add `gssencmode=disable` to the URL when GSSAPI is not used.
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use diesel::r2d2::{
     ConnectionManager, CustomizeConnection, ManageConnection, Pool, R2D2Connection,
@@ -45,9 +69,79 @@ pub(crate) struct Tracked<C> {
     broken: bool,
 }
 
-/// Diesel's [`ConnectionManager`] plus the "found dead" mark.
+/// Diesel's [`ConnectionManager`] plus the "found dead" mark, and the gate that stops
+/// connecting when the pool is dropped.
 pub(crate) struct TrackingManager<C: R2D2Connection + 'static> {
     inner: ConnectionManager<C>,
+    gate: Arc<ConnectGate>,
+}
+
+/// Counts the connections being made on r2d2's threads; closed when the pool's last
+/// handle is dropped (see [Clean shutdown](self#clean-shutdown)).
+#[derive(Debug, Default)]
+pub(crate) struct ConnectGate {
+    /// `(closed, connects in progress)`.
+    state: Mutex<(bool, usize)>,
+    idle: Condvar,
+}
+
+impl ConnectGate {
+    /// Registers a connect, unless the gate is closed.
+    fn enter(self: &Arc<Self>) -> Option<ConnectPass> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.0 {
+            return None;
+        }
+        state.1 += 1;
+        Some(ConnectPass(Arc::clone(self)))
+    }
+
+    /// Closes the gate and waits, at most `limit`, for the connects in progress.
+    fn close_and_wait(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 = true;
+        while state.1 > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                tracing::warn!(
+                    connecting = state.1,
+                    "database pool dropped while connections were still being made"
+                );
+                return;
+            }
+            state = self
+                .idle
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+/// One connect in progress; ends it when dropped.
+struct ConnectPass(Arc<ConnectGate>);
+
+impl Drop for ConnectPass {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.1 -= 1;
+        if state.1 == 0 {
+            self.0.idle.notify_all();
+        }
+    }
+}
+
+/// Closes a pool's [`ConnectGate`] when the last [`SqlPool`] handle goes.
+pub(crate) struct GateCloser {
+    gate: Arc<ConnectGate>,
+    limit: Duration,
+}
+
+impl Drop for GateCloser {
+    fn drop(&mut self) {
+        self.gate.close_and_wait(self.limit);
+    }
 }
 
 impl<C: R2D2Connection + Send + 'static> ManageConnection for TrackingManager<C> {
@@ -55,6 +149,13 @@ impl<C: R2D2Connection + Send + 'static> ManageConnection for TrackingManager<C>
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Tracked<C>, Self::Error> {
+        let Some(_pass) = self.gate.enter() else {
+            return Err(diesel::r2d2::Error::ConnectionError(
+                diesel::ConnectionError::BadConnection(
+                    "the session store's pool is shut down".to_owned(),
+                ),
+            ));
+        };
         self.inner.connect().map(|conn| Tracked {
             conn,
             broken: false,
@@ -115,6 +216,8 @@ pub(crate) enum RunError {
     Db(DieselError),
     /// The input cannot be stored.
     Input(String),
+    /// The row is not a session.
+    BadData(String),
 }
 
 impl RunError {
@@ -124,6 +227,7 @@ impl RunError {
             RunError::Lost(e) => StoreError::unavailable(backend, e),
             RunError::Db(e) => StoreError::backend(backend, e),
             RunError::Input(message) => StoreError::InvalidInput { backend, message },
+            RunError::BadData(message) => StoreError::BadData { backend, message },
         }
     }
 }
@@ -143,6 +247,7 @@ impl<C: R2D2Connection + Send + 'static> ConnPool<C> {
                     match op(&mut conn.conn) {
                         Ok(value) => return Ok(value),
                         Err(OpError::Input(message)) => return Err(RunError::Input(message)),
+                        Err(OpError::BadData(message)) => return Err(RunError::BadData(message)),
                         Err(OpError::Db(error)) => {
                             if conn.conn.ping().is_ok() {
                                 return Err(RunError::Db(error));
@@ -161,6 +266,7 @@ impl<C: R2D2Connection + Send + 'static> ConnPool<C> {
                 match op(&mut conn) {
                     Ok(value) => Ok(value),
                     Err(OpError::Input(message)) => Err(RunError::Input(message)),
+                    Err(OpError::BadData(message)) => Err(RunError::BadData(message)),
                     Err(OpError::Db(error)) if conn.ping().is_ok() => Err(RunError::Db(error)),
                     Err(OpError::Db(error)) => Err(RunError::Lost(error)),
                 }
@@ -179,6 +285,7 @@ impl<C: R2D2Connection + Send + 'static> ConnPool<C> {
         url: &str,
         options: &PoolOptions,
         customize: Option<Box<dyn CustomizeConnection<Tracked<C>, diesel::r2d2::Error>>>,
+        gate: &Arc<ConnectGate>,
     ) -> Result<Self, diesel::r2d2::PoolError> {
         let mut builder = Pool::builder()
             .max_size(options.max_size)
@@ -191,6 +298,7 @@ impl<C: R2D2Connection + Send + 'static> ConnPool<C> {
         builder
             .build(TrackingManager {
                 inner: ConnectionManager::new(url),
+                gate: Arc::clone(gate),
             })
             .map(ConnPool::Tracked)
     }
@@ -207,6 +315,9 @@ impl<C: R2D2Connection + Send + 'static> ConnPool<C> {
 #[derive(Clone)]
 pub struct SqlPool {
     pub(crate) kind: PoolKind,
+    /// Pools made by [`connect`](Self::connect): stops their background connects when the
+    /// last handle goes.
+    _closer: Option<Arc<GateCloser>>,
 }
 
 #[derive(Clone)]
@@ -242,6 +353,7 @@ impl From<Pool<ConnectionManager<diesel::PgConnection>>> for SqlPool {
     fn from(pool: Pool<ConnectionManager<diesel::PgConnection>>) -> Self {
         SqlPool {
             kind: PoolKind::Postgres(ConnPool::Diesel(pool)),
+            _closer: None,
         }
     }
 }
@@ -251,6 +363,7 @@ impl From<Pool<ConnectionManager<diesel::MysqlConnection>>> for SqlPool {
     fn from(pool: Pool<ConnectionManager<diesel::MysqlConnection>>) -> Self {
         SqlPool {
             kind: PoolKind::MySql(ConnPool::Diesel(pool)),
+            _closer: None,
         }
     }
 }
@@ -260,6 +373,7 @@ impl From<Pool<ConnectionManager<diesel::SqliteConnection>>> for SqlPool {
     fn from(pool: Pool<ConnectionManager<diesel::SqliteConnection>>) -> Self {
         SqlPool {
             kind: PoolKind::Sqlite(ConnPool::Diesel(pool)),
+            _closer: None,
         }
     }
 }
@@ -327,6 +441,11 @@ impl SqlPool {
         let DriverUrl { dialect, url } = parse_url(key, url)?;
         let options = options.clone();
         let backend = dialect.name();
+        let gate = Arc::new(ConnectGate::default());
+        let closer = Arc::new(GateCloser {
+            gate: Arc::clone(&gate),
+            limit: options.timeout,
+        });
         let build = move || -> Result<SqlPool, ConfigError> {
             let fail = |e: diesel::r2d2::PoolError| ConfigError::Backend {
                 backend,
@@ -341,7 +460,11 @@ impl SqlPool {
                 Dialect::Postgres => {
                     #[cfg(feature = "postgres")]
                     {
-                        PoolKind::Postgres(ConnPool::build(&url, &options, None).map_err(fail)?)
+                        // Before libpq's first TLS connection: no OpenSSL cleanup at exit.
+                        openssl_sys::init();
+                        PoolKind::Postgres(
+                            ConnPool::build(&url, &options, None, &gate).map_err(fail)?,
+                        )
                     }
                     #[cfg(not(feature = "postgres"))]
                     {
@@ -352,7 +475,7 @@ impl SqlPool {
                 Dialect::MySql => {
                     #[cfg(feature = "mysql")]
                     {
-                        PoolKind::MySql(ConnPool::build(&url, &options, None).map_err(fail)?)
+                        PoolKind::MySql(ConnPool::build(&url, &options, None, &gate).map_err(fail)?)
                     }
                     #[cfg(not(feature = "mysql"))]
                     {
@@ -364,7 +487,7 @@ impl SqlPool {
                     #[cfg(feature = "sqlite")]
                     {
                         PoolKind::Sqlite(
-                            ConnPool::build(&url, &options, Some(Box::new(SqliteTuning)))
+                            ConnPool::build(&url, &options, Some(Box::new(SqliteTuning)), &gate)
                                 .map_err(fail)?,
                         )
                     }
@@ -375,8 +498,11 @@ impl SqlPool {
                     }
                 }
             };
-            let _ = disabled;
-            Ok(SqlPool { kind })
+            let _ = (disabled, &gate);
+            Ok(SqlPool {
+                kind,
+                _closer: Some(closer),
+            })
         };
         tokio::task::spawn_blocking(build)
             .await
