@@ -130,7 +130,7 @@ pub use async_trait::async_trait;
 #[doc(inline)]
 pub use session::Session;
 #[doc(inline)]
-pub use store::SessionStore;
+pub use store::{RenameOutcome, SessionStore};
 
 /// The README's Rust code compiles (`cargo test --doc`).
 #[cfg(doctest)]

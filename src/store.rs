@@ -1,7 +1,7 @@
 //! The backend contract: what a session store must do, and nothing more.
 //!
 //! The lifecycle in [`ServerSideSessionInterface`](crate::ServerSideSessionInterface)
-//! drives a [`SessionStore`] with five calls. Keys are complete storage keys
+//! drives a [`SessionStore`] with these calls. Keys are complete storage keys
 //! (`SESSION_KEY_PREFIX + sid`); values are the serialized session bytes, already in the
 //! configured wire format. A store never decodes them.
 //!
@@ -11,6 +11,7 @@
 //! | `_upsert_session` (new sid) | [`create`](SessionStore::create)  | writes only if the key is absent                             |
 //! | `_upsert_session` (known)   | [`update`](SessionStore::update)  | writes only if the key is present (a logout is never undone) |
 //! | `_delete_session`           | [`delete`](SessionStore::delete)  | idempotent                                                   |
+//! | `regenerate` (new id)       | [`rename`](SessionStore::rename)  | moves only if the old key still has a live entry and the new one has none |
 //! | `_delete_expired_sessions`  | [`delete_expired`](SessionStore::delete_expired) | only for stores without native expiry |
 //!
 //! The `testing` feature publishes an acceptance suite that any implementation can run to
@@ -32,6 +33,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::error::StoreError;
+
+/// What [`SessionStore::rename`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RenameOutcome {
+    /// The session was moved: the new key holds it, the old key is gone.
+    Moved,
+    /// The new key already has a live entry; nothing was changed.
+    TargetExists,
+    /// The old key has no live entry (deleted or moved by a concurrent request, or
+    /// expired); nothing was written.
+    SourceGone,
+}
 
 /// A session store: the persistence half of a session interface.
 ///
@@ -107,24 +120,49 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// Deletes `key`. Deleting an absent key is not an error.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
 
-    /// Moves a session to a new key (used by `regenerate`): the data is written under `to`
-    /// before `from` is removed, so there is no moment at which neither key holds it.
-    /// Returns `false` when `to` already exists (nothing is changed then).
+    /// Deletes `key` and reports whether a live (unexpired) entry was there, as one atomic
+    /// step: of two concurrent calls on one entry, at most one returns `true`.
     ///
-    /// The default is [`create`](Self::create) followed by [`delete`](Self::delete);
-    /// stores that can do both in one round trip should override it.
+    /// The default [`rename`](Self::rename) relies on it. The default implementation is
+    /// [`load`](Self::load) followed by [`delete`](Self::delete), which is *not* atomic
+    /// (two concurrent calls may both see the entry); stores that can tell from the delete
+    /// itself (a deleted-row count, `DEL`'s reply, memcached's `HD`/`NF`) should override it.
+    async fn remove(&self, key: &str) -> Result<bool, StoreError> {
+        let live = self.load(key, None).await?.is_some();
+        self.delete(key).await?;
+        Ok(live)
+    }
+
+    /// Moves a session to a new key (used by `regenerate`): `value` is stored under `to`
+    /// with the given time to live and `from` is deleted, **only if `from` still has a live
+    /// entry** and `to` has none. The data is under `from` or `to` at every moment.
+    ///
+    /// * [`Moved`](RenameOutcome::Moved): done; `from` is gone and `to` holds `value`.
+    /// * [`TargetExists`](RenameOutcome::TargetExists): `to` has a live entry; nothing was
+    ///   changed (the lifecycle retries with a fresh id).
+    /// * [`SourceGone`](RenameOutcome::SourceGone): `from` has no live entry (a concurrent
+    ///   logout deleted it, or another `regenerate` moved it first); nothing is stored
+    ///   under `to`, so a logout is never undone and one session never gets two live ids.
+    ///
+    /// When both `to` exists and `from` is gone, either answer may be given.
+    ///
+    /// The default is [`create`](Self::create) of `to`, then [`remove`](Self::remove) of
+    /// `from`, then, if `from` was gone, [`delete`](Self::delete) of `to` again. `to` is a
+    /// fresh random id that no client knows before the response, so the short moment in
+    /// which it exists next to `from` is invisible; the result is exact as long as `remove`
+    /// is atomic (with the default `remove`, two concurrent renames of one `from` can both
+    /// succeed, and a logout landing between its `load` and `delete` is missed). If the
+    /// process dies between the `create` and the roll-back, an entry nobody knows the id
+    /// of stays until it expires. Stores that can do the move in one atomic step should
+    /// override this method.
     async fn rename(
         &self,
         from: &str,
         to: &str,
         value: &[u8],
         ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        if !self.create(to, value, ttl).await? {
-            return Ok(false);
-        }
-        self.delete(from).await?;
-        Ok(true)
+    ) -> Result<RenameOutcome, StoreError> {
+        rename_in_steps(self, from, to, value, ttl).await
     }
 
     /// Deletes every expired entry and returns how many were removed.
@@ -154,5 +192,35 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// A short name for logs and errors, e.g. `"redis"`.
     fn name(&self) -> &'static str {
         "custom"
+    }
+}
+
+/// The default [`SessionStore::rename`]: `create(to)`, `remove(from)`, and `delete(to)`
+/// again when `from` was gone (also used by stores whose two keys cannot be changed in
+/// one atomic step, such as Redis Cluster and memcached).
+pub(crate) async fn rename_in_steps<S: SessionStore + ?Sized>(
+    store: &S,
+    from: &str,
+    to: &str,
+    value: &[u8],
+    ttl: Duration,
+) -> Result<RenameOutcome, StoreError> {
+    if !store.create(to, value, ttl).await? {
+        return Ok(RenameOutcome::TargetExists);
+    }
+    match store.remove(from).await {
+        Ok(true) => Ok(RenameOutcome::Moved),
+        Ok(false) => {
+            store.delete(to).await?;
+            Ok(RenameOutcome::SourceGone)
+        }
+        Err(error) => {
+            // Best effort: the new id was never handed out, so its entry is unreachable
+            // anyway and expires with its time to live.
+            if let Err(cleanup) = store.delete(to).await {
+                tracing::warn!(key = %to, error = %cleanup, "could not delete the new key of a failed rename");
+            }
+            Err(error)
+        }
     }
 }

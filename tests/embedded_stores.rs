@@ -12,7 +12,7 @@ use actix_flask_session::backends::cachelib::{
 };
 use actix_flask_session::backends::file_cache::{HEADER_LEN, MAGIC, VERSION};
 use actix_flask_session::backends::filesystem::FileSystemSessionInterface;
-use actix_flask_session::{ConfigError, SessionConfig, SessionStore};
+use actix_flask_session::{ConfigError, RenameOutcome, SessionConfig, SessionStore};
 use figment::Figment;
 use figment::providers::{Format, Toml};
 use tempfile::TempDir;
@@ -237,17 +237,19 @@ async fn delete_is_idempotent_and_rename_moves() {
                 .await
                 .unwrap()
         );
-        assert!(
-            !s.store
+        assert_eq!(
+            s.store
                 .rename("session:from", "session:taken", b"data", MINUTE)
                 .await
-                .unwrap()
+                .unwrap(),
+            RenameOutcome::TargetExists
         );
-        assert!(
+        assert_eq!(
             s.store
                 .rename("session:from", "session:to", b"data", MINUTE)
                 .await
-                .unwrap()
+                .unwrap(),
+            RenameOutcome::Moved
         );
         assert_eq!(
             s.store.load("session:from", None).await.unwrap(),

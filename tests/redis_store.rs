@@ -11,7 +11,7 @@ use actix_flask_session::backends::redis::deadpool_redis::redis::{
     self, Value, aio::ConnectionLike,
 };
 use actix_flask_session::backends::redis::{RENAME_SCRIPT, RedisOptions, RedisSessionInterface};
-use actix_flask_session::{SessionStore, StoreError};
+use actix_flask_session::{RenameOutcome, SessionStore, StoreError};
 
 /// Flask-Session 0.8's bytes for the permanent session `{'a': 1, 'b': 'x'}` (spec §5.4).
 const FLASK_MSGPACK: &str = "83aa5f7065726d616e656e74c3a16101a162a178";
@@ -378,19 +378,22 @@ async fn rename_moves_the_session(mut f: Fixture) {
         .store
         .rename(&old, &new, &flask_bytes(), Duration::from_secs(DEFAULT_TTL))
         .await;
-    assert!(moved.unwrap());
+    assert_eq!(moved.unwrap(), RenameOutcome::Moved);
     assert!(!f.raw.exists(&old).await);
     assert_eq!(f.raw.get(&new).await, Some(flask_bytes()));
     assert_eq!(f.raw.ttl(&new).await, DEFAULT_TTL as i64);
-    // Also when the old entry is already gone (deleted by a concurrent logout).
+    // Not when the old entry is already gone (deleted by a concurrent logout, or moved
+    // by another regenerate): nothing is written under the new id.
     let newer = f.key("sid-newer");
-    assert!(
+    assert_eq!(
         f.store
             .rename(&old, &newer, b"x", Duration::from_secs(100))
             .await
-            .unwrap()
+            .unwrap(),
+        RenameOutcome::SourceGone
     );
-    assert_eq!(f.raw.get(&newer).await.as_deref(), Some(&b"x"[..]));
+    assert!(!f.raw.exists(&newer).await);
+    assert_eq!(f.raw.get(&new).await, Some(flask_bytes()));
 }
 
 async fn rename_never_overwrites(mut f: Fixture) {
@@ -407,11 +410,12 @@ async fn rename_never_overwrites(mut f: Fixture) {
             .await
             .unwrap()
     );
-    assert!(
-        !f.store
+    assert_eq!(
+        f.store
             .rename(&old, &taken, b"mine", Duration::from_secs(100))
             .await
-            .unwrap()
+            .unwrap(),
+        RenameOutcome::TargetExists
     );
     assert_eq!(f.raw.get(&old).await.as_deref(), Some(&b"mine"[..]));
     assert_eq!(f.raw.get(&taken).await.as_deref(), Some(&b"theirs"[..]));
@@ -529,11 +533,12 @@ async fn rename_script_is_published_and_cached() {
             .await
             .unwrap()
     );
-    assert!(
+    assert_eq!(
         f.store
             .rename(&old, &new, b"x", Duration::from_secs(100))
             .await
-            .unwrap()
+            .unwrap(),
+        RenameOutcome::Moved
     );
     let sha = redis::Script::new(RENAME_SCRIPT).get_hash().to_owned();
     match f

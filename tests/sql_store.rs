@@ -6,7 +6,7 @@ mod sql_support;
 
 use std::time::Duration;
 
-use actix_flask_session::SessionStore;
+use actix_flask_session::{RenameOutcome, SessionStore};
 use sql_support::{Fixture, Row};
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -188,11 +188,12 @@ async fn rename_moves_the_session(f: Fixture) {
             .unwrap()
     );
     // The new id is taken: nothing changes.
-    assert!(
-        !store
+    assert_eq!(
+        store
             .rename("session:old", "session:taken", b"\x81\xa1a\x02", HOUR)
             .await
-            .unwrap()
+            .unwrap(),
+        RenameOutcome::TargetExists
     );
     let keys: Vec<_> = f
         .rows_now()
@@ -207,11 +208,12 @@ async fn rename_moves_the_session(f: Fixture) {
             ("session:taken".to_owned(), b"\x81\xa1t\x01".to_vec())
         ]
     );
-    assert!(
+    assert_eq!(
         store
             .rename("session:old", "session:new", b"\x81\xa1a\x02", HOUR)
             .await
-            .unwrap()
+            .unwrap(),
+        RenameOutcome::Moved
     );
     let keys: Vec<_> = f
         .rows_now()

@@ -37,7 +37,7 @@ use figment::value::Dict;
 use super::file_cache::{self, FileCache};
 use crate::config::SessionConfig;
 use crate::error::{ConfigError, StoreError};
-use crate::store::SessionStore;
+use crate::store::{RenameOutcome, SessionStore};
 
 const BACKEND: &str = "cachelib";
 const KEY: &str = "SESSION_CACHELIB";
@@ -61,12 +61,14 @@ pub const DEFAULT_MODE: u32 = 0o600;
 /// | `load(key, Some(ttl))`| [`get_and_touch`](Self::get_and_touch) |
 /// | `create`              | [`add`](Self::add) |
 /// | `update`              | [`replace`](Self::replace) |
-/// | `delete`              | [`delete`](Self::delete) |
+/// | `delete`, `remove`    | [`delete`](Self::delete) |
+/// | `rename`              | [`rename`](Self::rename) |
 /// | `delete_expired`      | [`delete_expired`](Self::delete_expired) |
 ///
 /// For the session guarantees to hold, `add` must be atomic (two concurrent `add`s of a
-/// key: one `true`), and `replace` and `touch` must never write a key that is absent (a
-/// logout is never undone).
+/// key: one `true`), `delete` must report truthfully and atomically whether it removed a
+/// live entry (two concurrent `delete`s of a key: at most one `true`), and `replace` and
+/// `touch` must never write a key that is absent (a logout is never undone).
 ///
 /// # Example
 ///
@@ -144,6 +146,38 @@ pub trait Cache: Send + Sync + fmt::Debug + 'static {
             return Ok(None);
         }
         self.get(key).await
+    }
+
+    /// Moves the live entry of `from` to `to` (the session store's
+    /// [`rename`](SessionStore::rename)): stores `value` under `to` and removes `from`,
+    /// only if `from` has a live entry and `to` has none.
+    ///
+    /// The default is [`add`](Self::add) of `to`, then [`delete`](Self::delete) of `from`,
+    /// and, when that removed nothing (`from` was deleted or moved meanwhile), `delete` of
+    /// `to` again. It is exact when `delete` is atomic; the new key briefly exists next
+    /// to the old one, before its id is known to anyone. Both shipped caches override it
+    /// with one atomic step.
+    async fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        timeout: Duration,
+    ) -> Result<RenameOutcome, StoreError> {
+        if !self.add(to, value, timeout).await? {
+            return Ok(RenameOutcome::TargetExists);
+        }
+        match self.delete(from).await {
+            Ok(true) => Ok(RenameOutcome::Moved),
+            Ok(false) => {
+                self.delete(to).await?;
+                Ok(RenameOutcome::SourceGone)
+            }
+            Err(error) => {
+                let _ = self.delete(to).await;
+                Err(error)
+            }
+        }
     }
 
     /// Whether `key` has a live entry. The default calls [`get`](Self::get).
@@ -353,6 +387,20 @@ impl<C: Cache + ?Sized> SessionStore for CacheLibSessionInterface<C> {
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.cache.delete(key).await.map(|_| ())
+    }
+
+    async fn remove(&self, key: &str) -> Result<bool, StoreError> {
+        self.cache.delete(key).await
+    }
+
+    async fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<RenameOutcome, StoreError> {
+        self.cache.rename(from, to, value, ttl).await
     }
 
     async fn delete_expired(&self) -> Result<u64, StoreError> {
@@ -584,6 +632,28 @@ impl Cache for SimpleCache {
         Ok(self.entries().remove(key).is_some_and(|e| e.is_live(now)))
     }
 
+    /// One step under the mutex.
+    async fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        timeout: Duration,
+    ) -> Result<RenameOutcome, StoreError> {
+        let now = Instant::now();
+        let mut map = self.entries();
+        if !map.get(from).is_some_and(|e| e.is_live(now)) {
+            map.remove(from);
+            return Ok(RenameOutcome::SourceGone);
+        }
+        if map.get(to).is_some_and(|e| e.is_live(now)) {
+            return Ok(RenameOutcome::TargetExists);
+        }
+        map.remove(from);
+        self.insert(&mut map, to, value, timeout, now);
+        Ok(RenameOutcome::Moved)
+    }
+
     async fn get_and_touch(
         &self,
         key: &str,
@@ -637,6 +707,7 @@ impl Cache for SimpleCache {
 /// | [`add`](Cache::add) | lock; read; if live → `false`; else write with `persist_noclobber` |
 /// | [`replace`](Cache::replace) | lock; read; if not live → `false`; else write over it |
 /// | [`delete`](Cache::delete) | lock; remove `<file>` |
+/// | [`rename`](Cache::rename) | lock both keys (lower stripe first); if the old entry is not live → `SourceGone`; if the new one is → `TargetExists`; else write the new file (no-clobber) and remove the old one |
 /// | [`delete_expired`](Cache::delete_expired) | list; for each dead entry: lock, re-check, remove |
 ///
 /// A write that adds a file may first prune the directory, so that it never holds more
@@ -727,6 +798,16 @@ impl Cache for FileSystemCache {
 
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
         self.files.delete(key).await
+    }
+
+    async fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        timeout: Duration,
+    ) -> Result<RenameOutcome, StoreError> {
+        self.files.rename(from, to, value, timeout).await
     }
 
     async fn get_and_touch(

@@ -44,6 +44,7 @@
 //! | [`create`](SessionStore::create) | `PutItem {id, val, expiration}`, condition `attribute_not_exists(#id) OR #exp <= :now` (an expired item DynamoDB has not removed yet does not block); `ConditionalCheckFailed` → `false` |
 //! | [`update`](SessionStore::update) | `UpdateItem` `SET #val = :val, #exp = :exp`, condition `attribute_exists(#id) AND #exp > :now`; `ConditionalCheckFailed` → `false` (a session deleted by a concurrent logout is not written again) |
 //! | [`delete`](SessionStore::delete) | `DeleteItem` on `id` |
+//! | [`rename`](SessionStore::rename) (`regenerate`) | one `TransactWriteItems`: `Put {id: new, val, expiration}` with condition `attribute_not_exists(#id) OR #exp <= :now`, and `Delete` of the old `id` with condition `attribute_exists(#id) AND #exp > :now`. Both happen or neither: a cancelled `Delete` condition → the old session was logged out or moved meanwhile (`SourceGone`); a cancelled `Put` condition → the new id is taken (`TargetExists`); a `TransactionConflict` (a concurrent transaction on one of the items) → sent again, up to 3 times |
 //!
 //! Expiry is always checked on read: DynamoDB deletes expired items only "within a few
 //! days", and test servers such as moto never do.
@@ -64,10 +65,12 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Region;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
+    ReturnValue, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    TransactWriteItem,
 };
 use figment::Figment;
 use serde::Deserialize;
@@ -75,12 +78,19 @@ use serde::Deserialize;
 use crate::clock::since_epoch;
 use crate::config::{SessionConfig, extract_bool_key, extract_key, extract_string_key};
 use crate::error::{BoxError, ConfigError, StoreError};
-use crate::store::SessionStore;
+use crate::store::{RenameOutcome, SessionStore};
 
 const BACKEND: &str = "dynamodb";
 
 /// `SESSION_DYNAMODB_TABLE` default (Flask-Session's).
 pub const DEFAULT_TABLE: &str = "Sessions";
+
+/// How often a rename is sent again when DynamoDB cancels it for a concurrent
+/// transaction on the same items.
+const RENAME_CONFLICT_ATTEMPTS: usize = 3;
+
+/// A transaction item's cancellation reason when its condition failed.
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 
 /// How long startup waits for a new table to become `ACTIVE`.
 const TABLE_ACTIVE_WAIT: Duration = Duration::from_secs(60);
@@ -539,6 +549,78 @@ impl SessionStore for DynamoDBSessionInterface {
             .await
             .map_err(map_error)?;
         Ok(())
+    }
+
+    /// One `TransactWriteItems`: `Put` of the new item (condition: absent or expired) and
+    /// `Delete` of the old one (condition: present and live); see the module docs.
+    async fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<RenameOutcome, StoreError> {
+        let build_error = |e| StoreError::backend(BACKEND, e);
+        for attempt in 1..=RENAME_CONFLICT_ATTEMPTS {
+            let (now_secs, now_n) = now();
+            let put = Put::builder()
+                .table_name(&self.table)
+                .item("id", AttributeValue::S(to.to_owned()))
+                .item("val", AttributeValue::B(Blob::new(value)))
+                .item("expiration", expiration(now_secs, ttl))
+                .condition_expression("attribute_not_exists(#id) OR #exp <= :now")
+                .expression_attribute_names("#id", "id")
+                .expression_attribute_names("#exp", "expiration")
+                .expression_attribute_values(":now", AttributeValue::N(now_n.clone()))
+                .build()
+                .map_err(build_error)?;
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .key("id", AttributeValue::S(from.to_owned()))
+                .condition_expression("attribute_exists(#id) AND #exp > :now")
+                .expression_attribute_names("#id", "id")
+                .expression_attribute_names("#exp", "expiration")
+                .expression_attribute_values(":now", AttributeValue::N(now_n))
+                .build()
+                .map_err(build_error)?;
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put).build())
+                .transact_items(TransactWriteItem::builder().delete(delete).build())
+                .send()
+                .await;
+            let error = match result {
+                Ok(_) => return Ok(RenameOutcome::Moved),
+                Err(error) => error,
+            };
+            let reasons: Vec<Option<&str>> = match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code())
+                    .collect(),
+                _ => return Err(map_error(error)),
+            };
+            let failed = |i: usize| reasons.get(i).copied().flatten() == Some(CONDITION_FAILED);
+            if failed(1) {
+                return Ok(RenameOutcome::SourceGone);
+            }
+            if failed(0) {
+                return Ok(RenameOutcome::TargetExists);
+            }
+            let conflict = reasons.contains(&Some("TransactionConflict"));
+            if !conflict || attempt == RENAME_CONFLICT_ATTEMPTS {
+                return Err(map_error(error));
+            }
+            // Another transaction (e.g. a second regenerate) held one of the items: try
+            // again; its outcome decides ours.
+            tracing::debug!(attempt, "rename transaction conflicted; retrying");
+        }
+        Err(StoreError::unavailable(
+            BACKEND,
+            "rename transaction kept conflicting",
+        ))
     }
 
     /// DynamoDB's limit on a partition key: 2048 bytes.

@@ -62,8 +62,10 @@
 //! corrupt entry, pruning) opens that lock file and holds an exclusive
 //! [`File::lock`](std::fs::File::lock) (`flock(LOCK_EX)` on Unix, `LockFileEx` on
 //! Windows) for the whole check-and-write. Locks belong to the open file description, so
-//! threads of one process exclude each other exactly like separate processes do. At most
-//! one lock is held at a time, so there is no lock ordering and no deadlock.
+//! threads of one process exclude each other exactly like separate processes do. Every
+//! operation holds one lock, except a rename (`regenerate`), which holds the locks of
+//! both keys (one when they share a stripe), always taking the lower stripe first: with
+//! one global order there is no deadlock.
 //!
 //! Plain reads take no lock: the atomic rename guarantees a consistent file. When a read
 //! finds an expired or corrupt entry it takes the lock, reads again, and removes the file
@@ -71,7 +73,9 @@
 //!
 //! Consequences: a create races with another create on the same key and exactly one
 //! wins; an update or refresh that runs after a delete finds no file and writes nothing,
-//! so a deleted session is never brought back.
+//! so a deleted session is never brought back; a rename moves an entry only if it is
+//! still live when both locks are held, so of two renames of one entry exactly one moves
+//! it, and a rename after a delete writes nothing.
 //!
 //! # Threshold pruning
 //!
@@ -106,6 +110,7 @@ use figment::value::Value;
 
 use crate::clock::since_epoch;
 use crate::error::{ConfigError, StoreError};
+use crate::store::RenameOutcome;
 
 /// The four magic bytes every entry file starts with.
 pub const MAGIC: [u8; 4] = *b"AFSS";
@@ -299,6 +304,11 @@ fn remove_if_exists(path: &Path) -> io::Result<bool> {
     }
 }
 
+/// The lock file (of the 256) that guards the entry file `name`.
+fn stripe(name: &str) -> &str {
+    name.get(..2).unwrap_or("00")
+}
+
 /// An exclusive lock on one of the 256 lock files; released when dropped (the file is
 /// closed).
 struct KeyLock {
@@ -484,6 +494,21 @@ impl FileCache {
             .await
     }
 
+    /// Moves the live entry of `from` to `to` (written with `value` and a new expiry),
+    /// under the locks of both keys; see [`Inner::rename`].
+    pub(crate) async fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<RenameOutcome, StoreError> {
+        let (from, to) = (file_name(from), file_name(to));
+        let value = value.to_vec();
+        self.run(move |inner| inner.rename(&from, &to, &value, ttl))
+            .await
+    }
+
     /// Moves the expiry of a live entry.
     #[cfg_attr(not(feature = "cachelib"), allow(dead_code))]
     pub(crate) async fn touch(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
@@ -506,8 +531,7 @@ impl FileCache {
 
 impl Inner {
     fn lock(&self, name: &str) -> io::Result<KeyLock> {
-        let stripe = name.get(..2).unwrap_or("00");
-        let path = self.lock_dir.join(stripe);
+        let path = self.lock_dir.join(stripe(name));
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
@@ -718,6 +742,38 @@ impl Inner {
         }
         self.replace_file(name, expiry_for(ttl), value)?;
         Ok(true)
+    }
+
+    /// Holds the locks of both names (one lock when they share a stripe, else the lower
+    /// stripe first, so two renames never wait on each other in a cycle), then: no live
+    /// `from` → `SourceGone`; a live `to` → `TargetExists`; else writes `to` (no-clobber)
+    /// and removes `from`. The file count does not change, so no prune is due.
+    fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> io::Result<RenameOutcome> {
+        let (first, second) = if stripe(from) <= stripe(to) {
+            (from, to)
+        } else {
+            (to, from)
+        };
+        let _first = self.lock(first)?;
+        let _second = if stripe(first) == stripe(second) {
+            None
+        } else {
+            Some(self.lock(second)?)
+        };
+        if self.read_live_locked(from)?.is_none() {
+            return Ok(RenameOutcome::SourceGone);
+        }
+        if self.read_live_locked(to)?.is_some() || !self.create_file(to, expiry_for(ttl), value)? {
+            return Ok(RenameOutcome::TargetExists);
+        }
+        remove_if_exists(&self.path(from))?;
+        Ok(RenameOutcome::Moved)
     }
 
     fn delete(&self, name: &str) -> io::Result<bool> {

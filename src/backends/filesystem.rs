@@ -29,7 +29,7 @@ use figment::Figment;
 use super::file_cache::{self, FileCache};
 use crate::config::SessionConfig;
 use crate::error::{ConfigError, StoreError};
-use crate::store::SessionStore;
+use crate::store::{RenameOutcome, SessionStore};
 
 const BACKEND: &str = "filesystem";
 
@@ -55,7 +55,8 @@ pub const DEFAULT_MODE: u32 = 0o600;
 /// | [`load(key, Some(ttl))`](SessionStore::load) | lock `<lock>`; read `<file>`; remove it if expired/corrupt, else write it with expiry now + ttl |
 /// | [`create`](SessionStore::create) | lock `<lock>`; read `<file>`; if live → `false`; else (removing a dead one) write with `persist_noclobber` → `true`; then maybe a background prune |
 /// | [`update`](SessionStore::update) | lock `<lock>`; read `<file>`; if absent/expired/corrupt → remove, `false`; else write over it → `true` |
-/// | [`delete`](SessionStore::delete) | lock `<lock>`; remove `<file>` (absent is fine) |
+/// | [`delete`](SessionStore::delete), [`remove`](SessionStore::remove) | lock `<lock>`; remove `<file>` (absent is fine) |
+/// | [`rename`](SessionStore::rename) | lock both keys' `<lock>`s (lower stripe first); read the old `<file>`: if not live → `SourceGone`; read the new one: if live → `TargetExists`; write the new `<file>` with `persist_noclobber`, remove the old one → `Moved` |
 /// | [`delete_expired`](SessionStore::delete_expired) | list `<dir>`; read each header; for each dead one: lock, re-check, remove; remove `.afs-tmp-*` older than an hour |
 ///
 /// [`has_native_ttl`](SessionStore::has_native_ttl) is `false`: expired files are removed
@@ -197,6 +198,20 @@ impl SessionStore for FileSystemSessionInterface {
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.files.delete(key).await.map(|_| ())
+    }
+
+    async fn remove(&self, key: &str) -> Result<bool, StoreError> {
+        self.files.delete(key).await
+    }
+
+    async fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<RenameOutcome, StoreError> {
+        self.files.rename(from, to, value, ttl).await
     }
 
     async fn delete_expired(&self) -> Result<u64, StoreError> {

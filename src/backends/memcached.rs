@@ -42,6 +42,16 @@
 //! | [`create`](SessionStore::create) | `ms <key> <len> T<exp> ME` (add) | `HD` → `true`, `NS` → `false` |
 //! | [`update`](SessionStore::update) | `ms <key> <len> T<exp> MR` (replace) | `HD` → `true`, `NS` → `false`: a key deleted by a concurrent logout is not written again |
 //! | [`delete`](SessionStore::delete) | `md <key>` | `HD` or `NF` → `()` |
+//! | [`remove`](SessionStore::remove) | `md <key>` | `HD` → `true`, `NF` → `false` |
+//! | [`rename`](SessionStore::rename) (`regenerate`) | `ms <new> <len> T<exp> ME` (add), then `md <old>`; on `NF` (the old session was logged out or moved meanwhile) `md <new>` | `NS` → `TargetExists`, `HD` → `Moved`, `NF` → `SourceGone` |
+//!
+//! memcached has no command over two keys (and with several servers the two keys may
+//! live on different servers), so `rename` is three steps whose last one decides:
+//! `md` of one key is atomic, so of two concurrent `regenerate`s exactly one sees `HD`,
+//! and a logout that deletes the old id before the `md` is never undone. The new key
+//! exists next to the old one only between the `add` and the roll-back, before its id has
+//! been sent to anyone; if the app dies in that moment, an entry nobody holds the id of
+//! stays until it expires.
 //!
 //! Values are stored with client flags `0` and are the serialized session bytes
 //! untouched, exactly what Flask-Session's `pymemcache` client writes and reads. Expiry
@@ -535,6 +545,20 @@ impl SessionStore for MemcachedSessionInterface {
         exec(self.server_for(key), |mut c| async move {
             match c.meta_delete(key, false, None, None).await {
                 Ok(_) | Err(McError::Protocol(Status::NotFound)) => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
+    /// `md <key>`: `HD` → `true`, `NF` → `false`. [`rename`](SessionStore::rename) is the
+    /// trait's default over it (see the module documentation).
+    async fn remove(&self, key: &str) -> Result<bool, StoreError> {
+        validate_key(key)?;
+        exec(self.server_for(key), |mut c| async move {
+            match c.meta_delete(key, false, None, None).await {
+                Ok(_) => Ok(true),
+                Err(McError::Protocol(Status::NotFound)) => Ok(false),
                 Err(e) => Err(e),
             }
         })

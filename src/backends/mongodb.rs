@@ -42,6 +42,7 @@
 //! | [`create`](SessionStore::create) | `update({id: key, expiration: {$lte: now}}, {$set: {id, val, expiration}}, upsert: true)`: inserts when the id is free, takes over an expired document the TTL monitor has not removed yet, and fails with duplicate key (11000, from the unique index) when a live document exists → `false` |
 //! | [`update`](SessionStore::update) | `update({id: key, expiration: {$gt: now}}, {$set: {val, expiration}})` → `matchedCount == 1`; a session deleted (or expired) meanwhile is not written again |
 //! | [`delete`](SessionStore::delete) | `delete({id: key}, limit 1)` |
+//! | [`rename`](SessionStore::rename) (`regenerate`) | `update({id: old, expiration: {$gt: now}}, {$set: {id: new, val, expiration}})`: the document is moved in place by one atomic write; `matchedCount == 0` → the old session was logged out or moved meanwhile (`SourceGone`, nothing written); duplicate key (11000) → the new id is taken (`TargetExists`), unless its document has expired: then `delete({id: new, expiration: {$lte: now}})` and the update once more |
 //!
 //! Expiry is checked on every read (`expiration > now`): MongoDB's TTL monitor runs only
 //! once a minute, and Flask-Session 0.8 serves (and refreshes!) expired sessions until it
@@ -67,7 +68,7 @@ use mongodb::{Client, Collection, IndexModel};
 
 use crate::config::{SessionConfig, extract_string_key};
 use crate::error::{ConfigError, StoreError};
-use crate::store::SessionStore;
+use crate::store::{RenameOutcome, SessionStore};
 
 const BACKEND: &str = "mongodb";
 
@@ -348,6 +349,48 @@ impl SessionStore for MongoDBSessionInterface {
             .await
             .map_err(map_error)?;
         Ok(())
+    }
+
+    /// Moves the document in place: `update({id: from, expiration: {$gt: now}}, {$set: {id:
+    /// to, val, expiration}})`, one atomic single-document write (see the module docs).
+    async fn rename(
+        &self,
+        from: &str,
+        to: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<RenameOutcome, StoreError> {
+        let now = DateTime::now();
+        for attempt in 0..2 {
+            let result = self
+                .collection
+                .update_one(
+                    doc! { "id": from, "expiration": { "$gt": now } },
+                    doc! { "$set": { "id": to, "val": binary(value), "expiration": expiration(now, ttl) } },
+                )
+                .await;
+            match result {
+                Ok(r) if r.matched_count == 1 => return Ok(RenameOutcome::Moved),
+                Ok(_) => return Ok(RenameOutcome::SourceGone),
+                Err(e) if command_code(&e) == Some(DUPLICATE_KEY) && attempt == 0 => {
+                    // `to` is taken: by a live document, or by an expired one the TTL
+                    // monitor has not removed yet, which may go.
+                    let freed = self
+                        .collection
+                        .delete_one(doc! { "id": to, "expiration": { "$lte": now } })
+                        .await
+                        .map_err(map_error)?;
+                    if freed.deleted_count == 0 {
+                        return Ok(RenameOutcome::TargetExists);
+                    }
+                }
+                Err(e) if command_code(&e) == Some(DUPLICATE_KEY) => {
+                    return Ok(RenameOutcome::TargetExists);
+                }
+                Err(e) => return Err(map_error(e)),
+            }
+        }
+        Ok(RenameOutcome::TargetExists)
     }
 
     fn name(&self) -> &'static str {

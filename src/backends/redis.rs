@@ -53,8 +53,9 @@
 //! | `create(key, bytes, ttl)` (new session) | `SET key bytes NX EX <ttl>` | 1 |
 //! | `update(key, bytes, ttl)` (modified session) | `SET key bytes XX EX <ttl>` | 1 |
 //! | `delete(key)` (logout, `clear`) | `DEL key` | 1 |
-//! | `rename(old, new, bytes, ttl)` (`regenerate`), single Redis | `EVALSHA` of [`RENAME_SCRIPT`] (`SET new bytes NX EX <ttl>`, then `DEL old` only if the `SET` succeeded), falling back to `EVAL` once if the script is not cached | 1 |
-//! | `rename(...)`, Redis Cluster | `SET new bytes NX EX <ttl>`, then `DEL old` (the keys usually live in different hash slots, so one script or `MULTI` cannot hold both) | 2 |
+//! | `rename(old, new, bytes, ttl)` (`regenerate`), single Redis | `EVALSHA` of [`RENAME_SCRIPT`] (`EXISTS old`; if it does, `SET new bytes NX EX <ttl>`, then `DEL old` only if the `SET` succeeded), falling back to `EVAL` once if the script is not cached | 1 |
+//! | `rename(...)`, Redis Cluster | `SET new bytes NX EX <ttl>`, then `DEL old`; if `DEL` deleted nothing (the old session was logged out or moved meanwhile), `DEL new` (see [below](#scaling-out-with-redis-cluster)) | 2 (3 when rolled back) |
+//! | `remove(key)` | `DEL key` (its count says whether the key was there) | 1 |
 //!
 //! So a request that only reads its session costs exactly one command (`GETEX`, which also
 //! moves the expiry), a request that changes it exactly two (`GETEX` + `SET XX`), and a
@@ -112,8 +113,17 @@
 //! the key's hash slot, following `MOVED`/`ASK` redirections when slots migrate, so adding
 //! masters (and resharding with `redis-cli --cluster reshard` / `rebalance`) spreads the
 //! sessions over more machines without a configuration change in the app. Every operation
-//! touches one key, hence one slot, except `regenerate`, which is a create followed by a
-//! delete there (two round trips; the data is always under at least one of the ids).
+//! touches one key, hence one slot, except `regenerate`, whose two keys usually live in
+//! different slots (often on different masters), so no script or `MULTI` can hold both.
+//! There it is `SET new NX EX`, then `DEL old`, whose count decides: 1 means the session
+//! was moved; 0 means a concurrent logout deleted the old id (or another `regenerate`
+//! moved it) first, and the new key is deleted again and the request sends no cookie.
+//! `DEL` on one key is atomic, so of two concurrent `regenerate`s exactly one wins, and a
+//! logout that deletes the old id before the `DEL` is never undone. What remains: for the
+//! moment between the `SET` and the roll-back, the new key exists next to the old one,
+//! but its id has not been sent to anyone yet; if the app dies (or Redis fails) in that
+//! moment, an entry nobody holds the id of stays until its TTL ends. On a single Redis
+//! the whole move is one script and none of this applies.
 //! Replicas give failover; reads always go to the masters, so a session written by one
 //! request is visible to the next. Flask-Session's `RedisCluster` client writes the same
 //! keys and values, so a Flask app on the cluster shares sessions too.
@@ -138,12 +148,15 @@ use crate::config::{
     extract_timeout_key,
 };
 use crate::error::{ConfigError, StoreError};
-use crate::store::SessionStore;
+use crate::store::{RenameOutcome, SessionStore};
 
 /// The Lua script [`RedisSessionInterface::rename`] runs on a single Redis:
 /// `KEYS[1]` = old key, `KEYS[2]` = new key, `ARGV[1]` = bytes, `ARGV[2]` = TTL seconds.
-/// Returns 1 when the session was moved, 0 (and changes nothing) when the new key exists.
-pub const RENAME_SCRIPT: &str = "if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then \
+/// Returns 2 (and changes nothing) when the old key is gone, 0 (and changes nothing) when
+/// the new key exists, and 1 when the session was moved. Redis runs a script atomically,
+/// so no logout or other `regenerate` can land between the check and the move.
+pub const RENAME_SCRIPT: &str = "if redis.call('EXISTS', KEYS[1]) == 0 then return 2 end \
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then \
 redis.call('DEL', KEYS[1]) return 1 else return 0 end";
 
 /// `SESSION_REDIS` when neither it nor `SESSION_REDIS_CLUSTER` is set: a local Redis, as
@@ -808,22 +821,30 @@ impl SessionStore for RedisSessionInterface {
         }
     }
 
+    /// `DEL key`; `true` when it deleted a (live) key.
+    async fn remove(&self, key: &str) -> Result<bool, StoreError> {
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(key);
+        match self.query(&cmd).await? {
+            RedisValue::Int(n) => Ok(n > 0),
+            other => Err(self.unexpected("DEL", &other)),
+        }
+    }
+
     /// Single Redis: [`RENAME_SCRIPT`] by `EVALSHA` (one round trip; `EVAL` once more if
-    /// Redis does not have the script cached). Cluster: `SET new NX EX`, then `DEL old`.
+    /// Redis does not have the script cached). Cluster: `SET new NX EX`, then `DEL old`,
+    /// rolled back by `DEL new` when `DEL old` deleted nothing (the trait's default, with
+    /// [`remove`](SessionStore::remove) as `DEL`).
     async fn rename(
         &self,
         from: &str,
         to: &str,
         value: &[u8],
         ttl: Duration,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<RenameOutcome, StoreError> {
         let secs = self.ttl_secs(ttl)?;
         if self.is_cluster() {
-            if !self.create(to, value, ttl).await? {
-                return Ok(false);
-            }
-            self.delete(from).await?;
-            return Ok(true);
+            return crate::store::rename_in_steps(self, from, to, value, ttl).await;
         }
         let script = &self.inner.rename_script;
         let mut evalsha = redis::cmd("EVALSHA");
@@ -852,8 +873,9 @@ impl SessionStore for RedisSessionInterface {
             other => other?,
         };
         match reply {
-            RedisValue::Int(1) => Ok(true),
-            RedisValue::Int(0) => Ok(false),
+            RedisValue::Int(1) => Ok(RenameOutcome::Moved),
+            RedisValue::Int(0) => Ok(RenameOutcome::TargetExists),
+            RedisValue::Int(2) => Ok(RenameOutcome::SourceGone),
             other => Err(self.unexpected("EVALSHA", &other)),
         }
     }

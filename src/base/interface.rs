@@ -13,7 +13,7 @@ use crate::error::{ConfigError, SessionUnavailable};
 use crate::serialization;
 use crate::sid;
 use crate::signer::Signer;
-use crate::store::SessionStore;
+use crate::store::{RenameOutcome, SessionStore};
 
 /// The storage key a request's cookie names, and whether the cookie must be sent again
 /// because its signature was made with a `SECRET_KEY_FALLBACKS` key.
@@ -285,8 +285,8 @@ impl ServerSideSessionInterface {
                     tracing::info!(%key, "session was deleted by another request; change dropped");
                     return Ok(());
                 }
-            } else {
-                self.create(&mut state, &bytes).await?;
+            } else if !self.create(&mut state, &bytes).await? {
+                return Ok(());
             }
         } else if !(state.stored
             && (state.resign || config.refresh_each_request && state.permanent()))
@@ -302,22 +302,31 @@ impl ServerSideSessionInterface {
     }
 
     /// Writes a session under a free id: its own, or fresh ones after a collision. A
-    /// regenerated session is moved from its old id.
+    /// regenerated session is moved from its old id, only if that entry still exists:
+    /// returns `false` (nothing written, no cookie to send) when a concurrent logout
+    /// deleted it or another `regenerate` moved it first.
     async fn create(
         &self,
         state: &mut SessionState,
         bytes: &[u8],
-    ) -> Result<(), SessionUnavailable> {
+    ) -> Result<bool, SessionUnavailable> {
         let store = &self.inner.store;
         let ttl = self.inner.config.lifetime;
         for _ in 0..CREATE_ATTEMPTS {
             let key = state.key();
             let created = match &state.stale_key {
-                Some(stale) => store.rename(stale, key, bytes, ttl).await?,
+                Some(stale) => match store.rename(stale, key, bytes, ttl).await? {
+                    RenameOutcome::Moved => true,
+                    RenameOutcome::TargetExists => false,
+                    RenameOutcome::SourceGone => {
+                        tracing::info!(key = %stale, "session was deleted or moved by another request before regenerate saved; change dropped");
+                        return Ok(false);
+                    }
+                },
                 None => store.create(key, bytes, ttl).await?,
             };
             if created {
-                return Ok(());
+                return Ok(true);
             }
             tracing::warn!("session id collision; trying a fresh id");
             state.new_id(self.inner.config.id_length)?;

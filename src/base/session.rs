@@ -262,8 +262,12 @@ impl ServerSideSession {
     }
 
     /// Gives the session a new id, keeping its data (call it at login against session
-    /// fixation). The data is written under the new id before the old entry is deleted,
-    /// and the browser gets the new cookie. An empty session is left alone, as in Flask.
+    /// fixation). When the response is saved, the data moves to the new id only if the old
+    /// entry still exists (see [`SessionStore::rename`](crate::SessionStore::rename)), and
+    /// the browser gets the new cookie. If a concurrent logout deleted the old entry, or
+    /// another `regenerate` moved it first, nothing is stored and no cookie is sent: a
+    /// logout is never undone and one session never gets two ids. An empty session is
+    /// left alone, as in Flask.
     pub fn regenerate(&self) -> Result<(), SessionError> {
         let mut guard = self.lock();
         if guard.is_empty() {

@@ -11,7 +11,7 @@ use super::harness::{Harness, Reply, request, send};
 use super::recording::Op;
 use crate::config::{SameSite, SerializationFormat};
 use crate::signer::Signer;
-use crate::store::SessionStore;
+use crate::store::{RenameOutcome, SessionStore};
 
 /// `{'_permanent': True, 'a': 1, 'b': 'x'}` as msgspec writes it.
 const PERMANENT_AB: &str = "83aa5f7065726d616e656e74c3a16101a162a178";
@@ -620,6 +620,66 @@ pub async fn concurrent_regenerate_is_not_undone<S: SessionStore>(store: S) {
     assert_eq!(r.body, "v");
 }
 
+/// A logout with the old cookie while a request that called `regenerate()` is still
+/// running is not undone when that request saves: the move finds the old entry gone,
+/// nothing is stored under the new id, and the regenerating request sends no cookie.
+pub async fn logout_during_regenerate_is_not_undone<S: SessionStore>(store: S) {
+    let h = Harness::new(store);
+    let app = h.app().await;
+    let old = session_cookie(&send(&app, request("POST", "/set?value=in", None)).await);
+    let (regen, logout) = interleave(
+        &h,
+        request("POST", "/hold/regenerate", Some(&old)),
+        request("POST", "/clear", Some(&old)),
+    )
+    .await;
+    assert_eq!(logout.set_cookies, vec![DELETION.to_owned()]);
+    let new = regen.body.clone();
+    assert_eq!(regen.status, 200);
+    assert_ne!(new, old);
+    assert!(
+        regen.set_cookies.is_empty(),
+        "the logged-out session was handed out under a new id: {:?}",
+        regen.set_cookies
+    );
+    assert_eq!(h.raw(&old).await, None);
+    assert_eq!(
+        h.raw(&new).await,
+        None,
+        "the logged-out session is alive under its new id"
+    );
+    let r = send(&app, request("GET", "/get", Some(&new))).await;
+    assert_eq!(r.body, "no value set");
+}
+
+/// Two concurrent `regenerate()` calls on one session: the first to save moves it; the
+/// second finds the old entry gone, stores no second copy and sends no cookie.
+pub async fn concurrent_regenerates_leave_one_copy<S: SessionStore>(store: S) {
+    let h = Harness::new(store);
+    let app = h.app().await;
+    let old = session_cookie(&send(&app, request("POST", "/set?value=v", None)).await);
+    let (late, first) = interleave(
+        &h,
+        request("POST", "/hold/regenerate", Some(&old)),
+        request("POST", "/regenerate", Some(&old)),
+    )
+    .await;
+    let winner = session_cookie(&first);
+    assert_eq!(first.body, winner);
+    let loser = late.body.clone();
+    assert_ne!(loser, winner);
+    assert_ne!(loser, old);
+    assert!(
+        late.set_cookies.is_empty(),
+        "the second regenerate handed out a copy: {:?}",
+        late.set_cookies
+    );
+    assert_eq!(h.raw(&old).await, None);
+    assert_eq!(h.raw(&loser).await, None, "two live copies of one session");
+    let r = send(&app, request("GET", "/get", Some(&winner))).await;
+    assert_eq!(r.body, "v");
+}
+
 /// Expired entries are never returned (by native TTL or by the check on read), and an
 /// expired id gets a fresh session.
 pub async fn expiry_is_enforced<S: SessionStore>(store: S) {
@@ -641,7 +701,7 @@ pub async fn expiry_is_enforced<S: SessionStore>(store: S) {
 }
 
 /// The store contract itself: create only if absent, update only if present, delete is
-/// idempotent, rename moves without overwriting.
+/// idempotent, rename moves without overwriting (see also [`rename_contract`]).
 pub async fn store_contract<S: SessionStore>(store: S) {
     let h = Harness::new(store);
     let s = h.store.inner();
@@ -665,12 +725,16 @@ pub async fn store_contract<S: SessionStore>(store: S) {
     assert_eq!(s.load(&a, Some(ttl)).await.ok(), Some(Some(b"1".to_vec())));
     assert!(s.update(&a, b"3", ttl).await.unwrap_or(false));
     assert_eq!(s.load(&a, None).await.ok(), Some(Some(b"3".to_vec())));
-    assert!(s.rename(&a, &b, b"4", ttl).await.unwrap_or(false));
+    assert_eq!(
+        s.rename(&a, &b, b"4", ttl).await.ok(),
+        Some(RenameOutcome::Moved)
+    );
     assert_eq!(s.load(&a, None).await.ok(), Some(None));
     assert_eq!(s.load(&b, None).await.ok(), Some(Some(b"4".to_vec())));
     assert!(s.create(&c, b"5", ttl).await.unwrap_or(false));
-    assert!(
-        !s.rename(&b, &c, b"6", ttl).await.unwrap_or(true),
+    assert_eq!(
+        s.rename(&b, &c, b"6", ttl).await.ok(),
+        Some(RenameOutcome::TargetExists),
         "rename overwrote"
     );
     assert_eq!(s.load(&c, None).await.ok(), Some(Some(b"5".to_vec())));
@@ -684,4 +748,120 @@ pub async fn store_contract<S: SessionStore>(store: S) {
         "update resurrected"
     );
     assert_eq!(s.load(&b, None).await.ok(), Some(None));
+}
+
+/// `rename` moves only a live entry onto a free key, and says which condition failed:
+/// from a key that is gone it writes nothing (`SourceGone`), onto a live key it changes
+/// nothing (`TargetExists`), and a key already moved cannot be moved a second time.
+pub async fn rename_contract<S: SessionStore>(store: S) {
+    let h = Harness::new(store);
+    let s = h.store.inner();
+    let ttl = Duration::from_secs(60);
+    let [from, to, taken, again] = ["from", "to", "taken", "again"].map(|k| h.key(k));
+    assert_eq!(
+        s.rename(&from, &to, b"1", ttl).await.ok(),
+        Some(RenameOutcome::SourceGone),
+        "rename of an absent key"
+    );
+    assert_eq!(
+        s.load(&to, None).await.ok(),
+        Some(None),
+        "rename of an absent key wrote the new key"
+    );
+    assert!(s.create(&from, b"a", ttl).await.unwrap_or(false));
+    assert!(s.create(&taken, b"t", ttl).await.unwrap_or(false));
+    assert_eq!(
+        s.rename(&from, &taken, b"b", ttl).await.ok(),
+        Some(RenameOutcome::TargetExists)
+    );
+    assert_eq!(s.load(&from, None).await.ok(), Some(Some(b"a".to_vec())));
+    assert_eq!(s.load(&taken, None).await.ok(), Some(Some(b"t".to_vec())));
+    assert_eq!(
+        s.rename(&from, &to, b"b", ttl).await.ok(),
+        Some(RenameOutcome::Moved)
+    );
+    assert_eq!(s.load(&from, None).await.ok(), Some(None));
+    assert_eq!(s.load(&to, None).await.ok(), Some(Some(b"b".to_vec())));
+    assert_eq!(
+        s.rename(&from, &again, b"c", ttl).await.ok(),
+        Some(RenameOutcome::SourceGone),
+        "a moved key was moved again"
+    );
+    assert_eq!(s.load(&again, None).await.ok(), Some(None));
+    assert_eq!(s.load(&to, None).await.ok(), Some(Some(b"b".to_vec())));
+    for key in [&from, &to, &taken, &again] {
+        assert!(s.delete(key).await.is_ok());
+    }
+}
+
+/// An expired entry cannot be moved: `rename` from it is `SourceGone` and writes nothing
+/// (on stores that remove expired entries lazily, the entry may still be on disk).
+pub async fn rename_needs_a_live_source<S: SessionStore>(store: S) {
+    let h = Harness::new(store);
+    let s = h.store.inner();
+    let [from, to] = ["expiring", "moved"].map(|k| h.key(k));
+    assert!(
+        s.create(&from, b"x", Duration::from_secs(1))
+            .await
+            .unwrap_or(false)
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while s.load(&from, None).await.ok() != Some(None) {
+        assert!(
+            Instant::now() < deadline,
+            "entry still readable 30 s after a 1 s lifetime"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        s.rename(&from, &to, b"y", Duration::from_secs(60))
+            .await
+            .ok(),
+        Some(RenameOutcome::SourceGone)
+    );
+    assert_eq!(s.load(&to, None).await.ok(), Some(None));
+    let _ = s.delete(&from).await;
+}
+
+/// Two renames of one key to two new keys at the same time (20 rounds): exactly one
+/// moves it, the other finds it gone, and exactly one copy is live.
+pub async fn concurrent_renames_leave_one_copy<S: SessionStore>(store: S) {
+    let h = Harness::new(store);
+    let s = h.store.inner();
+    let ttl = Duration::from_secs(60);
+    for round in 0..20 {
+        let [from, a, b] = ["from", "a", "b"].map(|k| h.key(&format!("{k}{round}")));
+        assert!(s.create(&from, b"v", ttl).await.unwrap_or(false));
+        let (ra, rb) = futures_util::future::join(
+            s.rename(&from, &a, b"va", ttl),
+            s.rename(&from, &b, b"vb", ttl),
+        )
+        .await;
+        let (ra, rb) = (ra.ok(), rb.ok());
+        let (la, lb) = (
+            s.load(&a, None).await.ok().flatten(),
+            s.load(&b, None).await.ok().flatten(),
+        );
+        match (ra, rb) {
+            (Some(RenameOutcome::Moved), Some(RenameOutcome::SourceGone)) => {
+                assert_eq!(
+                    (la.as_deref(), lb),
+                    (Some(&b"va"[..]), None),
+                    "round {round}"
+                );
+            }
+            (Some(RenameOutcome::SourceGone), Some(RenameOutcome::Moved)) => {
+                assert_eq!(
+                    (la, lb.as_deref()),
+                    (None, Some(&b"vb"[..])),
+                    "round {round}"
+                );
+            }
+            other => panic!("round {round}: renames answered {other:?}; copies {la:?} {lb:?}"),
+        }
+        assert_eq!(s.load(&from, None).await.ok(), Some(None), "round {round}");
+        for key in [&from, &a, &b] {
+            assert!(s.delete(key).await.is_ok());
+        }
+    }
 }

@@ -152,7 +152,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/set_then_delete", web::post().to(set_then_delete))
         .route("/insert_ext", web::post().to(insert_ext))
         .route("/hold/get", web::get().to(hold_get))
-        .route("/hold/set", web::post().to(hold_set));
+        .route("/hold/set", web::post().to(hold_set))
+        .route("/hold/regenerate", web::post().to(hold_regenerate));
 }
 
 #[derive(serde::Deserialize)]
@@ -229,6 +230,15 @@ async fn hold_set(
     gate.release.notified().await;
     s.insert("value", &q.value)?;
     Ok("value set")
+}
+
+/// Regenerates the session, then waits at the gate before the response (and the save
+/// that moves the session) happen. Answers the new id.
+async fn hold_regenerate(s: ServerSideSession, gate: web::Data<Gate>) -> actix_web::Result<String> {
+    s.regenerate()?;
+    gate.entered.notify_one();
+    gate.release.notified().await;
+    Ok(s.sid())
 }
 
 /// What a response carried, in a form that is easy to assert on.

@@ -74,8 +74,13 @@ macro_rules! acceptance_suite {
             concurrent_logout_is_not_undone,
             concurrent_read_does_not_resurrect,
             concurrent_regenerate_is_not_undone,
+            logout_during_regenerate_is_not_undone,
+            concurrent_regenerates_leave_one_copy,
             expiry_is_enforced,
             store_contract,
+            rename_contract,
+            rename_needs_a_live_source,
+            concurrent_renames_leave_one_copy,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

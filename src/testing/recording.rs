@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::error::StoreError;
-use crate::store::SessionStore;
+use crate::store::{RenameOutcome, SessionStore};
 
 /// One store call, as seen by [`RecordingStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,11 @@ pub enum Op {
     },
     /// `delete(key)`
     Delete {
+        /// The storage key.
+        key: String,
+    },
+    /// `remove(key)`
+    Remove {
         /// The storage key.
         key: String,
     },
@@ -124,13 +129,20 @@ impl<S: SessionStore> SessionStore for RecordingStore<S> {
         self.inner.delete(key).await
     }
 
+    async fn remove(&self, key: &str) -> Result<bool, StoreError> {
+        self.record(Op::Remove {
+            key: key.to_owned(),
+        });
+        self.inner.remove(key).await
+    }
+
     async fn rename(
         &self,
         from: &str,
         to: &str,
         value: &[u8],
         ttl: Duration,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<RenameOutcome, StoreError> {
         self.record(Op::Rename {
             from: from.to_owned(),
             to: to.to_owned(),

@@ -52,7 +52,7 @@
 //! | [`create`](SessionStore::create) | `INSERT INTO T (session_id, data, expiry) VALUES ($1, $2, $exp) ON CONFLICT (session_id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE T.expiry IS NULL OR T.expiry <= $now` (with a sequence: `id` = `nextval('"seq"')`); created when one row was written | `INSERT INTO T (session_id, data, expiry) VALUES (?, ?, ?)`; on a duplicate key: `UPDATE T SET data = ?, expiry = ? WHERE session_id = ? AND (expiry IS NULL OR expiry <= ?)` |
 //! | [`update`](SessionStore::update) | `UPDATE T SET data = $1, expiry = $exp WHERE session_id = $2 AND expiry > $now` | same |
 //! | [`delete`](SessionStore::delete) | `DELETE FROM T WHERE session_id = $1` | same |
-//! | [`rename`](SessionStore::rename) | one transaction: `create` of the new key, then `delete` of the old one | same |
+//! | [`rename`](SessionStore::rename) | `UPDATE T SET session_id = $new, data = $1, expiry = $exp WHERE session_id = $old AND expiry > $now` (one statement, the row moves in place): no row → the old session was logged out or moved meanwhile (`SourceGone`); a unique violation → the new id is taken (`TargetExists`), unless its row has expired: then `DELETE FROM T WHERE session_id = $new AND (expiry IS NULL OR expiry <= $now)` and the `UPDATE` once more | same |
 //! | [`delete_expired`](SessionStore::delete_expired) | `DELETE FROM T WHERE expiry <= $now OR expiry IS NULL` (uses the `expiry` index) | same |
 //!
 //! So a request that reads the session costs one statement, one that changes it two.
@@ -89,7 +89,7 @@ use crate::config::{
     SessionConfig, extract_key, extract_pool_size_key, extract_string_key, extract_timeout_key,
 };
 use crate::error::{ConfigError, StoreError};
-use crate::store::SessionStore;
+use crate::store::{RenameOutcome, SessionStore};
 
 pub use naming::{Identifier, MAX_IDENTIFIER_LEN, SqlTable};
 use ops::Statements;
@@ -492,7 +492,7 @@ impl SessionStore for SqlAlchemySessionInterface {
         to: &str,
         value: &[u8],
         ttl: Duration,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<RenameOutcome, StoreError> {
         let (from, to, value) = (from.to_owned(), to.to_owned(), value.to_vec());
         with_conn!(self, |s, conn| s.rename(conn, &from, &to, &value, ttl))
     }

@@ -13,6 +13,7 @@ use time::{OffsetDateTime, PrimitiveDateTime, macros::format_description};
 use super::Dialect;
 use super::naming::SqlTable;
 use super::query::{Bind, BindBackend, DataRow, Template};
+use crate::store::RenameOutcome;
 
 /// A Diesel connection this store can drive.
 pub(crate) trait SqlConnection:
@@ -45,6 +46,10 @@ pub(crate) struct Statements {
     pub(crate) update: Template,
     /// `DELETE FROM T WHERE session_id = ?`
     pub(crate) delete: Template,
+    /// `UPDATE T SET session_id = ?, data = ?, expiry = ? WHERE session_id = ? AND expiry > ?`
+    pub(crate) rename: Template,
+    /// `DELETE FROM T WHERE session_id = ? AND (expiry IS NULL OR expiry <= ?)`
+    pub(crate) delete_if_expired: Template,
     /// `DELETE FROM T WHERE expiry <= ? OR expiry IS NULL`
     pub(crate) delete_expired: Template,
     /// `SELECT id, session_id, data, expiry FROM T WHERE 1 = 0`
@@ -98,6 +103,12 @@ impl Statements {
                 "UPDATE {t} SET data = ?, expiry = ? WHERE session_id = ? AND expiry > ?"
             )),
             delete: Template::new(format!("DELETE FROM {t} WHERE session_id = ?")),
+            rename: Template::new(format!(
+                "UPDATE {t} SET session_id = ?, data = ?, expiry = ? WHERE session_id = ? AND expiry > ?"
+            )),
+            delete_if_expired: Template::new(format!(
+                "DELETE FROM {t} WHERE session_id = ? AND (expiry IS NULL OR expiry <= ?)"
+            )),
             delete_expired: Template::new(format!(
                 "DELETE FROM {t} WHERE expiry <= ? OR expiry IS NULL"
             )),
@@ -315,6 +326,10 @@ impl Statements {
         Ok(())
     }
 
+    /// Moves the row of `from` to `to` in place, in one statement: the `UPDATE` matches
+    /// only a live row of `from` (none: `SourceGone`), and the unique constraint on
+    /// `session_id` refuses a `to` that exists (`TargetExists`, unless that row has
+    /// expired: then it is deleted and the move tried once more).
     pub(crate) fn rename<C>(
         &self,
         conn: &mut C,
@@ -322,17 +337,44 @@ impl Statements {
         to: &str,
         value: &[u8],
         ttl: Duration,
-    ) -> OpResult<bool>
+    ) -> OpResult<RenameOutcome>
     where
         C: SqlConnection,
     {
-        conn.transaction(|conn| {
-            if !self.create(conn, to, value, ttl)? {
-                return Ok(false);
+        let now = self.now();
+        let expiry = self.expiry(now, ttl).map_err(OpError::Input)?;
+        for attempt in 0..2 {
+            let moved = self
+                .rename
+                .bind(vec![
+                    Bind::Text(to),
+                    Bind::Bytes(value),
+                    self.time(expiry),
+                    Bind::Text(from),
+                    self.time(now),
+                ])
+                .execute(conn);
+            match moved {
+                Ok(1) => return Ok(RenameOutcome::Moved),
+                Ok(_) => return Ok(RenameOutcome::SourceGone),
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+                    if attempt == 0 =>
+                {
+                    let freed = self
+                        .delete_if_expired
+                        .bind(vec![Bind::Text(to), self.time(now)])
+                        .execute(conn)?;
+                    if freed == 0 {
+                        return Ok(RenameOutcome::TargetExists);
+                    }
+                }
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                    return Ok(RenameOutcome::TargetExists);
+                }
+                Err(e) => return Err(e.into()),
             }
-            self.delete(conn, from)?;
-            Ok(true)
-        })
+        }
+        Ok(RenameOutcome::TargetExists)
     }
 
     pub(crate) fn delete_expired<C>(&self, conn: &mut C) -> OpResult<u64>
