@@ -93,8 +93,6 @@
 //! expired sessions from cron (`cleanup`): `cargo install actix-flask-session --features
 //! cli,postgres`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![deny(missing_docs)]
-#![forbid(unsafe_code)]
 
 pub mod backends;
 pub mod base;

@@ -2,7 +2,7 @@
 //!
 //! Sessions live under the key `SESSION_KEY_PREFIX + sid` as the serialized bytes, with a
 //! Redis TTL of the whole seconds of `PERMANENT_SESSION_LIFETIME`: exactly what
-//! Flask-Session 0.8 writes (spec §5.5.1), so a Flask app and an actix app can share one
+//! Flask-Session 0.8 writes, so a Flask app and an actix app can share one
 //! Redis and one cookie.
 //!
 //! # Configuration

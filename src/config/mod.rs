@@ -533,7 +533,7 @@ impl SessionConfig {
     }
 
     /// Checks the rules [`SessionConfig::from_figment`] applies, for configurations built
-    /// in code (the session builder calls it). `session_type` may be `None` here.
+    /// in code ([`ServerSideSessionInterface::new`](crate::ServerSideSessionInterface::new) calls it). `session_type` may be `None` here.
     ///
     /// Rules: `id_length` in 16..=256; `lifetime` at least 1 whole second and at most
     /// [`MAX_LIFETIME`]; `use_signer` needs a non-empty `secret_key`; fallback keys are
