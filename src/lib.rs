@@ -69,8 +69,8 @@
 //!
 //! | Feature | Default | Adds | Server |
 //! |---------|---------|------|--------|
-//! | `filesystem` | yes | `SESSION_TYPE = "filesystem"`: `FileSystemSessionInterface` | none |
-//! | `cachelib` | yes | `SESSION_TYPE = "cachelib"`: `CacheLibSessionInterface`, `SimpleCache`, `FileSystemCache` | none |
+//! | `filesystem` | yes | `SESSION_TYPE = "filesystem"`: `FileSystemStore` | none |
+//! | `cachelib` | yes | `SESSION_TYPE = "cachelib"`: `CacheLibStore`, `SimpleCache`, `FileSystemCache` | none |
 //! | `redis` | | `SESSION_TYPE = "redis"`: `backends::redis` | Redis ≥ 6.2 |
 //! | `redis-cluster` | | `SESSION_REDIS_CLUSTER` (implies `redis`) | Redis Cluster ≥ 6.2 |
 //! | `redis-tls` | | `rediss://` URLs, rustls with the webpki roots (implies `redis`) | |
@@ -93,15 +93,16 @@
 //! expired sessions from cron (`cleanup`): `cargo install actix-flask-session --features
 //! cli,postgres`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(missing_docs)]
 
 pub mod backends;
-pub mod base;
 mod clock;
 pub mod config;
 pub mod cookie;
 pub mod error;
+mod extension;
+mod lifecycle;
 pub mod serialization;
-pub mod session;
 pub mod sid;
 pub mod signer;
 pub mod store;
@@ -110,23 +111,40 @@ pub mod testing;
 
 #[cfg(feature = "cachelib")]
 #[doc(inline)]
-pub use backends::cachelib::{Cache, CacheLibSessionInterface, FileSystemCache, SimpleCache};
+pub use backends::cachelib::{
+    Cache, CacheLibSessionInterface, CacheLibStore, FileSystemCache, SimpleCache,
+};
+#[cfg(feature = "dynamodb")]
+#[doc(inline)]
+pub use backends::dynamodb::{DynamoDBSessionInterface, DynamoDbStore};
 #[cfg(feature = "filesystem")]
 #[doc(inline)]
-pub use backends::filesystem::FileSystemSessionInterface;
+pub use backends::filesystem::{FileSystemSessionInterface, FileSystemStore};
+#[cfg(feature = "memcached")]
 #[doc(inline)]
-pub use base::{ServerSideSession, ServerSideSessionInterface, SessionMiddleware};
+pub use backends::memcached::{MemcachedSessionInterface, MemcachedStore};
+#[cfg(feature = "mongodb")]
+#[doc(inline)]
+pub use backends::mongodb::{MongoDBSessionInterface, MongoDbStore};
+#[cfg(feature = "redis")]
+#[doc(inline)]
+pub use backends::redis::{RedisSessionInterface, RedisStore};
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+#[doc(inline)]
+pub use backends::sql::{SqlAlchemySessionInterface, SqlStore};
 #[doc(inline)]
 pub use config::{SameSite, SerializationFormat, SessionConfig, SessionType};
 #[doc(inline)]
 pub use error::{ConfigError, SerializationError, SessionError, SessionUnavailable, StoreError};
+#[doc(inline)]
+pub use lifecycle::{ServerSideSession, ServerSideSessionInterface, SessionMiddleware};
 pub use rmpv::Value;
 
 /// The attribute macro [`SessionStore`] implementations need (`async-trait`'s), so that
 /// implementing a store needs no extra dependency: `#[actix_flask_session::async_trait]`.
 pub use async_trait::async_trait;
 #[doc(inline)]
-pub use session::Session;
+pub use extension::Session;
 #[doc(inline)]
 pub use store::{RenameOutcome, SessionStore};
 

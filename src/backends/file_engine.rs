@@ -1,10 +1,10 @@
-//! The file engine shared by `filesystem::FileSystemSessionInterface` and
+//! The file engine shared by `filesystem::FileSystemStore` and
 //! `cachelib::FileSystemCache`: one file per key in a directory, with an expiry header,
 //! atomic writes and cross-process locking.
 //!
 //! This module is public only for its documentation of the on-disk format and of the
 //! locking scheme; the engine itself is crate-private. Use it through
-//! `filesystem::FileSystemSessionInterface` or `cachelib::FileSystemCache`.
+//! `filesystem::FileSystemStore` or `cachelib::FileSystemCache`.
 //!
 //! # Directory layout
 //!
@@ -346,11 +346,11 @@ impl Drop for Reservation<'_> {
 
 /// The engine: a directory of entry files. Cheap to clone.
 #[derive(Debug, Clone)]
-pub(crate) struct FileCache {
+pub(crate) struct FileEngine {
     inner: Arc<Inner>,
 }
 
-impl FileCache {
+impl FileEngine {
     /// Creates the directory (and `.locks`) if needed, checks that a file can be written
     /// in it, and counts the entries. Blocking.
     ///
@@ -399,7 +399,7 @@ impl FileCache {
             inner.pending.store(slack, Ordering::Relaxed);
         }
         tracing::debug!(backend, dir = %inner.dir.display(), entries = count, threshold, mode = format_args!("{mode:#o}"), "file session store opened");
-        Ok(FileCache {
+        Ok(FileEngine {
             inner: Arc::new(inner),
         })
     }
@@ -1053,8 +1053,8 @@ pub(crate) async fn open_blocking(
     mode: u32,
     backend: &'static str,
     key: &'static str,
-) -> Result<FileCache, ConfigError> {
-    tokio::task::spawn_blocking(move || FileCache::open(dir, threshold, mode, backend, key))
+) -> Result<FileEngine, ConfigError> {
+    tokio::task::spawn_blocking(move || FileEngine::open(dir, threshold, mode, backend, key))
         .await
         .map_err(|e| ConfigError::Backend {
             backend,

@@ -28,7 +28,7 @@
 //!     PERMANENT_SESSION_LIFETIME = "12h"
 //! "#));
 //! let config = SessionConfig::from_figment(&figment)?;
-//! assert_eq!(config.session_type, Some(SessionType::Redis));
+//! assert_eq!(config.session_type.map(SessionType::as_str), Some("redis"));
 //! assert_eq!(config.key_prefix, "myapp:");
 //! assert_eq!(config.lifetime.as_secs(), 12 * 3600);
 //! assert!(config.permanent); // Flask-Session's default
@@ -40,7 +40,7 @@
 //! Values of environment variables are parsed like figment does (`true` is a boolean, `45`
 //! an integer, `[a, b]` a list, `{ k = "v" }` a table), except for the keys whose value is
 //! always a string (`SECRET_KEY`, `SESSION_KEY_PREFIX`, URLs, names, ...; see
-//! [`ENV_STRING_KEYS`]), which are taken verbatim so that `SECRET_KEY=007` stays `"007"`.
+//! [`KeyType::Text`](keys::KeyType::Text) in [`keys`]), which are taken verbatim so that `SECRET_KEY=007` stays `"007"`.
 //! Variables that start with `SESSION_` but are not keys (desktops set `SESSION_MANAGER`)
 //! are ignored with a warning that suggests the closest key.
 //!
@@ -83,6 +83,7 @@
 //! [`extract_string_list_key`]): absent keys are `None`, type errors name the key.
 
 pub mod keys;
+mod session_type;
 pub(crate) mod sources;
 
 use std::fmt;
@@ -95,6 +96,9 @@ use figment::{Figment, Metadata, Profile, Provider, Source};
 use serde::de::DeserializeOwned;
 
 use crate::error::ConfigError;
+use keys::KeyType;
+
+pub use session_type::SessionType;
 
 /// The environment variable that names the TOML configuration file read by
 /// [`SessionConfig::figment`] (default: [`DEFAULT_CONFIG_FILE`] in the current directory).
@@ -115,128 +119,8 @@ pub const MAX_ID_LENGTH: usize = 256;
 /// so that every store and cookie date can represent the expiry.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(i32::MAX as u64);
 
-/// Keys whose environment-variable value is always taken verbatim as a string, never
-/// parsed (so `SECRET_KEY=007` is `"007"`, not the number 7).
-pub const ENV_STRING_KEYS: &[&str] = &[
-    "SESSION_TYPE",
-    "SESSION_KEY_PREFIX",
-    "SESSION_SERIALIZATION_FORMAT",
-    "SECRET_KEY",
-    "SESSION_COOKIE_NAME",
-    "SESSION_COOKIE_DOMAIN",
-    "SESSION_COOKIE_PATH",
-    "SESSION_COOKIE_SAMESITE",
-    "APPLICATION_ROOT",
-    "SESSION_FILE_DIR",
-    "SESSION_REDIS",
-    "SESSION_SQLALCHEMY",
-    "SQLALCHEMY_DATABASE_URI",
-    "SESSION_SQLALCHEMY_BIND_KEY",
-    "SESSION_SQLALCHEMY_TABLE",
-    "SESSION_SQLALCHEMY_SCHEMA",
-    "SESSION_SQLALCHEMY_SEQUENCE",
-    "SESSION_MONGODB",
-    "SESSION_MONGODB_DB",
-    "SESSION_MONGODB_COLLECT",
-    "SESSION_DYNAMODB_TABLE",
-];
-
-/// Keys that hold a string or a list of strings: from the environment, a value starting
-/// with `[` is parsed as a list, anything else is taken verbatim as one string.
-pub const ENV_LIST_KEYS: &[&str] = &[
-    "SECRET_KEY_FALLBACKS",
-    "SESSION_MEMCACHED",
-    "SESSION_REDIS_CLUSTER",
-];
-
 /// The metadata name of environment providers, the same as figment's own `Env`.
 const ENV_SOURCE_NAME: &str = "environment variable(s)";
-
-const SESSION_TYPE_ALLOWED: &str = "expected one of redis, memcached, filesystem, cachelib, \
-                                    mongodb, sqlalchemy (alias sql), dynamodb (any case)";
-
-/// Which backend `SESSION_TYPE` selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SessionType {
-    /// `redis`
-    Redis,
-    /// `memcached`
-    Memcached,
-    /// `filesystem`
-    FileSystem,
-    /// `cachelib`
-    CacheLib,
-    /// `mongodb`
-    MongoDb,
-    /// `sqlalchemy` (also `sql`)
-    SqlAlchemy,
-    /// `dynamodb`
-    DynamoDb,
-}
-
-impl SessionType {
-    /// Every session type, in Flask-Session's documentation order.
-    pub const ALL: [SessionType; 7] = [
-        SessionType::Redis,
-        SessionType::Memcached,
-        SessionType::FileSystem,
-        SessionType::CacheLib,
-        SessionType::MongoDb,
-        SessionType::SqlAlchemy,
-        SessionType::DynamoDb,
-    ];
-
-    /// The `SESSION_TYPE` value of this type, lowercase as in Flask-Session
-    /// (`"sqlalchemy"` for [`SessionType::SqlAlchemy`]).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionType::Redis => "redis",
-            SessionType::Memcached => "memcached",
-            SessionType::FileSystem => "filesystem",
-            SessionType::CacheLib => "cachelib",
-            SessionType::MongoDb => "mongodb",
-            SessionType::SqlAlchemy => "sqlalchemy",
-            SessionType::DynamoDb => "dynamodb",
-        }
-    }
-}
-
-impl fmt::Display for SessionType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Parses a `SESSION_TYPE` value: case-insensitive, surrounding whitespace ignored, `sql`
-/// accepted for `sqlalchemy`.
-///
-/// ```
-/// use actix_flask_session::config::SessionType;
-///
-/// assert_eq!("REDIS".parse::<SessionType>()?, SessionType::Redis);
-/// assert_eq!("sql".parse::<SessionType>()?, SessionType::SqlAlchemy);
-/// assert!("null".parse::<SessionType>().is_err());
-/// # Ok::<(), actix_flask_session::ConfigError>(())
-/// ```
-impl FromStr for SessionType {
-    type Err = ConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.trim().to_ascii_lowercase();
-        if lower == "sql" {
-            return Ok(SessionType::SqlAlchemy);
-        }
-        SessionType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == lower)
-            .ok_or_else(|| ConfigError::Invalid {
-                key: "SESSION_TYPE",
-                value: format!("{s:?}"),
-                allowed: SESSION_TYPE_ALLOWED.to_owned(),
-            })
-    }
-}
 
 /// The stored format of session data (`SESSION_SERIALIZATION_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -457,7 +341,7 @@ impl SessionConfig {
             None => {
                 return Err(ConfigError::Missing {
                     key: "SESSION_TYPE",
-                    hint: sources::session_type_missing_hint(figment, SESSION_TYPE_ALLOWED),
+                    hint: sources::session_type_missing_hint(figment, &SessionType::allowed()),
                 });
             }
         };
@@ -533,7 +417,8 @@ impl SessionConfig {
     }
 
     /// Checks the rules [`SessionConfig::from_figment`] applies, for configurations built
-    /// in code ([`ServerSideSessionInterface::new`](crate::ServerSideSessionInterface::new) calls it). `session_type` may be `None` here.
+    /// in code ([`ServerSideSessionInterface::new`](crate::ServerSideSessionInterface::new)
+    /// calls it). `session_type` may be `None` here.
     ///
     /// Rules: `id_length` in 16..=256; `lifetime` at least 1 whole second and at most
     /// [`MAX_LIFETIME`]; `use_signer` needs a non-empty `secret_key`; fallback keys are
@@ -701,8 +586,8 @@ fn invalid(key: &'static str, value: impl fmt::Display, allowed: &str) -> Config
 /// `session_type`).
 ///
 /// Values are parsed like figment's `Env` (`true` is a boolean, `45` an integer, `[a, b]`
-/// a list, `{ k = "v" }` a table), except the keys of [`ENV_STRING_KEYS`], taken verbatim,
-/// and those of [`ENV_LIST_KEYS`], taken verbatim unless they start with `[`. Other
+/// a list, `{ k = "v" }` a table), except the keys of type [`KeyType::Text`], taken verbatim,
+/// and those of type [`KeyType::TextOrList`], taken verbatim unless they start with `[`. Other
 /// variables starting with `SESSION_` are not merged; each is logged once per read with a
 /// `tracing` warning and the closest key. A known key with a value that is not UTF-8 is an
 /// error.
@@ -752,8 +637,11 @@ impl Provider for SessionEnv {
 }
 
 fn env_value(key: &str, raw: &str) -> Value {
-    let verbatim = ENV_STRING_KEYS.contains(&key)
-        || (ENV_LIST_KEYS.contains(&key) && !raw.trim_start().starts_with('['));
+    let verbatim = match keys::find(key).map(|key| key.ty) {
+        Some(KeyType::Text) => true,
+        Some(KeyType::TextOrList) => !raw.trim_start().starts_with('['),
+        _ => false,
+    };
     if verbatim {
         return Value::from(raw.to_owned());
     }
@@ -941,7 +829,7 @@ fn expected(error: &figment::Error) -> String {
 ///
 /// For backend modules reading their own keys; tables work too (`SESSION_CACHELIB`,
 /// `SESSION_DYNAMODB`). Environment values arrive parsed (`SESSION_REDIS_POOL_SIZE=8` is
-/// an integer), except the keys of [`ENV_STRING_KEYS`]. For strings prefer
+/// an integer), except the keys of type [`KeyType::Text`]. For strings prefer
 /// [`extract_string_key`], which also accepts numbers and booleans.
 ///
 /// ```

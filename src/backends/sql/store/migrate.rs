@@ -421,24 +421,24 @@ mod tests {
             (
                 Dialect::Postgres,
                 include_str!(
-                    "../../../migrations/postgres/2025-01-01-000000_create_sessions/up.sql"
+                    "../../../../migrations/postgres/2025-01-01-000000_create_sessions/up.sql"
                 ),
                 include_str!(
-                    "../../../migrations/postgres/2025-01-01-000000_create_sessions/down.sql"
+                    "../../../../migrations/postgres/2025-01-01-000000_create_sessions/down.sql"
                 ),
             ),
             (
                 Dialect::MySql,
-                include_str!("../../../migrations/mysql/2025-01-01-000000_create_sessions/up.sql"),
+                include_str!("../../../../migrations/mysql/2025-01-01-000000_create_sessions/up.sql"),
                 include_str!(
-                    "../../../migrations/mysql/2025-01-01-000000_create_sessions/down.sql"
+                    "../../../../migrations/mysql/2025-01-01-000000_create_sessions/down.sql"
                 ),
             ),
             (
                 Dialect::Sqlite,
-                include_str!("../../../migrations/sqlite/2025-01-01-000000_create_sessions/up.sql"),
+                include_str!("../../../../migrations/sqlite/2025-01-01-000000_create_sessions/up.sql"),
                 include_str!(
-                    "../../../migrations/sqlite/2025-01-01-000000_create_sessions/down.sql"
+                    "../../../../migrations/sqlite/2025-01-01-000000_create_sessions/down.sql"
                 ),
             ),
         ];

@@ -1,77 +1,3 @@
-//! SQL store (`SESSION_TYPE = "sqlalchemy"`, also `"sql"`): PostgreSQL, MySQL/MariaDB and
-//! SQLite through Diesel and r2d2, on Flask-Session's table.
-//!
-//! # Setup
-//!
-//! 1. Create the table (with the configured table, schema and sequence) with the
-//!    command-line tool, which reads the same `SESSION_*` configuration as the app
-//!    (`cargo install actix-flask-session --features cli,postgres`): `actix-flask-session
-//!    migrate`, or `actix-flask-session migrate --emit migrations` to add a Diesel
-//!    migration to your own `migrations` directory for `diesel migration run`; or from
-//!    code with [`migrate::migrate`]. A table created by Flask-Session works as is (add
-//!    the `expiry` index with `actix-flask-session migrate`), and Flask-Session works on
-//!    a table created here.
-//! 2. Configure:
-//!
-//! ```toml
-//! SESSION_TYPE = "sqlalchemy"
-//! SESSION_SQLALCHEMY = "postgresql://app@127.0.0.1/app"   # or SQLALCHEMY_DATABASE_URI,
-//!                                                          # or SQLALCHEMY_BINDS + SESSION_SQLALCHEMY_BIND_KEY
-//! SESSION_SQLALCHEMY_TABLE = "sessions"        # default
-//! SESSION_SQLALCHEMY_SCHEMA = "app"            # optional
-//! SESSION_SQLALCHEMY_SEQUENCE = "sessions_seq" # optional, PostgreSQL
-//! SESSION_SQLALCHEMY_POOL_SIZE = 10            # default
-//! SESSION_SQLALCHEMY_POOL_TIMEOUT = "5s"       # default: wait for a connection, then 503
-//! SESSION_CLEANUP_N_REQUESTS = 1000            # optional: background cleanup every N requests
-//! ```
-//!
-//! The URL is SQLAlchemy's: `postgresql[+driver]://`, `postgres://`, `mysql[+driver]://`,
-//! `mariadb[+driver]://`, `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://`
-//! (in memory: give it `SESSION_SQLALCHEMY_POOL_SIZE = 1`, each connection is its own
-//! database). Each database needs its cargo feature: `postgres`, `mysql`, `sqlite`.
-//! SQLite also takes the forms the Diesel CLI takes, so one URL can serve both: a path
-//! ending in `.db`, `.db3`, `.sqlite` or `.sqlite3`, a `file:` URI, `sqlite://relative.db`.
-//! Only `sqlite:///x.db` differs: SQLAlchemy's (and this crate's) relative `x.db`, Diesel's
-//! absolute `/x.db`; give Diesel the plain path.
-//!
-//! A missing table is a startup error ([`ConfigError::Backend`]) that says how to create
-//! it. A database outage makes requests that need the session answer `503`; the pool
-//! replaces dead connections by itself when the database is back.
-//!
-//! # SQL per operation
-//!
-//! `T` is the quoted, schema-qualified table; every value is a bind parameter. Times are
-//! UTC from the application's clock, as Flask-Session does (`datetime.utcnow()`), so both
-//! apps agree on expiry whatever the database's time zone; keep app servers in sync with
-//! NTP. They have microsecond precision, whole seconds on MySQL (`DATETIME`).
-//!
-//! | operation | PostgreSQL, SQLite | MySQL/MariaDB |
-//! |---|---|---|
-//! | [`load`](SessionStore::load) | `SELECT data FROM T WHERE session_id = $1 AND expiry > $now` | same |
-//! | `load` with refresh | `UPDATE T SET expiry = $exp WHERE session_id = $1 AND expiry > $now RETURNING data` (one statement) | one transaction: `SELECT data FROM T WHERE session_id = ? AND expiry > ? FOR UPDATE`, then (if found) `UPDATE T SET expiry = ? WHERE session_id = ?` |
-//! | [`create`](SessionStore::create) | `INSERT INTO T (session_id, data, expiry) VALUES ($1, $2, $exp) ON CONFLICT (session_id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE T.expiry IS NULL OR T.expiry <= $now` (with a sequence: `id` = `nextval('"seq"')`); created when one row was written | `INSERT INTO T (session_id, data, expiry) VALUES (?, ?, ?)`; on a duplicate key: `UPDATE T SET data = ?, expiry = ? WHERE session_id = ? AND (expiry IS NULL OR expiry <= ?)` |
-//! | [`update`](SessionStore::update) | `UPDATE T SET data = $1, expiry = $exp WHERE session_id = $2 AND expiry > $now` | same |
-//! | [`delete`](SessionStore::delete) | `DELETE FROM T WHERE session_id = $1` | same |
-//! | [`rename`](SessionStore::rename) | `UPDATE T SET session_id = $new, data = $1, expiry = $exp WHERE session_id = $old AND expiry > $now` (one statement, the row moves in place): no row → the old session was logged out or moved meanwhile (`SourceGone`); a unique violation → the new id is taken (`TargetExists`), unless its row has expired: then `DELETE FROM T WHERE session_id = $new AND (expiry IS NULL OR expiry <= $now)` and the `UPDATE` once more | same |
-//! | [`delete_expired`](SessionStore::delete_expired) | `DELETE FROM T WHERE expiry <= $now OR expiry IS NULL` (uses the `expiry` index) | same |
-//!
-//! So a request that reads the session costs one statement, one that changes it two.
-//! An expired row is never returned and never updated; `create` takes over an expired row
-//! with the same key, but never a live one. Statements are prepared once per connection.
-//!
-//! # Cleanup
-//!
-//! The store has no native expiry ([`has_native_ttl`](SessionStore::has_native_ttl) is
-//! `false`): with `SESSION_CLEANUP_N_REQUESTS = N` the lifecycle runs
-//! [`delete_expired`](SessionStore::delete_expired) in the background on every Nth
-//! request that uses the session, one run at a time. Without it, run
-//! `actix-flask-session cleanup` (Flask's `flask session_cleanup`) from cron.
-//!
-//! # Blocking
-//!
-//! Diesel is synchronous: every call runs on tokio's blocking pool
-//! (`tokio::task::spawn_blocking`), never on an actix worker thread.
-
 pub mod migrate;
 mod naming;
 mod ops;
@@ -278,36 +204,36 @@ impl SqlSettings {
     }
 }
 
-/// Flask-Session's `SqlAlchemySessionInterface`: the [`SessionStore`] on a SQL table
+/// Flask-Session's `SqlStore`: the [`SessionStore`] on a SQL table
 /// (see the [module docs](self) for the setup and the exact SQL). Cheap to clone.
 ///
 /// ```no_run
-/// use actix_flask_session::backends::sql::{PoolOptions, SqlAlchemySessionInterface, SqlPool, SqlTable};
+/// use actix_flask_session::backends::sql::{PoolOptions, SqlStore, SqlPool, SqlTable};
 /// use actix_flask_session::{ServerSideSessionInterface, Session, SessionConfig};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let pool = SqlPool::connect("postgresql://app@127.0.0.1/app", &PoolOptions::default()).await?;
-/// let store = SqlAlchemySessionInterface::new(pool, SqlTable::default()).await?;
+/// let store = SqlStore::new(pool, SqlTable::default()).await?;
 /// let session = Session::new(ServerSideSessionInterface::new(store, SessionConfig::default())?);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct SqlAlchemySessionInterface {
+pub struct SqlStore {
     pool: SqlPool,
     table: SqlTable,
     statements: Arc<Statements>,
 }
 
-impl std::fmt::Debug for SqlAlchemySessionInterface {
+impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlAlchemySessionInterface")
+        f.debug_struct("SqlStore")
             .field("pool", &self.pool)
             .field("table", &self.table.display_name())
             .finish()
     }
 }
 
-impl SqlAlchemySessionInterface {
+impl SqlStore {
     /// The store on `table` through `pool` (a [`SqlPool`], or an application's Diesel
     /// r2d2 pool). Checks that the table and its columns exist: if not, the error says how
     /// to create them.
@@ -322,7 +248,7 @@ impl SqlAlchemySessionInterface {
             update = statements.update.sql(),
             "SQL session store statements"
         );
-        let store = SqlAlchemySessionInterface {
+        let store = SqlStore {
             pool,
             table,
             statements,
@@ -427,7 +353,7 @@ macro_rules! with_conn {
     }};
 }
 
-impl SqlAlchemySessionInterface {
+impl SqlStore {
     /// With `SESSION_SQLALCHEMY_SEQUENCE` on PostgreSQL: the sequence must exist now, not
     /// at the first new session (every create would fail).
     async fn check_sequence(&self) -> Result<(), ConfigError> {
@@ -461,7 +387,7 @@ impl SqlAlchemySessionInterface {
 }
 
 #[async_trait]
-impl SessionStore for SqlAlchemySessionInterface {
+impl SessionStore for SqlStore {
     async fn load(
         &self,
         key: &str,

@@ -1,0 +1,109 @@
+//! SQL store (`SESSION_TYPE = "sqlalchemy"`, also `"sql"`): PostgreSQL, MySQL/MariaDB and
+//! SQLite through Diesel and r2d2, on Flask-Session's table.
+//!
+//! # Setup
+//!
+//! 1. Create the table (with the configured table, schema and sequence) with the
+//!    command-line tool, which reads the same `SESSION_*` configuration as the app
+//!    (`cargo install actix-flask-session --features cli,postgres`): `actix-flask-session
+//!    migrate`, or `actix-flask-session migrate --emit migrations` to add a Diesel
+//!    migration to your own `migrations` directory for `diesel migration run`; or from
+//!    code with [`migrate::migrate`]. A table created by Flask-Session works as is (add
+//!    the `expiry` index with `actix-flask-session migrate`), and Flask-Session works on
+//!    a table created here.
+//! 2. Configure:
+//!
+//! ```toml
+//! SESSION_TYPE = "sqlalchemy"
+//! SESSION_SQLALCHEMY = "postgresql://app@127.0.0.1/app"   # or SQLALCHEMY_DATABASE_URI,
+//!                                                          # or SQLALCHEMY_BINDS + SESSION_SQLALCHEMY_BIND_KEY
+//! SESSION_SQLALCHEMY_TABLE = "sessions"        # default
+//! SESSION_SQLALCHEMY_SCHEMA = "app"            # optional
+//! SESSION_SQLALCHEMY_SEQUENCE = "sessions_seq" # optional, PostgreSQL
+//! SESSION_SQLALCHEMY_POOL_SIZE = 10            # default
+//! SESSION_SQLALCHEMY_POOL_TIMEOUT = "5s"       # default: wait for a connection, then 503
+//! SESSION_CLEANUP_N_REQUESTS = 1000            # optional: background cleanup every N requests
+//! ```
+//!
+//! The URL is SQLAlchemy's: `postgresql[+driver]://`, `postgres://`, `mysql[+driver]://`,
+//! `mariadb[+driver]://`, `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://`
+//! (in memory: give it `SESSION_SQLALCHEMY_POOL_SIZE = 1`, each connection is its own
+//! database). Each database needs its cargo feature: `postgres`, `mysql`, `sqlite`.
+//! SQLite also takes the forms the Diesel CLI takes, so one URL can serve both: a path
+//! ending in `.db`, `.db3`, `.sqlite` or `.sqlite3`, a `file:` URI, `sqlite://relative.db`.
+//! Only `sqlite:///x.db` differs: SQLAlchemy's (and this crate's) relative `x.db`, Diesel's
+//! absolute `/x.db`; give Diesel the plain path.
+//!
+//! A missing table is a startup error ([`ConfigError::Backend`]) that says how to create
+//! it. A database outage makes requests that need the session answer `503`; the pool
+//! replaces dead connections by itself when the database is back.
+//!
+//! # SQL per operation
+//!
+//! `T` is the quoted, schema-qualified table; every value is a bind parameter. Times are
+//! UTC from the application's clock, as Flask-Session does (`datetime.utcnow()`), so both
+//! apps agree on expiry whatever the database's time zone; keep app servers in sync with
+//! NTP. They have microsecond precision, whole seconds on MySQL (`DATETIME`).
+//!
+//! | operation | PostgreSQL, SQLite | MySQL/MariaDB |
+//! |---|---|---|
+//! | [`load`](SessionStore::load) | `SELECT data FROM T WHERE session_id = $1 AND expiry > $now` | same |
+//! | `load` with refresh | `UPDATE T SET expiry = $exp WHERE session_id = $1 AND expiry > $now RETURNING data` (one statement) | one transaction: `SELECT data FROM T WHERE session_id = ? AND expiry > ? FOR UPDATE`, then (if found) `UPDATE T SET expiry = ? WHERE session_id = ?` |
+//! | [`create`](SessionStore::create) | `INSERT INTO T (session_id, data, expiry) VALUES ($1, $2, $exp) ON CONFLICT (session_id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE T.expiry IS NULL OR T.expiry <= $now` (with a sequence: `id` = `nextval('"seq"')`); created when one row was written | `INSERT INTO T (session_id, data, expiry) VALUES (?, ?, ?)`; on a duplicate key: `UPDATE T SET data = ?, expiry = ? WHERE session_id = ? AND (expiry IS NULL OR expiry <= ?)` |
+//! | [`update`](SessionStore::update) | `UPDATE T SET data = $1, expiry = $exp WHERE session_id = $2 AND expiry > $now` | same |
+//! | [`delete`](SessionStore::delete) | `DELETE FROM T WHERE session_id = $1` | same |
+//! | [`rename`](SessionStore::rename) | `UPDATE T SET session_id = $new, data = $1, expiry = $exp WHERE session_id = $old AND expiry > $now` (one statement, the row moves in place): no row → the old session was logged out or moved meanwhile (`SourceGone`); a unique violation → the new id is taken (`TargetExists`), unless its row has expired: then `DELETE FROM T WHERE session_id = $new AND (expiry IS NULL OR expiry <= $now)` and the `UPDATE` once more | same |
+//! | [`delete_expired`](SessionStore::delete_expired) | `DELETE FROM T WHERE expiry <= $now OR expiry IS NULL` (uses the `expiry` index) | same |
+//!
+//! So a request that reads the session costs one statement, one that changes it two.
+//! An expired row is never returned and never updated; `create` takes over an expired row
+//! with the same key, but never a live one. Statements are prepared once per connection.
+//!
+//! # Cleanup
+//!
+//! The store has no native expiry ([`has_native_ttl`](SessionStore::has_native_ttl) is
+//! `false`): with `SESSION_CLEANUP_N_REQUESTS = N` the lifecycle runs
+//! [`delete_expired`](SessionStore::delete_expired) in the background on every Nth
+//! request that uses the session, one run at a time. Without it, run
+//! `actix-flask-session cleanup` (Flask's `flask session_cleanup`) from cron.
+//!
+//! # Blocking
+//!
+//! Diesel is synchronous: every call runs on tokio's blocking pool
+//! (`tokio::task::spawn_blocking`), never on an actix worker thread.
+
+use crate::backends::Backend;
+use crate::config::keys::key;
+use crate::config::keys::KeyDefault::{Described, Unset, Value};
+use crate::config::keys::KeyType::{Duration, Integer, Table, Text};
+
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+mod store;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+#[doc(inline)]
+pub use store::*;
+
+/// Flask-Session's name for [`SqlStore`], for readers coming from Flask.
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub type SqlAlchemySessionInterface = SqlStore;
+
+/// This backend's declaration (see [`backends`](crate::backends)).
+pub(crate) const BACKEND: Backend = Backend {
+    session_types: &["sqlalchemy", "sql"],
+    feature: "postgres, mysql or sqlite",
+    keys: &[
+key(
+        "SESSION_SQLALCHEMY", Text,
+        Described("SQLALCHEMY_BINDS[SESSION_SQLALCHEMY_BIND_KEY], else SQLALCHEMY_DATABASE_URI"),
+    ),
+    key("SQLALCHEMY_DATABASE_URI", Text, Unset),
+    key("SQLALCHEMY_BINDS", Table, Unset),
+    key("SESSION_SQLALCHEMY_BIND_KEY", Text, Unset),
+    key("SESSION_SQLALCHEMY_TABLE", Text, Value("\"sessions\"")),
+    key("SESSION_SQLALCHEMY_SCHEMA", Text, Unset),
+    key("SESSION_SQLALCHEMY_SEQUENCE", Text, Unset),
+    key("SESSION_SQLALCHEMY_POOL_SIZE", Integer, Value("10")),
+    key("SESSION_SQLALCHEMY_POOL_TIMEOUT", Duration, Value("\"5s\"")),
+    ],
+    build: build_store!(any(feature = "postgres", feature = "mysql", feature = "sqlite"), SqlStore),
+};
