@@ -195,7 +195,7 @@ fn unknown_session_type_is_rejected_with_the_valid_values() {
         from_toml(r#"SESSION_TYPE = "null""#),
         "SESSION_TYPE",
         "\"null\"",
-        "one of redis",
+        "one of filesystem, cachelib, redis",
     );
     assert_invalid(
         from_toml("SESSION_TYPE = 3"),
