@@ -9,7 +9,7 @@ use figment::Figment;
 use figment::value::Dict;
 
 use crate::backends::file_engine::{self, FileEngine};
-use crate::config::SessionConfig;
+use crate::config::{self, SessionConfig, file_values};
 use crate::error::{ConfigError, StoreError};
 use crate::store::{RenameOutcome, SessionStore};
 
@@ -249,7 +249,7 @@ impl CacheLibStore {
         _config: &SessionConfig,
         figment: &Figment,
     ) -> Result<Self, ConfigError> {
-        let Some(value) = file_engine::find_key(figment, KEY)? else {
+        let Some(value) = config::find_key(figment, KEY)? else {
             let cache = FileSystemCache::open_blocking(
                 PathBuf::from(DEFAULT_DIR),
                 DEFAULT_THRESHOLD,
@@ -281,17 +281,17 @@ impl CacheLibStore {
                 Some(v) => v
                     .as_str()
                     .map(str::to_owned)
-                    .ok_or_else(|| invalid(format!("type = {}", file_engine::describe(v)), TYPES))?,
+                    .ok_or_else(|| invalid(format!("type = {}", file_values::describe(v)), TYPES))?,
             };
             (kind, table)
         } else {
             return Err(invalid(
-                file_engine::describe(&value),
+                file_values::describe(&value),
                 "a table such as { type = \"filesystem\", dir = \"flask_session\", threshold = 500, mode = 0o600 } or { type = \"simple\" }",
             ));
         };
         let threshold = match table.get("threshold") {
-            Some(v) => file_engine::parse_threshold(v, KEY)?,
+            Some(v) => file_values::parse_threshold(v, KEY)?,
             None => DEFAULT_THRESHOLD,
         };
         match kind.trim().to_ascii_lowercase().as_str() {
@@ -311,11 +311,11 @@ impl CacheLibStore {
             }
             "filesystem" => {
                 let dir = match table.get("dir") {
-                    Some(v) => file_engine::parse_dir(v, KEY)?,
+                    Some(v) => file_values::parse_dir(v, KEY)?,
                     None => PathBuf::from(DEFAULT_DIR),
                 };
                 let mode = match table.get("mode") {
-                    Some(v) => file_engine::parse_mode(v, KEY)?,
+                    Some(v) => file_values::parse_mode(v, KEY)?,
                     None => DEFAULT_MODE,
                 };
                 let cache = FileSystemCache::open_blocking(dir, threshold, mode).await?;

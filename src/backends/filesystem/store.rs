@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use figment::Figment;
 
 use crate::backends::file_engine::{self, FileEngine};
-use crate::config::SessionConfig;
+use crate::config::{self, SessionConfig, file_values};
 use crate::error::{ConfigError, StoreError};
 use crate::store::{RenameOutcome, SessionStore};
 
@@ -114,12 +114,12 @@ impl FileSystemStore {
             Some(dir) => PathBuf::from(dir),
             None => PathBuf::from(DEFAULT_DIR),
         };
-        let threshold = match file_engine::find_key(figment, "SESSION_FILE_THRESHOLD")? {
-            Some(v) => file_engine::parse_threshold(&v, "SESSION_FILE_THRESHOLD")?,
+        let threshold = match config::find_key(figment, "SESSION_FILE_THRESHOLD")? {
+            Some(v) => file_values::parse_threshold(&v, "SESSION_FILE_THRESHOLD")?,
             None => DEFAULT_THRESHOLD,
         };
-        let mode = match file_engine::find_key(figment, "SESSION_FILE_MODE")? {
-            Some(v) => file_engine::parse_mode(&v, "SESSION_FILE_MODE")?,
+        let mode = match config::find_key(figment, "SESSION_FILE_MODE")? {
+            Some(v) => file_values::parse_mode(&v, "SESSION_FILE_MODE")?,
             None => DEFAULT_MODE,
         };
         let files =

@@ -9,6 +9,7 @@ use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
 use mongodb::{Client, Collection, IndexModel};
 
 use crate::config::{SessionConfig, extract_string_key};
+use crate::config::redact_url;
 use crate::error::{ConfigError, StoreError};
 use crate::store::{RenameOutcome, SessionStore};
 
@@ -95,7 +96,7 @@ impl MongoDbStore {
             .await
             .map_err(|e| ConfigError::Invalid {
                 key: "SESSION_MONGODB",
-                value: redact(url),
+                value: redact_url(url),
                 allowed: format!("expected a mongodb:// or mongodb+srv:// connection string ({e})"),
             })?;
         if options.server_selection_timeout.is_none() {
@@ -170,15 +171,6 @@ impl MongoDbStore {
     }
 }
 
-/// The URL without its password, for error messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
-}
 
 fn command_code(e: &MongoError) -> Option<i32> {
     match &*e.kind {
@@ -344,14 +336,6 @@ impl SessionStore for MongoDbStore {
 mod tests {
     use super::*;
 
-    #[test]
-    fn passwords_are_not_echoed() {
-        assert_eq!(
-            redact("mongodb://user:secret@db:27017/x"),
-            "mongodb://***@db:27017/x"
-        );
-        assert_eq!(redact("mongodb://db:27017"), "mongodb://db:27017");
-    }
 
     #[test]
     fn expiration_adds_the_ttl_in_milliseconds() {

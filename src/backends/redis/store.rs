@@ -17,6 +17,7 @@ use crate::config::{
     SessionConfig, extract_pool_size_key, extract_string_key, extract_string_list_key,
     extract_timeout_key,
 };
+use crate::config::redact_url;
 use crate::error::{ConfigError, StoreError};
 use crate::store::{RenameOutcome, SessionStore};
 
@@ -297,7 +298,7 @@ impl RedisStore {
             .build()
             .map_err(|e| {
                 setup_error(
-                    format!("cannot build the connection pool for {}", redact(url)),
+                    format!("cannot build the connection pool for {}", redact_url(url)),
                     e,
                 )
             })?;
@@ -308,12 +309,12 @@ impl RedisStore {
         );
         store.ping().await.map_err(|e| {
             setup_error(
-                format!("cannot reach Redis at {} (SESSION_REDIS)", redact(url)),
+                format!("cannot reach Redis at {} (SESSION_REDIS)", redact_url(url)),
                 e,
             )
         })?;
-        store.check_version(&redact(url)).await?;
-        tracing::info!(url = %redact(url), connections = options.pool_size, "redis session store ready");
+        store.check_version(&redact_url(url)).await?;
+        tracing::info!(url = %redact_url(url), connections = options.pool_size, "redis session store ready");
         Ok(store)
     }
 
@@ -338,7 +339,7 @@ impl RedisStore {
         }
         let described = urls
             .iter()
-            .map(|u| redact(u))
+            .map(|u| redact_url(u))
             .collect::<Vec<_>>()
             .join(", ");
         let manager = deadpool_redis::cluster::Manager::new(urls.to_vec(), false)
@@ -820,7 +821,7 @@ fn check_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
         Some("rediss") => Err(ConfigError::FeatureDisabled { session_type: "redis", feature: "redis-tls" }),
         _ => Err(ConfigError::Invalid {
             key,
-            value: redact(url),
+            value: redact_url(url),
             allowed: "expected a URL such as redis://127.0.0.1:6379/0, rediss://... or redis+unix:///path"
                 .to_owned(),
         }),
@@ -830,7 +831,7 @@ fn check_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
 fn invalid_url(key: &'static str, url: &str, error: RedisError) -> ConfigError {
     ConfigError::Invalid {
         key,
-        value: redact(url),
+        value: redact_url(url),
         allowed: format!("expected a valid Redis URL such as redis://127.0.0.1:6379/0 ({error})"),
     }
 }
@@ -873,25 +874,6 @@ fn redis_version(info: &str) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The URL without its password, for logs and errors.
-fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            match authority.rsplit_once('@') {
-                Some((userinfo, host)) => {
-                    let user = userinfo.split(':').next().unwrap_or("");
-                    format!("{scheme}://{user}:***@{host}{path}")
-                }
-                None => url.to_owned(),
-            }
-        }
-        None => url.to_owned(),
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -937,18 +919,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn redact_hides_passwords() {
-        assert_eq!(
-            redact("redis://127.0.0.1:6379/0"),
-            "redis://127.0.0.1:6379/0"
-        );
-        assert_eq!(
-            redact("redis://:secret@host:6379/1"),
-            "redis://:***@host:6379/1"
-        );
-        assert_eq!(redact("rediss://user:pw@host"), "rediss://user:***@host");
-    }
 
     #[test]
     fn lists_from_the_environment() {
