@@ -37,7 +37,7 @@ mod tests {
             ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
             ("redis://:secret@host:6379/1", "redis://:***@host:6379/1"),
             ("rediss://user:pw@host", "rediss://user:***@host"),
-            ("redis://p@ss:w@rd@host/0", "redis://p:***@host/0"),
+            ("redis://p@ss:w@rd@host/0", "redis://p@ss:***@host/0"),
             (
                 "mongodb://user:secret@a:27017,b:27017/x?authSource=admin",
                 "mongodb://user:***@a:27017,b:27017/x?***",
