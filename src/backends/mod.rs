@@ -117,3 +117,83 @@ register! {
 pub mod file_engine;
 #[cfg(any(feature = "redis", feature = "memcached"))]
 pub mod server_version;
+
+#[cfg(test)]
+mod tests {
+    use super::ALL;
+
+    const README: &str = include_str!("../../README.md");
+
+    /// The README's "Backends" table: `SESSION_TYPE` cell -> cargo-feature cell.
+    fn readme_backends() -> Vec<(String, String)> {
+        let start = README
+            .find("\n## Backends\n")
+            .expect("README has a Backends section");
+        let section = &README[start + 1..];
+        let end = section[3..].find("\n## ").map_or(section.len(), |i| i + 3);
+        section[..end]
+            .lines()
+            .take_while(|line| !line.starts_with("### "))
+            .filter(|line| line.starts_with("| `") && !line.starts_with("| `SESSION_TYPE`"))
+            .map(|line| {
+                let cells: Vec<&str> = line.split(" | ").collect();
+                (
+                    cells[0]
+                        .trim_start_matches("| ")
+                        .trim_matches('`')
+                        .to_owned(),
+                    cells[1].to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_declared_backend_is_documented_and_every_documented_one_declared() {
+        let rows = readme_backends();
+        let documented: Vec<&str> = rows.iter().map(|(name, _)| name.as_str()).collect();
+        let declared: Vec<&str> = ALL.iter().map(|backend| backend.name()).collect();
+        assert_eq!(
+            documented, declared,
+            "README's Backends table, in the declared order"
+        );
+        for (backend, (_, features)) in ALL.iter().zip(&rows) {
+            for feature in backend
+                .feature
+                .split([',', ' '])
+                .filter(|f| !f.is_empty() && *f != "or")
+            {
+                assert!(
+                    features.contains(&format!("`{feature}`")),
+                    "{}: the README's feature cell {features:?} does not name `{feature}`",
+                    backend.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn session_type_names_are_unique_lowercase_and_keys_declared_once() {
+        let mut names: Vec<&str> = ALL
+            .iter()
+            .flat_map(|b| b.session_types.iter().copied())
+            .collect();
+        assert!(
+            names.iter().all(|n| *n == n.to_ascii_lowercase()),
+            "{names:?}"
+        );
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            count,
+            "a SESSION_TYPE value selects one backend"
+        );
+        let mut keys: Vec<&str> = crate::config::keys::all_keys().collect();
+        let count = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), count, "a key is declared once");
+    }
+}

@@ -110,3 +110,64 @@ pub fn all_keys() -> impl Iterator<Item = &'static str> {
 pub fn find(name: &str) -> Option<&'static Key> {
     all().find(|key| key.name == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every string literal in `src/` that names a configuration key (outside comments).
+    fn keys_named_in_source(dir: &Path, found: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("src is readable") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                keys_named_in_source(&path, found);
+                continue;
+            }
+            if path.extension().is_none_or(|ext| ext != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source is UTF-8");
+            for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for (i, _) in line.match_indices('"') {
+                    let rest = &line[i + 1..];
+                    let Some(end) = rest.find('"') else { continue };
+                    let literal = &rest[..end];
+                    let is_key_shaped = ["SESSION_", "SQLALCHEMY_", "SECRET_KEY"]
+                        .iter()
+                        .any(|p| literal.starts_with(p))
+                        || ["PERMANENT_SESSION_LIFETIME", "APPLICATION_ROOT"].contains(&literal);
+                    if is_key_shaped
+                        && literal.len() > "SESSION_".len()
+                        && literal
+                            .bytes()
+                            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                        && !literal.ends_with('_')
+                    {
+                        found.push((literal.to_owned(), path.display().to_string()));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_the_code_names_is_declared() {
+        let mut found = Vec::new();
+        keys_named_in_source(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(
+            found.iter().any(|(k, _)| k == "SESSION_REDIS_POOL_SIZE"),
+            "the scan finds keys"
+        );
+        // Misspellings the did-you-mean tests use on purpose.
+        let examples = ["SESSION_TPYE", "SESSION_MANAGER"];
+        for (key, file) in found {
+            assert!(
+                super::find(&key).is_some() || examples.contains(&key.as_str()),
+                "{file} names {key}, which no declaration lists (src/config/keys.rs or its backend's module)"
+            );
+        }
+    }
+}
