@@ -111,6 +111,7 @@ register! {
     memcached,
     mongodb,
     dynamodb,
+    toy,
 }
 
 #[cfg(any(feature = "filesystem", feature = "cachelib"))]
