@@ -350,11 +350,6 @@ fn dynamodb_defaults_are_the_code_s() {
     assert!(!documented_as::<bool>("SESSION_DYNAMODB_TABLE_EXISTS"));
 }
 
-#[test]
-fn toy_default_is_the_code_s() {
-    assert_eq!(documented_as::<usize>("SESSION_TOY_THRESHOLD"), 500);
-}
-
 /// Every key with a fixed default is checked by one of the tests above (for the backends
 /// whose feature is on), so that a new key cannot be added without its check.
 #[test]
@@ -373,7 +368,6 @@ fn every_fixed_default_has_a_check() {
         "SESSION_MONGODB_COLLECT",
         "SESSION_DYNAMODB_TABLE",
         "SESSION_DYNAMODB_TABLE_EXISTS",
-        "SESSION_TOY_THRESHOLD",
     ];
     for key in keys::all() {
         let core = keys::CORE_KEYS.contains(key);

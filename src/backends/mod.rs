@@ -111,7 +111,6 @@ register! {
     memcached,
     mongodb,
     dynamodb,
-    toy,
 }
 
 #[cfg(any(feature = "filesystem", feature = "cachelib"))]
