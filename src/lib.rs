@@ -137,7 +137,7 @@ pub use config::{SameSite, SerializationFormat, SessionConfig, SessionType};
 #[doc(inline)]
 pub use error::{ConfigError, SerializationError, SessionError, SessionUnavailable, StoreError};
 #[doc(inline)]
-pub use lifecycle::{ServerSideSession, ServerSideSessionInterface, SessionMiddleware};
+pub use lifecycle::{ServerSideSession, ServerSideSessionInterface, SessionExt, SessionMiddleware};
 pub use rmpv::Value;
 
 /// The attribute macro [`SessionStore`] implementations need (`async-trait`'s), so that

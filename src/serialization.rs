@@ -83,11 +83,11 @@ pub type SessionMap = Vec<(Value, Value)>;
 
 /// The MessagePack extension type of timestamps (msgpack spec, used by msgspec for aware
 /// datetimes).
-pub const TIMESTAMP_EXT_TYPE: i8 = -1;
+pub(crate) const TIMESTAMP_EXT_TYPE: i8 = -1;
 
 /// Deepest nesting of arrays and maps that [`encode`] and [`check_encodable`] accept (the
 /// same limit as rmpv's decoder, so whatever is written can be read back).
-pub const MAX_DEPTH: usize = 1024;
+pub(crate) const MAX_DEPTH: usize = 1024;
 
 /// Unix seconds of 0001-01-01T00:00:00Z, the earliest instant Python's `datetime` holds.
 const PY_MIN_SECS: i64 = -62_135_596_800;

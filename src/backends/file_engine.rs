@@ -117,12 +117,12 @@ pub const VERSION: u8 = 1;
 /// The length of the header in bytes.
 pub const HEADER_LEN: usize = 24;
 /// Flag bit (byte 5): the entry has not been read back or rewritten since its creation.
-pub const FLAG_UNUSED: u8 = 1;
+pub(crate) const FLAG_UNUSED: u8 = 1;
 
 /// The number of entry files a process may create between two scans of the directory
 /// when the threshold is `threshold` (see [Threshold pruning](self#threshold-pruning)):
 /// `max(16, threshold / 8)`, or 0 without a threshold.
-pub fn slack_for(threshold: usize) -> usize {
+pub(crate) fn slack_for(threshold: usize) -> usize {
     if threshold == 0 {
         0
     } else {

@@ -108,9 +108,10 @@ use validate::{CLEANUP_ALLOWED, ID_LENGTH_ALLOWED, invalid};
 
 pub use env::SessionEnv;
 pub use extract::{
-    extract_bool_key, extract_duration_key, extract_key, extract_pool_size_key, extract_string_key,
-    extract_string_list_key, extract_timeout_key,
+    extract_bool_key, extract_duration_key, extract_key, extract_string_key,
+    extract_string_list_key,
 };
+pub(crate) use extract::{extract_pool_size_key, extract_timeout_key};
 pub(crate) use redact::redact_url;
 pub use session_type::SessionType;
 pub use unknown_keys::suggest_key;
@@ -121,18 +122,18 @@ pub const CONFIG_PATH_ENV: &str = "ACTIX_FLASK_SESSION_CONFIG";
 
 /// The configuration file read by [`SessionConfig::figment`] when [`CONFIG_PATH_ENV`] is
 /// not set, relative to the current directory.
-pub const DEFAULT_CONFIG_FILE: &str = "Session.toml";
+pub(crate) const DEFAULT_CONFIG_FILE: &str = "Session.toml";
 
 /// The smallest accepted `SESSION_ID_LENGTH` (random bytes): 128 bits of entropy.
-pub const MIN_ID_LENGTH: usize = 16;
+pub(crate) const MIN_ID_LENGTH: usize = 16;
 
 /// The largest accepted `SESSION_ID_LENGTH` (random bytes; ids stay below memcached's
 /// 250-byte key limit only for small prefixes, see the memcached backend).
-pub const MAX_ID_LENGTH: usize = 256;
+pub(crate) const MAX_ID_LENGTH: usize = 256;
 
 /// The longest accepted `PERMANENT_SESSION_LIFETIME`: `i32::MAX` seconds (about 68 years),
 /// so that every store and cookie date can represent the expiry.
-pub const MAX_LIFETIME: Duration = Duration::from_secs(i32::MAX as u64);
+pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(i32::MAX as u64);
 
 /// The stored format of session data (`SESSION_SERIALIZATION_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -40,6 +40,7 @@ const TABLE_ACTIVE_WAIT: Duration = Duration::from_secs(60);
 /// The `SESSION_DYNAMODB` table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct DynamoDBConnection {
     /// Endpoint URL, e.g. `http://127.0.0.1:8000` for a local server; `None` = real AWS.
     pub endpoint_url: Option<String>,

@@ -28,10 +28,10 @@ const REQUIREMENT: Requirement = Requirement {
 pub const DEFAULT_SERVER: &str = "127.0.0.1:11211";
 
 /// memcached's longest key, in bytes.
-pub const MAX_KEY_LEN: usize = 250;
+pub(crate) const MAX_KEY_LEN: usize = 250;
 
 /// Time to live above which memcached reads the expiry as an absolute Unix time.
-pub const MAX_RELATIVE_TTL: u64 = 30 * 24 * 3600;
+pub(crate) const MAX_RELATIVE_TTL: u64 = 30 * 24 * 3600;
 
 /// How long one command (including getting a connection) may take.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);

@@ -35,7 +35,7 @@ redis.call('DEL', KEYS[1]) return 1 else return 0 end";
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
 
 /// Default for `SESSION_REDIS_CONNECT_TIMEOUT` and `SESSION_REDIS_RESPONSE_TIMEOUT`.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The oldest Redis the store works with: `GETEX` came in Redis 6.2.
 pub const MIN_REDIS_VERSION: Version = Version::new(6, 2, 0);

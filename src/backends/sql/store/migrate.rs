@@ -73,7 +73,7 @@ enum Existing {
 
 /// The comment an emitted PostgreSQL migration puts on a schema it created, so that its
 /// `down.sql` drops that schema (when empty) and never one that existed before.
-pub const SCHEMA_MARKER: &str = "created by the actix-flask-session migration";
+pub(crate) const SCHEMA_MARKER: &str = "created by the actix-flask-session migration";
 
 /// The DDL statements [`migrate`] runs for `table` on `dialect`, in order.
 ///

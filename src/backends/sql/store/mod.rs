@@ -17,7 +17,7 @@ use crate::config::{
 use crate::error::{ConfigError, StoreError};
 use crate::store::{RenameOutcome, SessionStore};
 
-pub use naming::{Identifier, MAX_IDENTIFIER_LEN, SqlTable};
+pub use naming::{Identifier, SqlTable};
 use ops::Statements;
 use pool::{PoolKind, RunError};
 pub use pool::{PoolOptions, SqlPool};
