@@ -19,6 +19,22 @@ use crate::store::SessionStore;
 /// more random bits a single retry never happens in practice).
 const CREATE_ATTEMPTS: usize = 3;
 
+/// Sessions larger than this (encoded bytes) are decoded and encoded on tokio's blocking
+/// pool instead of the worker thread, which meanwhile serves other requests. Decoding the
+/// costliest shapes (small integer or string entries) runs at about 20–60 MB/s in this
+/// codec, so 16 KiB is at most a few hundred microseconds inline, while a hop to the
+/// blocking pool and back costs some 10–20 µs (measured: benches/README.md).
+const OFF_WORKER_BYTES: usize = 16 * 1024;
+
+/// Runs `work` on tokio's blocking pool.
+async fn off_worker<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SessionUnavailable> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(SessionUnavailable::Blocking)
+}
+
 /// The session lifecycle over one store: reads the cookie, loads and saves the session,
 /// writes the cookie. Cheap to clone.
 ///
@@ -200,8 +216,36 @@ impl ServerSideSessionInterface {
         let Some(bytes) = self.inner.store.load(&key, refresh).await? else {
             return self.fresh();
         };
-        match serialization::decode(&bytes, config.serialization_format) {
-            Ok(data) => Ok(SessionState::loaded(key, config.key_prefix.len(), data)),
+        let format = config.serialization_format;
+        if bytes.len() > config.max_size {
+            tracing::warn!(
+                %key,
+                size = bytes.len(),
+                max = config.max_size,
+                "stored session data over SESSION_MAX_SIZE deleted without decoding; starting a new session"
+            );
+            if let Err(error) = self.inner.store.delete(&key).await {
+                tracing::warn!(%key, %error, "could not delete oversized session data");
+            }
+            return self.fresh();
+        }
+        let decoded = if bytes.len() > OFF_WORKER_BYTES {
+            // Large: decode on the blocking pool, and measure it there for the size cap.
+            off_worker(move || {
+                serialization::decode(&bytes, format)
+                    .map(|data| (Some(super::state::session_len(&data, format)), data))
+            })
+            .await?
+        } else {
+            serialization::decode(&bytes, format).map(|data| (None, data))
+        };
+        match decoded {
+            Ok((encoded_len, data)) => Ok(SessionState::loaded(
+                key,
+                config.key_prefix.len(),
+                data,
+                encoded_len,
+            )),
             Err(error) => {
                 tracing::warn!(%key, %error, "corrupt session data deleted; starting a new session");
                 if let Err(error) = self.inner.store.delete(&key).await {
@@ -239,7 +283,27 @@ impl ServerSideSessionInterface {
             return Ok(());
         }
         if state.modified {
-            let bytes = serialization::encode(&state.data, config.serialization_format)?;
+            let format = config.serialization_format;
+            let bytes = if state
+                .known_encoded_len()
+                .is_some_and(|len| len > OFF_WORKER_BYTES)
+            {
+                let data = std::mem::take(&mut state.data);
+                let (data, bytes) = off_worker(move || {
+                    let bytes = serialization::encode(&data, format);
+                    (data, bytes)
+                })
+                .await?;
+                state.data = data;
+                bytes?
+            } else {
+                serialization::encode(&state.data, format)?
+            };
+            if bytes.len() > config.max_size {
+                // Inserts are checked; only a change that skips the check (`_permanent`
+                // added to a session right at the limit) can get here.
+                return Err(serialization_too_large(bytes.len(), config.max_size));
+            }
             if state.stored {
                 let key = state.key();
                 if !store.update(key, &bytes, config.lifetime).await? {
@@ -353,4 +417,8 @@ fn add_vary_cookie(headers: &mut HeaderMap) {
         }
     };
     headers.insert(VARY, merged);
+}
+
+fn serialization_too_large(size: usize, max: usize) -> SessionUnavailable {
+    SessionUnavailable::Encode(crate::error::SerializationError::TooLarge { size, max })
 }
