@@ -45,7 +45,8 @@
 //! (there is no ambiguity: msgpack maps start with `0x80`-`0x8f`, `0xde`, `0xdf`, JSON
 //! objects with `{` after optional whitespace). The top level must be a map / object and
 //! nothing may follow it. As in Python's `dict`, a repeated key keeps its first position and
-//! takes its last value. Float32 values are widened to `f64`. What msgspec refuses to decode
+//! takes its last value. Float32 values are widened to `f64` and timestamps are brought to
+//! their canonical form. What msgspec refuses to decode
 //! is refused too: strings that are not UTF-8, malformed or out-of-range timestamps (outside
 //! years 1..=9999), maps used as map keys.
 //!
@@ -653,8 +654,9 @@ fn decode_msgpack(bytes: &[u8], limit: usize) -> Result<SessionMap, String> {
 }
 
 /// Brings a freshly decoded msgpack tree to what msgspec would have read: float32 widened,
-/// UTF-8 and timestamps checked, maps with hashable keys and no repeated keys, no map or
-/// array at `limit` levels or deeper (`depth` levels are above `v`).
+/// UTF-8 checked, timestamps checked and in their canonical form (so that one instant is
+/// one key), maps with hashable keys and no repeated keys, no map or array at `limit`
+/// levels or deeper (`depth` levels are above `v`).
 fn normalize(v: &mut Value, depth: usize, limit: usize) -> Result<(), String> {
     match v {
         Value::F32(f) => *v = Value::F64(f64::from(*f)),
@@ -662,7 +664,11 @@ fn normalize(v: &mut Value, depth: usize, limit: usize) -> Result<(), String> {
             check_str(s)?;
         }
         Value::Ext(TIMESTAMP_EXT_TYPE, data) => {
-            python_timestamp(data)?;
+            let (secs, nanos) = python_timestamp(data)?;
+            let canonical = timestamp_bytes(secs, nanos);
+            if *data != canonical {
+                *data = canonical;
+            }
         }
         Value::Array(items) => {
             if depth >= limit {
@@ -1148,6 +1154,19 @@ mod tests {
         assert_eq!(
             map,
             vec![(s("a"), Value::from(3)), (s("b"), Value::from(2))]
+        );
+    }
+
+    #[test]
+    fn timestamps_are_read_in_canonical_form_so_one_instant_is_one_key() {
+        // {<epoch+1 s, 64-bit form>: 1, <epoch+1 s, 32-bit form>: 2}
+        let bytes = [
+            0x82, 0xd7, 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0xd6, 0xff, 0, 0, 0, 1, 2,
+        ];
+        let map = decode(&bytes, MP).expect("decodes");
+        assert_eq!(
+            map,
+            vec![(Value::Ext(-1, vec![0, 0, 0, 1]), Value::from(2))]
         );
     }
 

@@ -9,7 +9,7 @@ use actix_web::http::header::{HeaderMap, HeaderValue, SET_COOKIE, VARY};
 use super::state::SessionState;
 use crate::config::SessionConfig;
 use crate::cookie::CookieSettings;
-use crate::error::{ConfigError, SessionUnavailable};
+use crate::error::{ConfigError, SerializationError, SessionUnavailable};
 use crate::serialization;
 use crate::sid;
 use crate::signer::Signer;
@@ -20,11 +20,12 @@ use crate::store::SessionStore;
 const CREATE_ATTEMPTS: usize = 3;
 
 /// Sessions larger than this (encoded bytes) are decoded and encoded on tokio's blocking
-/// pool instead of the worker thread, which meanwhile serves other requests. Decoding the
-/// costliest shapes (small integer or string entries) runs at about 20–60 MB/s in this
-/// codec, so 16 KiB is at most a few hundred microseconds inline, while a hop to the
-/// blocking pool and back costs some 10–20 µs (measured: benches/README.md).
-const OFF_WORKER_BYTES: usize = 16 * 1024;
+/// pool instead of the worker thread, which meanwhile serves other requests. The slowest
+/// shapes decode at about 33 MB/s (arrays of 1-character strings; integer- or
+/// string-keyed maps at 60–85 MB/s), so a session under the threshold holds the worker
+/// for at most about 120 µs, and the hop to the pool and back (5–11 µs) costs under a
+/// tenth of the work it moves (`cargo bench --bench large_sessions`).
+const OFF_WORKER_BYTES: usize = 4 * 1024;
 
 /// Runs `work` on tokio's blocking pool.
 async fn off_worker<T: Send + 'static>(
@@ -302,7 +303,10 @@ impl ServerSideSessionInterface {
             if bytes.len() > config.max_size {
                 // Inserts are checked; only a change that skips the check (`_permanent`
                 // added to a session right at the limit) can get here.
-                return Err(serialization_too_large(bytes.len(), config.max_size));
+                return Err(SessionUnavailable::Encode(SerializationError::TooLarge {
+                    size: bytes.len(),
+                    max: config.max_size,
+                }));
             }
             if state.stored {
                 let key = state.key();
@@ -417,8 +421,4 @@ fn add_vary_cookie(headers: &mut HeaderMap) {
         }
     };
     headers.insert(VARY, merged);
-}
-
-fn serialization_too_large(size: usize, max: usize) -> SessionUnavailable {
-    SessionUnavailable::Encode(crate::error::SerializationError::TooLarge { size, max })
 }

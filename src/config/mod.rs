@@ -89,9 +89,11 @@ pub const MIN_ID_LENGTH: usize = 16;
 /// 250-byte key limit only for small prefixes, see the memcached backend).
 pub const MAX_ID_LENGTH: usize = 256;
 
-/// The default `SESSION_MAX_SIZE`: 1 MiB of encoded session, about 2 800 times a typical
-/// login session, the largest item memcached takes by default, and at most some 60 MiB of
-/// memory while it is decoded.
+/// The default `SESSION_MAX_SIZE`: 1 MiB of encoded session. That is thousands of times a
+/// typical login session (200–400 bytes) and the largest item memcached stores by default,
+/// while decoding one costs at most about 64 MiB of memory (a decoded value takes 32 bytes
+/// and arrays grow by doubling, so the worst shape, an array of nils, takes up to 64 bytes
+/// per stored byte; a 4 MiB cap would allow 256 MiB per request).
 pub const DEFAULT_MAX_SIZE: usize = 1024 * 1024;
 
 /// The smallest accepted `SESSION_MAX_SIZE`, in bytes.
