@@ -70,6 +70,7 @@ pub const CORE_KEYS: &[Key] = &[
     key("SESSION_KEY_PREFIX", Text, Value("\"session:\"")),
     key("SESSION_ID_LENGTH", Integer, Value("32")),
     key("SESSION_SERIALIZATION_FORMAT", Text, Value("\"msgpack\"")),
+    key("SESSION_MAX_SIZE", Integer, Value("1048576")),
     key("SESSION_CLEANUP_N_REQUESTS", Integer, Unset),
     key("SECRET_KEY", Text, Unset),
     key("SECRET_KEY_FALLBACKS", TextOrList, Value("[]")),

@@ -104,7 +104,7 @@ use crate::error::ConfigError;
 pub(crate) use extract::find_key;
 use extract::{read_integer, read_lifetime, value_to_string};
 use unknown_keys::check_unknown_keys;
-use validate::{CLEANUP_ALLOWED, ID_LENGTH_ALLOWED, invalid};
+use validate::{CLEANUP_ALLOWED, ID_LENGTH_ALLOWED, MAX_SIZE_ALLOWED, invalid};
 
 pub use env::SessionEnv;
 pub use extract::{
@@ -130,6 +130,16 @@ pub(crate) const MIN_ID_LENGTH: usize = 16;
 /// The largest accepted `SESSION_ID_LENGTH` (random bytes; ids stay below memcached's
 /// 250-byte key limit only for small prefixes, see the memcached backend).
 pub(crate) const MAX_ID_LENGTH: usize = 256;
+
+/// The default `SESSION_MAX_SIZE`: 1 MiB of encoded session. That is thousands of times a
+/// typical login session (200–400 bytes) and the largest item memcached stores by default,
+/// while decoding one costs at most about 64 MiB of memory (a decoded value takes 32 bytes
+/// and arrays grow by doubling, so the worst shape, an array of nils, takes up to 64 bytes
+/// per stored byte; a 4 MiB cap would allow 256 MiB per request).
+pub const DEFAULT_MAX_SIZE: usize = 1024 * 1024;
+
+/// The smallest accepted `SESSION_MAX_SIZE`, in bytes.
+pub const MIN_MAX_SIZE: usize = 1024;
 
 /// The longest accepted `PERMANENT_SESSION_LIFETIME`: `i32::MAX` seconds (about 68 years),
 /// so that every store and cookie date can represent the expiry.
@@ -246,6 +256,11 @@ pub struct SessionConfig {
     pub serialization_format: SerializationFormat,
     /// `SESSION_CLEANUP_N_REQUESTS` (default none).
     pub cleanup_n_requests: Option<u64>,
+    /// `SESSION_MAX_SIZE`: the largest encoded session, in bytes (default
+    /// [`DEFAULT_MAX_SIZE`], 1 MiB). An insert that would make the session larger fails at
+    /// the call; a larger stored entry is not decoded: it is deleted, logged and the request
+    /// gets a new session.
+    pub max_size: usize,
     /// `SECRET_KEY` (default none).
     pub secret_key: Option<String>,
     /// `SECRET_KEY_FALLBACKS`: older keys still accepted when verifying (default empty).
@@ -280,6 +295,7 @@ impl Default for SessionConfig {
             id_length: 32,
             serialization_format: SerializationFormat::MsgPack,
             cleanup_n_requests: None,
+            max_size: DEFAULT_MAX_SIZE,
             secret_key: None,
             secret_key_fallbacks: Vec::new(),
             cookie_name: "session".to_owned(),
@@ -379,6 +395,13 @@ impl SessionConfig {
                     })?)
                 }
             };
+        let max_size = match read_integer(figment, "SESSION_MAX_SIZE", MAX_SIZE_ALLOWED)? {
+            Some((n, value)) => usize::try_from(n)
+                .ok()
+                .filter(|n| *n >= MIN_MAX_SIZE)
+                .ok_or_else(|| invalid("SESSION_MAX_SIZE", &value, MAX_SIZE_ALLOWED))?,
+            None => defaults.max_size,
+        };
         let cookie_path = extract_string_key(figment, "SESSION_COOKIE_PATH")?
             .filter(|p| !p.is_empty())
             .or(extract_string_key(figment, "APPLICATION_ROOT")?.filter(|p| !p.is_empty()))
@@ -406,6 +429,7 @@ impl SessionConfig {
             id_length,
             serialization_format,
             cleanup_n_requests,
+            max_size,
             secret_key: extract_string_key(figment, "SECRET_KEY")?.filter(|k| !k.is_empty()),
             secret_key_fallbacks: extract_string_list_key(figment, "SECRET_KEY_FALLBACKS")?
                 .unwrap_or_default(),

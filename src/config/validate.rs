@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{MAX_ID_LENGTH, MAX_LIFETIME, MIN_ID_LENGTH, SameSite, SessionConfig};
+use super::{MAX_ID_LENGTH, MAX_LIFETIME, MIN_ID_LENGTH, MIN_MAX_SIZE, SameSite, SessionConfig};
 use crate::error::ConfigError;
 
 impl SessionConfig {
@@ -12,7 +12,8 @@ impl SessionConfig {
     ///
     /// Rules: `id_length` in 16..=256; `lifetime` at least 1 whole second and at most
     /// [`MAX_LIFETIME`]; `use_signer` needs a non-empty `secret_key`; fallback keys are
-    /// non-empty; `cleanup_n_requests` is not `Some(0)`; `key_prefix` has no whitespace or
+    /// non-empty; `cleanup_n_requests` is not `Some(0)`; `max_size` is at least 1024;
+    /// `key_prefix` has no whitespace or
     /// control characters; `cookie_name` is a cookie token (and `__Host-`/`__Secure-`
     /// names get what browsers require of them); `cookie_domain` and `cookie_path` cannot
     /// inject cookie attributes and the path starts with `/`; `SameSite=None` and
@@ -59,6 +60,9 @@ impl SessionConfig {
         }
         if self.cleanup_n_requests == Some(0) {
             return Err(invalid("SESSION_CLEANUP_N_REQUESTS", 0, CLEANUP_ALLOWED));
+        }
+        if self.max_size < MIN_MAX_SIZE {
+            return Err(invalid("SESSION_MAX_SIZE", self.max_size, MAX_SIZE_ALLOWED));
         }
         if self
             .key_prefix
@@ -144,6 +148,8 @@ impl SessionConfig {
 
 pub(super) const ID_LENGTH_ALLOWED: &str =
     "expected an integer from 16 to 256 (random bytes; 32 gives 43-character ids)";
+pub(super) const MAX_SIZE_ALLOWED: &str =
+    "expected a number of bytes, at least 1024 (default 1048576)";
 pub(super) const CLEANUP_ALLOWED: &str =
     "expected a positive integer (0 or no key: no cleanup on requests)";
 pub(super) const LIFETIME_ALLOWED: &str = "expected a number of seconds (e.g. 2678400) or a duration \
