@@ -71,19 +71,32 @@
 //! |---------|---------|------|--------|
 //! | `filesystem` | yes | `SESSION_TYPE = "filesystem"`: `FileSystemStore` | none |
 //! | `cachelib` | yes | `SESSION_TYPE = "cachelib"`: `CacheLibStore`, `SimpleCache`, `FileSystemCache` | none |
-//! | `redis` | | `SESSION_TYPE = "redis"`: `backends::redis` | Redis ≥ 6.2 |
+//! | `redis` | | `SESSION_TYPE = "redis"`: `RedisStore` | Redis ≥ 6.2 |
 //! | `redis-cluster` | | `SESSION_REDIS_CLUSTER` (implies `redis`) | Redis Cluster ≥ 6.2 |
 //! | `redis-tls` | | `rediss://` URLs, rustls with the webpki roots (implies `redis`) | |
-//! | `memcached` | | `SESSION_TYPE = "memcached"`: `backends::memcached` | memcached ≥ 1.6 |
-//! | `mongodb` | | `SESSION_TYPE = "mongodb"`: `backends::mongodb` | MongoDB |
-//! | `dynamodb` | | `SESSION_TYPE = "dynamodb"`: `backends::dynamodb` | DynamoDB |
-//! | `postgres`, `mysql`, `sqlite` | | `SESSION_TYPE = "sqlalchemy"` with that driver: `backends::sql` | the database |
+//! | `memcached` | | `SESSION_TYPE = "memcached"`: `MemcachedStore` | memcached ≥ 1.6 |
+//! | `mongodb` | | `SESSION_TYPE = "mongodb"`: `MongoDbStore` | MongoDB |
+//! | `dynamodb` | | `SESSION_TYPE = "dynamodb"`: `DynamoDbStore` | DynamoDB |
+//! | `postgres`, `mysql`, `sqlite` | | `SESSION_TYPE = "sqlalchemy"` with that driver: `SqlStore` | the database |
 //! | `testing` | | the store-agnostic acceptance suite (`testing` module, `acceptance_suite!`) | |
 //! | `cli` | | the `actix-flask-session` command-line tool (`migrate`, `cleanup`) | |
 //! | `full` | | all of the above | |
 //!
 //! Any type implementing [`SessionStore`] can be used with
 //! [`ServerSideSessionInterface::new`]; the [`SessionStore`] page shows a complete one.
+//! Each store's module in [`backends`] holds its options and its own client types (a
+//! deadpool pool for Redis, a Diesel pool for SQL: the dependency types that appear in
+//! this API are those through which an application hands over a client it built itself).
+//!
+//! # Flask-Session's names
+//!
+//! | Flask-Session | here |
+//! |---------------|------|
+//! | `Session(app)`, `Session.init_app(app)` | [`Session`], [`Session::init_app`] |
+//! | `flask.session` | [`ServerSideSession`] (an extractor; [`SessionExt`] in middleware) |
+//! | `ServerSideSessionInterface` | [`ServerSideSessionInterface`] (the lifecycle over any store) |
+//! | `RedisSessionInterface`, `MemcachedSessionInterface`, `FileSystemSessionInterface`, `CacheLibSessionInterface`, `MongoDBSessionInterface`, `SqlAlchemySessionInterface`, `DynamoDBSessionInterface` | type aliases of the stores (`RedisStore`, ...), with their feature |
+//! | `session_interface.regenerate(session)` | [`ServerSideSession::regenerate`] |
 //!
 //! # Command-line tool
 //!

@@ -80,7 +80,7 @@
 //! # Threshold pruning
 //!
 //! With a threshold `T > 0` each process may create at most `S` entry files between two
-//! scans of the directory, where the *slack* `S` is [`slack_for(T)`](slack_for)
+//! scans of the directory, where the *slack* `S` is `slack_for(T)`
 //! (`max(16, T / 8)`: 62 for cachelib's default of 500). The create that would be the
 //! process's `S + 1`-th since its last scan scans first, on its own blocking thread (one
 //! scan at a time per process; the process's other creates wait for it): if the

@@ -9,7 +9,7 @@ use super::unknown_keys::suggest_key;
 /// The metadata name of environment providers, the same as figment's own `Env`.
 pub(super) const ENV_SOURCE_NAME: &str = "environment variable(s)";
 
-/// The environment-variable provider of [`SessionConfig::figment`]: every variable named
+/// The environment-variable provider of [`SessionConfig::figment`](super::SessionConfig::figment): every variable named
 /// exactly like a key of [`keys::all_keys`] (case-sensitive: `SESSION_TYPE`, not
 /// `session_type`).
 ///

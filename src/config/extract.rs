@@ -100,7 +100,7 @@ pub(super) fn expected(error: &figment::Error) -> String {
 ///
 /// For backend modules reading their own keys; tables work too (`SESSION_CACHELIB`,
 /// `SESSION_DYNAMODB`). Environment values arrive parsed (`SESSION_REDIS_POOL_SIZE=8` is
-/// an integer), except the keys of type [`KeyType::Text`]. For strings prefer
+/// an integer), except the keys of type [`KeyType::Text`](super::keys::KeyType::Text). For strings prefer
 /// [`extract_string_key`], which also accepts numbers and booleans.
 ///
 /// ```

@@ -117,7 +117,7 @@ pub use session_type::SessionType;
 pub use unknown_keys::suggest_key;
 
 /// The environment variable that names the TOML configuration file read by
-/// [`SessionConfig::figment`] (default: [`DEFAULT_CONFIG_FILE`] in the current directory).
+/// [`SessionConfig::figment`] (default: `Session.toml` in the current directory).
 pub const CONFIG_PATH_ENV: &str = "ACTIX_FLASK_SESSION_CONFIG";
 
 /// The configuration file read by [`SessionConfig::figment`] when [`CONFIG_PATH_ENV`] is

@@ -11,7 +11,7 @@ impl SessionConfig {
     /// calls it). `session_type` may be `None` here.
     ///
     /// Rules: `id_length` in 16..=256; `lifetime` at least 1 whole second and at most
-    /// [`MAX_LIFETIME`]; `use_signer` needs a non-empty `secret_key`; fallback keys are
+    /// `i32::MAX` seconds; `use_signer` needs a non-empty `secret_key`; fallback keys are
     /// non-empty; `cleanup_n_requests` is not `Some(0)`; `max_size` is at least 1024;
     /// `key_prefix` has no whitespace or
     /// control characters; `cookie_name` is a cookie token (and `__Host-`/`__Secure-`

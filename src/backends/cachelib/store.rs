@@ -234,7 +234,7 @@ impl<C: Cache + ?Sized> CacheLibStore<C> {
 }
 
 impl CacheLibStore {
-    /// Builds the store from `SESSION_CACHELIB` (see the [module docs](self)).
+    /// Builds the store from `SESSION_CACHELIB` (see the [module docs](super)).
     ///
     /// Without the key: a [`FileSystemCache`] in `flask_session` (relative to the current
     /// directory) with threshold 500 and mode `0o600`, as Flask-Session falls back to,
@@ -727,7 +727,7 @@ impl FileSystemCache {
 
     /// How many files one process may add over the threshold before it prunes: the
     /// directory never holds more than `threshold + slack` files per process sharing it
-    /// (see [`file_engine::slack_for`]).
+    /// (see the file engine's `slack_for`).
     pub fn slack(&self) -> usize {
         self.files.slack()
     }

@@ -39,12 +39,12 @@
 //!
 //! | operation | request |
 //! |---|---|
-//! | [`load`](SessionStore::load) | `GetItem` (`ConsistentRead = true`) on `id`; the item counts only when `expiration > now` |
-//! | [`load`](SessionStore::load) with refresh | `UpdateItem` `SET #exp = :exp`, condition `attribute_exists(#id) AND #exp > :now`, `ReturnValues = ALL_NEW` (one round trip); `ConditionalCheckFailed` → `None` |
-//! | [`create`](SessionStore::create) | `PutItem {id, val, expiration}`, condition `attribute_not_exists(#id) OR #exp <= :now` (an expired item DynamoDB has not removed yet does not block); `ConditionalCheckFailed` → `false` |
-//! | [`update`](SessionStore::update) | `UpdateItem` `SET #val = :val, #exp = :exp`, condition `attribute_exists(#id) AND #exp > :now`; `ConditionalCheckFailed` → `false` (a session deleted by a concurrent logout is not written again) |
-//! | [`delete`](SessionStore::delete) | `DeleteItem` on `id` |
-//! | [`rename`](SessionStore::rename) (`regenerate`) | one `TransactWriteItems`: `Put {id: new, val, expiration}` with condition `attribute_not_exists(#id) OR #exp <= :now`, and `Delete` of the old `id` with condition `attribute_exists(#id) AND #exp > :now`. Both happen or neither: a cancelled `Delete` condition → the old session was logged out or moved meanwhile (`SourceGone`); a cancelled `Put` condition → the new id is taken (`TargetExists`); a `TransactionConflict` (a concurrent transaction on one of the items) → sent again, up to 3 times |
+//! | [`load`](crate::SessionStore::load) | `GetItem` (`ConsistentRead = true`) on `id`; the item counts only when `expiration > now` |
+//! | [`load`](crate::SessionStore::load) with refresh | `UpdateItem` `SET #exp = :exp`, condition `attribute_exists(#id) AND #exp > :now`, `ReturnValues = ALL_NEW` (one round trip); `ConditionalCheckFailed` → `None` |
+//! | [`create`](crate::SessionStore::create) | `PutItem {id, val, expiration}`, condition `attribute_not_exists(#id) OR #exp <= :now` (an expired item DynamoDB has not removed yet does not block); `ConditionalCheckFailed` → `false` |
+//! | [`update`](crate::SessionStore::update) | `UpdateItem` `SET #val = :val, #exp = :exp`, condition `attribute_exists(#id) AND #exp > :now`; `ConditionalCheckFailed` → `false` (a session deleted by a concurrent logout is not written again) |
+//! | [`delete`](crate::SessionStore::delete) | `DeleteItem` on `id` |
+//! | [`rename`](crate::SessionStore::rename) (`regenerate`) | one `TransactWriteItems`: `Put {id: new, val, expiration}` with condition `attribute_not_exists(#id) OR #exp <= :now`, and `Delete` of the old `id` with condition `attribute_exists(#id) AND #exp > :now`. Both happen or neither: a cancelled `Delete` condition → the old session was logged out or moved meanwhile (`SourceGone`); a cancelled `Put` condition → the new id is taken (`TargetExists`); a `TransactionConflict` (a concurrent transaction on one of the items) → sent again, up to 3 times |
 //!
 //! Expiry is always checked on read: DynamoDB deletes expired items only "within a few
 //! days", and test servers such as moto never do.
@@ -52,8 +52,8 @@
 //! # Errors
 //!
 //! Dispatch failures (connection refused, DNS), timeouts, unparsable responses and
-//! throttling / internal server errors are [`StoreError::Unavailable`] (503); other
-//! service errors are [`StoreError::Backend`] (500). The SDK retries (standard mode, 3 attempts)
+//! throttling / internal server errors are [`StoreError::Unavailable`](crate::StoreError::Unavailable) (503); other
+//! service errors are [`StoreError::Backend`](crate::StoreError::Backend) (500). The SDK retries (standard mode, 3 attempts)
 //! before reporting; each attempt is limited to 5 s and an operation to 10 s.
 
 use crate::backends::Backend;

@@ -72,7 +72,7 @@ impl DynamoDBConnection {
 /// DynamoDB session store: Flask-Session's item layout, conditional writes, expiry
 /// checked on read, refresh in one `UpdateItem`.
 ///
-/// See the [module documentation](self) for every request it sends.
+/// See the [module documentation](super) for every request it sends.
 #[derive(Debug, Clone)]
 pub struct DynamoDbStore {
     client: Client,

@@ -140,7 +140,7 @@ impl FileSystemStore {
 
     /// How many files one process may add over the threshold before it prunes: the
     /// directory never holds more than `threshold + slack` files per process sharing it
-    /// (see [`file_engine::slack_for`]).
+    /// (see the file engine's `slack_for`).
     pub fn slack(&self) -> usize {
         self.files.slack()
     }

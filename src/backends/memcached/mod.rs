@@ -37,13 +37,13 @@
 //!
 //! | operation | command | result |
 //! |---|---|---|
-//! | [`load`](SessionStore::load) | `mg <key> v f` | `VA` → bytes (client flags other than 0: [`StoreError::BadData`]), `EN` → `None` |
-//! | [`load`](SessionStore::load) with refresh | `mg <key> v f T<exp>` (read and touch, one round trip) | same |
-//! | [`create`](SessionStore::create) | `ms <key> <len> T<exp> ME` (add) | `HD` → `true`, `NS` → `false` |
-//! | [`update`](SessionStore::update) | `ms <key> <len> T<exp> MR` (replace) | `HD` → `true`, `NS` → `false`: a key deleted by a concurrent logout is not written again |
-//! | [`delete`](SessionStore::delete) | `md <key>` | `HD` or `NF` → `()` |
-//! | [`remove`](SessionStore::remove) | `md <key>` | `HD` → `true`, `NF` → `false` |
-//! | [`rename`](SessionStore::rename) (`regenerate`) | `ms <new> <len> T<exp> ME` (add), then `md <old>`; on `NF` (the old session was logged out or moved meanwhile) `md <new>` | `NS` → `TargetExists`, `HD` → `Moved`, `NF` → `SourceGone` |
+//! | [`load`](crate::SessionStore::load) | `mg <key> v f` | `VA` → bytes (client flags other than 0: [`StoreError::BadData`](crate::StoreError::BadData)), `EN` → `None` |
+//! | [`load`](crate::SessionStore::load) with refresh | `mg <key> v f T<exp>` (read and touch, one round trip) | same |
+//! | [`create`](crate::SessionStore::create) | `ms <key> <len> T<exp> ME` (add) | `HD` → `true`, `NS` → `false` |
+//! | [`update`](crate::SessionStore::update) | `ms <key> <len> T<exp> MR` (replace) | `HD` → `true`, `NS` → `false`: a key deleted by a concurrent logout is not written again |
+//! | [`delete`](crate::SessionStore::delete) | `md <key>` | `HD` or `NF` → `()` |
+//! | [`remove`](crate::SessionStore::remove) | `md <key>` | `HD` → `true`, `NF` → `false` |
+//! | [`rename`](crate::SessionStore::rename) (`regenerate`) | `ms <new> <len> T<exp> ME` (add), then `md <old>`; on `NF` (the old session was logged out or moved meanwhile) `md <new>` | `NS` → `TargetExists`, `HD` → `Moved`, `NF` → `SourceGone` |
 //!
 //! memcached has no command over two keys (and with several servers the two keys may
 //! live on different servers), so `rename` is three steps whose last one decides:
@@ -60,10 +60,10 @@
 //! # Keys
 //!
 //! A key longer than 250 bytes, an empty key, or one with a space, a control character
-//! (`0x00`–`0x20`, `0x7f`) is refused with [`StoreError::InvalidInput`] before any
+//! (`0x00`–`0x20`, `0x7f`) is refused with [`StoreError::InvalidInput`](crate::StoreError::InvalidInput) before any
 //! network I/O (memcached's ASCII protocol rules; `pymemcache` refuses the same keys).
 //! A `SESSION_KEY_PREFIX` that, with ids of `SESSION_ID_LENGTH`, makes keys over 250
-//! bytes is refused at startup (a [`ConfigError`] naming the key).
+//! bytes is refused at startup (a [`ConfigError`](crate::ConfigError) naming the key).
 //!
 //! # Several servers
 //!
@@ -83,7 +83,7 @@
 //! # Outages
 //!
 //! Connection and I/O errors, pool timeouts and a 5 s per-command timeout are
-//! [`StoreError::Unavailable`] (requests answer 503). When a connection taken from the
+//! [`StoreError::Unavailable`](crate::StoreError::Unavailable) (requests answer 503). When a connection taken from the
 //! pool turns out to be dead (the server was restarted), the idle connections of that
 //! server are dropped and the command is sent once more on a new connection, so the first
 //! request after a restart succeeds. (`add` is retried too: should the server have

@@ -125,7 +125,7 @@ fn parse_address(raw: &str) -> Result<Address, String> {
 
 /// Memcached session store: `mg`/`ms`/`md` meta commands over pooled async connections.
 ///
-/// See the [module documentation](self) for the exact commands, key rules and the
+/// See the [module documentation](super) for the exact commands, key rules and the
 /// multi-server hashing.
 #[derive(Debug)]
 pub struct MemcachedStore {

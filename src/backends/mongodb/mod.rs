@@ -29,32 +29,32 @@
 //!   expiry is enforced on every read anyway.
 //! * `id_1`: `{id: 1}`, `unique: true`. Flask-Session creates none (every lookup of it is a
 //!   collection scan); the unique index both speeds up lookups and is what makes
-//!   [`create`](SessionStore::create) insert-only-if-absent. If a non-unique `id` index
+//!   [`create`](crate::SessionStore::create) insert-only-if-absent. If a non-unique `id` index
 //!   exists, or the collection holds duplicate ids, startup fails with
-//!   [`ConfigError::Backend`] saying so.
+//!   [`ConfigError::Backend`](crate::ConfigError::Backend) saying so.
 //!
 //! # Requests per operation (`now` is the current time in milliseconds)
 //!
 //! | operation | request |
 //! |---|---|
-//! | [`load`](SessionStore::load) | `find({id: key, expiration: {$gt: now}}, projection {val: 1, _id: 0}, limit 1)` |
-//! | [`load`](SessionStore::load) with refresh | `findAndModify` (`find_one_and_update`) `({id: key, expiration: {$gt: now}}, {$set: {expiration: now + ttl}}, projection {val: 1, _id: 0})`: read and move the expiry in one round trip |
-//! | [`create`](SessionStore::create) | `update({id: key, expiration: {$lte: now}}, {$set: {id, val, expiration}}, upsert: true)`: inserts when the id is free, takes over an expired document the TTL monitor has not removed yet, and fails with duplicate key (11000, from the unique index) when a live document exists → `false` |
-//! | [`update`](SessionStore::update) | `update({id: key, expiration: {$gt: now}}, {$set: {val, expiration}})` → `matchedCount == 1`; a session deleted (or expired) meanwhile is not written again |
-//! | [`delete`](SessionStore::delete) | `delete({id: key}, limit 1)` |
-//! | [`rename`](SessionStore::rename) (`regenerate`) | `update({id: old, expiration: {$gt: now}}, {$set: {id: new, val, expiration}})`: the document is moved in place by one atomic write; `matchedCount == 0` → the old session was logged out or moved meanwhile (`SourceGone`, nothing written); duplicate key (11000) → the new id is taken (`TargetExists`), unless its document has expired: then `delete({id: new, expiration: {$lte: now}})` and the update once more |
+//! | [`load`](crate::SessionStore::load) | `find({id: key, expiration: {$gt: now}}, projection {val: 1, _id: 0}, limit 1)` |
+//! | [`load`](crate::SessionStore::load) with refresh | `findAndModify` (`find_one_and_update`) `({id: key, expiration: {$gt: now}}, {$set: {expiration: now + ttl}}, projection {val: 1, _id: 0})`: read and move the expiry in one round trip |
+//! | [`create`](crate::SessionStore::create) | `update({id: key, expiration: {$lte: now}}, {$set: {id, val, expiration}}, upsert: true)`: inserts when the id is free, takes over an expired document the TTL monitor has not removed yet, and fails with duplicate key (11000, from the unique index) when a live document exists → `false` |
+//! | [`update`](crate::SessionStore::update) | `update({id: key, expiration: {$gt: now}}, {$set: {val, expiration}})` → `matchedCount == 1`; a session deleted (or expired) meanwhile is not written again |
+//! | [`delete`](crate::SessionStore::delete) | `delete({id: key}, limit 1)` |
+//! | [`rename`](crate::SessionStore::rename) (`regenerate`) | `update({id: old, expiration: {$gt: now}}, {$set: {id: new, val, expiration}})`: the document is moved in place by one atomic write; `matchedCount == 0` → the old session was logged out or moved meanwhile (`SourceGone`, nothing written); duplicate key (11000) → the new id is taken (`TargetExists`), unless its document has expired: then `delete({id: new, expiration: {$lte: now}})` and the update once more |
 //!
 //! Expiry is checked on every read (`expiration > now`): MongoDB's TTL monitor runs only
 //! once a minute, and Flask-Session 0.8 serves (and refreshes!) expired sessions until it
 //! does. A `val` that is not binary data (not written by either app) is
-//! [`StoreError::BadData`], which the lifecycle treats as corrupt bytes: logged, deleted,
+//! [`StoreError::BadData`](crate::StoreError::BadData), which the lifecycle treats as corrupt bytes: logged, deleted,
 //! fresh session.
 //!
 //! # Errors
 //!
-//! Server selection, network and pool-cleared errors are [`StoreError::Unavailable`]
+//! Server selection, network and pool-cleared errors are [`StoreError::Unavailable`](crate::StoreError::Unavailable)
 //! (503); the driver reconnects by itself when the server is back. Other server errors
-//! are [`StoreError::Backend`] (500).
+//! are [`StoreError::Backend`](crate::StoreError::Backend) (500).
 
 use crate::backends::Backend;
 use crate::config::keys::key;

@@ -35,7 +35,7 @@ const INDEX_KEY_SPECS_CONFLICT: i32 = 86;
 /// MongoDB session store: Flask-Session's document layout, plus a unique index on `id`,
 /// expiry checked on read and conditional writes.
 ///
-/// See the [module documentation](self) for every request it sends.
+/// See the [module documentation](super) for every request it sends.
 #[derive(Debug, Clone)]
 pub struct MongoDbStore {
     collection: Collection<Document>,

@@ -46,7 +46,7 @@
 //! `<ttl>` is `PERMANENT_SESSION_LIFETIME` in whole seconds (1.9 s gives 1, as in
 //! Flask-Session; a lifetime under one second is rejected because Redis refuses `EX 0`).
 //!
-//! | [`SessionStore`] call | Redis command(s) | round trips |
+//! | [`SessionStore`](crate::SessionStore) call | Redis command(s) | round trips |
 //! |-----------------------|------------------|-------------|
 //! | `load(key, Some(ttl))` (read, `SESSION_REFRESH_EACH_REQUEST` on) | `GETEX key EX <ttl>` | 1 |
 //! | `load(key, None)` | `GET key` | 1 |
@@ -66,7 +66,7 @@
 //!
 //! # Connections
 //!
-//! Every [`MultiplexedConnection`] (and cluster connection) pipelines the commands of any
+//! Every [`MultiplexedConnection`](crate::backends::redis::deadpool_redis::redis::aio::MultiplexedConnection) (and cluster connection) pipelines the commands of any
 //! number of concurrent requests over one socket, and cloning it is cheap. Checking a
 //! connection out of a deadpool pool for each request would instead send `UNWATCH` and
 //! `PING` on every checkout (deadpool-redis' recycle check): three commands and two extra
@@ -97,13 +97,13 @@
 //! # Outages
 //!
 //! Connection refused, reset or timed out, `LOADING`, `CLUSTERDOWN`, `MASTERDOWN`,
-//! `TRYAGAIN` and `READONLY` are [`StoreError::Unavailable`]: a request that needs its
+//! `TRYAGAIN` and `READONLY` are [`StoreError::Unavailable`](crate::StoreError::Unavailable): a request that needs its
 //! session answers `503 Service Unavailable` with an opaque body and the cause is logged.
 //! Requests that do not take the session never touch Redis and are unaffected. When Redis
 //! returns, the next request reconnects; nothing needs a restart. A `WRONGTYPE` answer
 //! (something else wrote a list, hash, ... under a session key) is
-//! [`StoreError::BadData`]: the request deletes that key and starts a fresh session, as for
-//! corrupt bytes. Any other error from Redis is [`StoreError::Backend`] (a `500`).
+//! [`StoreError::BadData`](crate::StoreError::BadData): the request deletes that key and starts a fresh session, as for
+//! corrupt bytes. Any other error from Redis is [`StoreError::Backend`](crate::StoreError::Backend) (a `500`).
 //!
 //! # Scaling out with Redis Cluster
 //!

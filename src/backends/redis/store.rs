@@ -49,7 +49,7 @@ const CLUSTER_NAME: &str = "redis-cluster";
 #[non_exhaustive]
 pub struct RedisOptions {
     /// `SESSION_REDIS_POOL_SIZE`: how many multiplexed connections the store keeps
-    /// (default: the number of CPUs). See the [module documentation](self#connections).
+    /// (default: the number of CPUs). See the [module documentation](super#connections).
     pub pool_size: usize,
     /// `SESSION_REDIS_CONNECT_TIMEOUT`: the limit for opening one connection (default 5 s).
     pub connect_timeout: Duration,
@@ -95,7 +95,7 @@ impl RedisOptions {
 
 /// Flask-Session's `RedisStore`: the session store on Redis or Redis Cluster.
 ///
-/// Cheap to clone (clones share the connections). See the [module documentation](self)
+/// Cheap to clone (clones share the connections). See the [module documentation](super)
 /// for the configuration keys, the exact commands, the connection design and outages.
 ///
 /// ```no_run
@@ -225,7 +225,7 @@ impl fmt::Debug for RedisStore {
 
 impl RedisStore {
     /// A store over single-Redis connections made by `pool`. It keeps as many
-    /// connections as the pool's `max_size` (see the [module documentation](self#connections)).
+    /// connections as the pool's `max_size` (see the [module documentation](super#connections)).
     /// Connecting is limited by the pool's `create` timeout; each command by the response
     /// timeout of the connections the pool makes (redis' default is 500 ms; build the pool's
     /// manager with [`deadpool_redis::Manager::new_with_config`] to choose another), unless
@@ -370,7 +370,7 @@ impl RedisStore {
     }
 
     /// Builds the store from `SESSION_REDIS` or `SESSION_REDIS_CLUSTER` and the
-    /// `SESSION_REDIS_*` options (see the [module documentation](self#configuration)).
+    /// `SESSION_REDIS_*` options (see the [module documentation](super#configuration)).
     pub async fn from_figment(
         _config: &SessionConfig,
         figment: &Figment,
@@ -410,7 +410,7 @@ impl RedisStore {
         }
     }
 
-    /// The number of connection slots (see the [module documentation](self#connections)).
+    /// The number of connection slots (see the [module documentation](super#connections)).
     pub fn connections(&self) -> usize {
         self.inner.slots.len()
     }

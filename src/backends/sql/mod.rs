@@ -34,7 +34,7 @@
 //! Only `sqlite:///x.db` differs: SQLAlchemy's (and this crate's) relative `x.db`, Diesel's
 //! absolute `/x.db`; give Diesel the plain path.
 //!
-//! A missing table is a startup error ([`ConfigError::Backend`]) that says how to create
+//! A missing table is a startup error ([`ConfigError::Backend`](crate::ConfigError::Backend)) that says how to create
 //! it. A database outage makes requests that need the session answer `503`; the pool
 //! replaces dead connections by itself when the database is back.
 //!
@@ -47,13 +47,13 @@
 //!
 //! | operation | PostgreSQL, SQLite | MySQL/MariaDB |
 //! |---|---|---|
-//! | [`load`](SessionStore::load) | `SELECT data FROM T WHERE session_id = $1 AND expiry > $now` | same |
+//! | [`load`](crate::SessionStore::load) | `SELECT data FROM T WHERE session_id = $1 AND expiry > $now` | same |
 //! | `load` with refresh | `UPDATE T SET expiry = $exp WHERE session_id = $1 AND expiry > $now RETURNING data` (one statement) | one transaction: `SELECT data FROM T WHERE session_id = ? AND expiry > ? FOR UPDATE`, then (if found) `UPDATE T SET expiry = ? WHERE session_id = ?` |
-//! | [`create`](SessionStore::create) | `INSERT INTO T (session_id, data, expiry) VALUES ($1, $2, $exp) ON CONFLICT (session_id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE T.expiry IS NULL OR T.expiry <= $now` (with a sequence: `id` = `nextval('"seq"')`); created when one row was written | `INSERT INTO T (session_id, data, expiry) VALUES (?, ?, ?)`; on a duplicate key: `UPDATE T SET data = ?, expiry = ? WHERE session_id = ? AND (expiry IS NULL OR expiry <= ?)` |
-//! | [`update`](SessionStore::update) | `UPDATE T SET data = $1, expiry = $exp WHERE session_id = $2 AND expiry > $now` | same |
-//! | [`delete`](SessionStore::delete) | `DELETE FROM T WHERE session_id = $1` | same |
-//! | [`rename`](SessionStore::rename) | `UPDATE T SET session_id = $new, data = $1, expiry = $exp WHERE session_id = $old AND expiry > $now` (one statement, the row moves in place): no row → the old session was logged out or moved meanwhile (`SourceGone`); a unique violation → the new id is taken (`TargetExists`), unless its row has expired: then `DELETE FROM T WHERE session_id = $new AND (expiry IS NULL OR expiry <= $now)` and the `UPDATE` once more | same |
-//! | [`delete_expired`](SessionStore::delete_expired) | `DELETE FROM T WHERE expiry <= $now OR expiry IS NULL` (uses the `expiry` index) | same |
+//! | [`create`](crate::SessionStore::create) | `INSERT INTO T (session_id, data, expiry) VALUES ($1, $2, $exp) ON CONFLICT (session_id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE T.expiry IS NULL OR T.expiry <= $now` (with a sequence: `id` = `nextval('"seq"')`); created when one row was written | `INSERT INTO T (session_id, data, expiry) VALUES (?, ?, ?)`; on a duplicate key: `UPDATE T SET data = ?, expiry = ? WHERE session_id = ? AND (expiry IS NULL OR expiry <= ?)` |
+//! | [`update`](crate::SessionStore::update) | `UPDATE T SET data = $1, expiry = $exp WHERE session_id = $2 AND expiry > $now` | same |
+//! | [`delete`](crate::SessionStore::delete) | `DELETE FROM T WHERE session_id = $1` | same |
+//! | [`rename`](crate::SessionStore::rename) | `UPDATE T SET session_id = $new, data = $1, expiry = $exp WHERE session_id = $old AND expiry > $now` (one statement, the row moves in place): no row → the old session was logged out or moved meanwhile (`SourceGone`); a unique violation → the new id is taken (`TargetExists`), unless its row has expired: then `DELETE FROM T WHERE session_id = $new AND (expiry IS NULL OR expiry <= $now)` and the `UPDATE` once more | same |
+//! | [`delete_expired`](crate::SessionStore::delete_expired) | `DELETE FROM T WHERE expiry <= $now OR expiry IS NULL` (uses the `expiry` index) | same |
 //!
 //! So a request that reads the session costs one statement, one that changes it two.
 //! An expired row is never returned and never updated; `create` takes over an expired row
@@ -61,9 +61,9 @@
 //!
 //! # Cleanup
 //!
-//! The store has no native expiry ([`has_native_ttl`](SessionStore::has_native_ttl) is
+//! The store has no native expiry ([`has_native_ttl`](crate::SessionStore::has_native_ttl) is
 //! `false`): with `SESSION_CLEANUP_N_REQUESTS = N` the lifecycle runs
-//! [`delete_expired`](SessionStore::delete_expired) in the background on every Nth
+//! [`delete_expired`](crate::SessionStore::delete_expired) in the background on every Nth
 //! request that uses the session, one run at a time. Without it, run
 //! `actix-flask-session cleanup` (Flask's `flask session_cleanup`) from cron.
 //!

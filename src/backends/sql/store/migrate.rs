@@ -186,7 +186,7 @@ pub fn down_ddl(dialect: Dialect, table: &SqlTable) -> Vec<String> {
 /// not silently adopted: use [`migrate`] for a table Flask-Session made), so that
 /// `down.sql` removes exactly what `up.sql` created: the table with its index, the
 /// sequence, and on PostgreSQL the schema when `up.sql` created it (it marks the schema
-/// with the comment [`SCHEMA_MARKER`]) and nothing else is left in it. On MySQL/MariaDB
+/// with the comment `SCHEMA_MARKER`) and nothing else is left in it. On MySQL/MariaDB
 /// the schema (a database of its own) must exist; on SQLite a schema (an attached
 /// database) cannot be used, since the Diesel CLI does not attach it.
 ///

@@ -205,7 +205,7 @@ impl SqlSettings {
 }
 
 /// Flask-Session's `SqlStore`: the [`SessionStore`] on a SQL table
-/// (see the [module docs](self) for the setup and the exact SQL). Cheap to clone.
+/// (see the [module docs](super) for the setup and the exact SQL). Cheap to clone.
 ///
 /// ```no_run
 /// use actix_flask_session::backends::sql::{PoolOptions, SqlStore, SqlPool, SqlTable};
