@@ -323,7 +323,7 @@ pub fn extract_duration_key(
 }
 
 /// Reads a timeout: like [`extract_duration_key`], but zero is refused too.
-pub(crate) fn extract_timeout_key(
+pub fn extract_timeout_key(
     figment: &Figment,
     key: &'static str,
 ) -> Result<Option<Duration>, ConfigError> {
@@ -339,7 +339,7 @@ pub(crate) fn extract_timeout_key(
 }
 
 /// Reads a pool size: a whole number of connections, at least 1.
-pub(crate) fn extract_pool_size_key(
+pub fn extract_pool_size_key(
     figment: &Figment,
     key: &'static str,
 ) -> Result<Option<usize>, ConfigError> {

@@ -108,11 +108,10 @@ use validate::{CLEANUP_ALLOWED, ID_LENGTH_ALLOWED, MAX_SIZE_ALLOWED, invalid};
 
 pub use env::SessionEnv;
 pub use extract::{
-    extract_bool_key, extract_duration_key, extract_key, extract_string_key,
-    extract_string_list_key,
+    extract_bool_key, extract_duration_key, extract_key, extract_pool_size_key, extract_string_key,
+    extract_string_list_key, extract_timeout_key,
 };
-pub(crate) use extract::{extract_pool_size_key, extract_timeout_key};
-pub(crate) use redact::redact_url;
+pub use redact::redact_url;
 pub use session_type::SessionType;
 pub use unknown_keys::suggest_key;
 

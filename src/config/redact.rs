@@ -4,8 +4,15 @@
 //! never shown at all (see the extraction helpers).
 
 /// `url` as errors and logs show it: `redis://user:***@host:6379/0`,
-/// `mongodb://db:27017/x?***`. A string that is not a URL is shown as given.
-pub(crate) fn redact_url(url: &str) -> String {
+/// `mongodb://db:27017/x?***`. A string that is not a URL is shown as given. Stores use it
+/// for every URL they put in an error or a log line.
+///
+/// ```
+/// use actix_flask_session::config::redact_url;
+///
+/// assert_eq!(redact_url("redis://app:s3cret@cache:6379/0"), "redis://app:***@cache:6379/0");
+/// ```
+pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
