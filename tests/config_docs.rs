@@ -1,5 +1,5 @@
-//! The key table in `src/config/keys.rs` is the one source of the configuration keys and
-//! their defaults: the README's key table and `Session.toml.example` must show exactly its
+//! The key declarations (the core's in `src/config/keys.rs`, each backend's in its module,
+//! joined by `keys::all`) are the one source of the configuration keys and their defaults: the README's key table and `Session.toml.example` must show exactly its
 //! keys and defaults, and each documented default must be what the code applies.
 
 // `figment::Jail` fixes its closure's error type to `figment::Error`.
