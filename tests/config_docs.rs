@@ -1,6 +1,7 @@
 //! The key declarations (the core's in `src/config/keys.rs`, each backend's in its module,
-//! joined by `keys::all`) are the one source of the configuration keys and their defaults: the README's key table and `Session.toml.example` must show exactly its
-//! keys and defaults, and each documented default must be what the code applies.
+//! joined by `keys::all`) are the one source of the configuration keys and their defaults:
+//! the README's key table and `Session.toml.example` must show exactly those keys and
+//! defaults, and each documented default must be what the code applies.
 
 // `figment::Jail` fixes its closure's error type to `figment::Error`.
 #![allow(clippy::result_large_err)]
