@@ -10,6 +10,15 @@
 //! submodule) is behind its feature, so that its keys are known and a configuration naming
 //! it without the feature says which feature to enable. `CONTRIBUTING.md` shows how to add
 //! one.
+//!
+//! # Other crates' types in this API
+//!
+//! Only where an application hands over a client it built itself: a `deadpool_redis` pool
+//! for [`RedisStore::new`](redis::RedisStore::new) (the crate is re-exported as
+//! `backends::redis::deadpool_redis`, so that the versions match), a Diesel r2d2 pool
+//! turned into a `SqlPool`, the AWS SDK's DynamoDB `Client` and the MongoDB driver's
+//! `Client`. Everything else (memcached's connections, the file engine, the SQL statements)
+//! stays inside its store. Each of these types is behind its store's feature.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -51,7 +51,7 @@ pub struct DynamoDBConnection {
 impl DynamoDBConnection {
     /// Loads the AWS configuration (credentials from the default chain) with this endpoint
     /// and region, and 5 s per attempt / 10 s per operation timeouts.
-    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+    pub(crate) async fn sdk_config(&self) -> aws_config::SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))
