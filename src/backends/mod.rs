@@ -14,7 +14,7 @@
 //! # Other crates' types in this API
 //!
 //! Only where an application hands over a client it built itself: a `deadpool_redis` pool
-//! for [`RedisStore::new`](redis::RedisStore::new) (the crate is re-exported as
+//! for `RedisStore::new` (the crate is re-exported as
 //! `backends::redis::deadpool_redis`, so that the versions match), a Diesel r2d2 pool
 //! turned into a `SqlPool`, the AWS SDK's DynamoDB `Client` and the MongoDB driver's
 //! `Client`. Everything else (memcached's connections, the file engine, the SQL statements)
