@@ -24,6 +24,9 @@
 //! Without `SESSION_CACHELIB` the store is a `FileSystemCache` in `flask_session` with
 //! threshold 500, Flask-Session's fallback (logged at `info`).
 
+// Without its feature the module only declares the backend: nothing to document.
+#![cfg_attr(not(feature = "cachelib"), doc(hidden), allow(rustdoc::broken_intra_doc_links))]
+
 use crate::backends::Backend;
 use crate::config::keys::key;
 use crate::config::keys::KeyDefault::{Value};

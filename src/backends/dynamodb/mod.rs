@@ -56,6 +56,9 @@
 //! service errors are [`StoreError::Backend`](crate::StoreError::Backend) (500). The SDK retries (standard mode, 3 attempts)
 //! before reporting; each attempt is limited to 5 s and an operation to 10 s.
 
+// Without its feature the module only declares the backend: nothing to document.
+#![cfg_attr(not(feature = "dynamodb"), doc(hidden), allow(rustdoc::broken_intra_doc_links))]
+
 use crate::backends::Backend;
 use crate::config::keys::key;
 use crate::config::keys::KeyDefault::{Described, Value};

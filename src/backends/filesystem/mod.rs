@@ -20,6 +20,9 @@
 //! pickle), files hold the serialized session bytes behind a small header, so the
 //! directory cannot be shared with a Python app; every other store can be.
 
+// Without its feature the module only declares the backend: nothing to document.
+#![cfg_attr(not(feature = "filesystem"), doc(hidden), allow(rustdoc::broken_intra_doc_links))]
+
 use crate::backends::Backend;
 use crate::config::keys::key;
 use crate::config::keys::KeyDefault::{Value};

@@ -90,6 +90,9 @@
 //! executed it before the connection broke, the retry answers "exists" and the lifecycle
 //! picks another session id.)
 
+// Without its feature the module only declares the backend: nothing to document.
+#![cfg_attr(not(feature = "memcached"), doc(hidden), allow(rustdoc::broken_intra_doc_links))]
+
 use crate::backends::Backend;
 use crate::config::keys::key;
 use crate::config::keys::KeyDefault::{Described, Value};

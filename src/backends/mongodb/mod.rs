@@ -56,6 +56,9 @@
 //! (503); the driver reconnects by itself when the server is back. Other server errors
 //! are [`StoreError::Backend`](crate::StoreError::Backend) (500).
 
+// Without its feature the module only declares the backend: nothing to document.
+#![cfg_attr(not(feature = "mongodb"), doc(hidden), allow(rustdoc::broken_intra_doc_links))]
+
 use crate::backends::Backend;
 use crate::config::keys::key;
 use crate::config::keys::KeyDefault::{Value};

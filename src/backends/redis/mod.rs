@@ -128,6 +128,9 @@
 //! request is visible to the next. Flask-Session's `RedisCluster` client writes the same
 //! keys and values, so a Flask app on the cluster shares sessions too.
 
+// Without its feature the module only declares the backend: nothing to document.
+#![cfg_attr(not(feature = "redis"), doc(hidden), allow(rustdoc::broken_intra_doc_links))]
+
 use crate::backends::Backend;
 use crate::config::keys::key;
 use crate::config::keys::KeyDefault::{Described, Unset, Value};

@@ -72,6 +72,9 @@
 //! Diesel is synchronous: every call runs on tokio's blocking pool
 //! (`tokio::task::spawn_blocking`), never on an actix worker thread.
 
+// Without its feature the module only declares the backend: nothing to document.
+#![cfg_attr(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")), doc(hidden), allow(rustdoc::broken_intra_doc_links))]
+
 use crate::backends::Backend;
 use crate::config::keys::key;
 use crate::config::keys::KeyDefault::{Described, Unset, Value};
