@@ -3,7 +3,7 @@
 //! startup error for a missing table.
 #![cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 
-mod sql_support;
+use crate::sql_support;
 
 use actix_flask_session::SessionStore;
 use actix_flask_session::backends::sql::{Dialect, SqlAlchemySessionInterface, SqlTable, migrate};
