@@ -924,7 +924,10 @@ mod tests {
             .collect();
         assert!(defined.len() > 30, "found only {defined:?}");
         let mut listed = super::super::CASES.to_vec();
-        assert_eq!(listed, defined, "the case list and the cases defined differ");
+        assert_eq!(
+            listed, defined,
+            "the case list and the cases defined differ"
+        );
         listed.sort_unstable();
         listed.dedup();
         assert_eq!(listed.len(), defined.len(), "a case is listed twice");

@@ -7,7 +7,7 @@
 //! use actix_flask_session::backends::cachelib::{CacheLibSessionInterface, SimpleCache};
 //! use actix_flask_session::testing;
 //!
-//! // tests/my_store_acceptance.rs: the factory builds your store (here the in-memory cache).
+//! // tests/acceptance/my_store.rs: the factory builds your store (here the in-memory cache).
 //! actix_flask_session::acceptance_suite!(|| async {
 //!     CacheLibSessionInterface::new(SimpleCache::new(500))
 //! });

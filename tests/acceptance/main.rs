@@ -18,9 +18,43 @@ mod mongodb;
 mod redis;
 mod sql;
 
-needs!(embedded_needs_features, "needs --features testing (or --all-features)", "testing", "filesystem", "cachelib");
-needs!(redis_needs_features, "needs --features testing,redis-cluster (or --all-features)", "testing", "redis", "redis-cluster");
-needs!(sql_needs_features, "needs --features testing,postgres,mysql,sqlite (or --all-features)", "testing", "postgres", "mysql", "sqlite");
-needs!(memcached_needs_features, "needs --features testing,memcached (or --all-features)", "testing", "memcached");
-needs!(mongodb_needs_features, "needs --features testing,mongodb (or --all-features)", "testing", "mongodb");
-needs!(dynamodb_needs_features, "needs --features testing,dynamodb (or --all-features)", "testing", "dynamodb");
+needs!(
+    embedded_needs_features,
+    "needs --features testing (or --all-features)",
+    "testing",
+    "filesystem",
+    "cachelib"
+);
+needs!(
+    redis_needs_features,
+    "needs --features testing,redis-cluster (or --all-features)",
+    "testing",
+    "redis",
+    "redis-cluster"
+);
+needs!(
+    sql_needs_features,
+    "needs --features testing,postgres,mysql,sqlite (or --all-features)",
+    "testing",
+    "postgres",
+    "mysql",
+    "sqlite"
+);
+needs!(
+    memcached_needs_features,
+    "needs --features testing,memcached (or --all-features)",
+    "testing",
+    "memcached"
+);
+needs!(
+    mongodb_needs_features,
+    "needs --features testing,mongodb (or --all-features)",
+    "testing",
+    "mongodb"
+);
+needs!(
+    dynamodb_needs_features,
+    "needs --features testing,dynamodb (or --all-features)",
+    "testing",
+    "dynamodb"
+);

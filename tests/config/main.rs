@@ -12,7 +12,11 @@ mod settings;
 mod sources;
 mod sql;
 
-needs!(sql_needs_features, "needs --features sqlite (or --all-features)", "sqlite");
+needs!(
+    sql_needs_features,
+    "needs --features sqlite (or --all-features)",
+    "sqlite"
+);
 needs!(
     docs_backend_defaults_need_features,
     "the backends' documented defaults need --features redis,postgres,mysql,sqlite,memcached,mongodb,dynamodb (or --all-features)",

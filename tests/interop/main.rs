@@ -9,10 +9,10 @@ mod needs;
 #[macro_use]
 #[path = "../sql_support/mod.rs"]
 mod sql_support;
-#[path = "../support/vectors.rs"]
-mod vectors;
 #[path = "../support/mod.rs"]
 mod support;
+#[path = "../support/vectors.rs"]
+mod vectors;
 
 mod dynamodb;
 mod key_rotation;
@@ -23,8 +23,29 @@ mod serialization_vectors;
 mod signer_vectors;
 mod sql;
 
-needs!(redis_needs_features, "needs --features redis (or --all-features)", "redis");
-needs!(sql_needs_features, "needs --features testing,postgres (or --all-features)", "testing", "postgres");
-needs!(memcached_needs_features, "needs --features memcached (or --all-features)", "memcached");
-needs!(mongodb_needs_features, "needs --features mongodb (or --all-features)", "mongodb");
-needs!(dynamodb_needs_features, "needs --features dynamodb (or --all-features)", "dynamodb");
+needs!(
+    redis_needs_features,
+    "needs --features redis (or --all-features)",
+    "redis"
+);
+needs!(
+    sql_needs_features,
+    "needs --features testing,postgres (or --all-features)",
+    "testing",
+    "postgres"
+);
+needs!(
+    memcached_needs_features,
+    "needs --features memcached (or --all-features)",
+    "memcached"
+);
+needs!(
+    mongodb_needs_features,
+    "needs --features mongodb (or --all-features)",
+    "mongodb"
+);
+needs!(
+    dynamodb_needs_features,
+    "needs --features dynamodb (or --all-features)",
+    "dynamodb"
+);

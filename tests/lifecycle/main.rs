@@ -15,6 +15,25 @@ mod middleware;
 mod regenerate_race;
 mod sql;
 
-needs!(middleware_needs_features, "needs --features testing (or --all-features)", "testing", "filesystem", "cachelib");
-needs!(regenerate_race_needs_features, "needs --features testing,redis,postgres (or --all-features)", "testing", "redis", "postgres");
-needs!(sql_needs_features, "needs --features testing,postgres,mysql,sqlite (or --all-features)", "testing", "postgres", "mysql", "sqlite");
+needs!(
+    middleware_needs_features,
+    "needs --features testing (or --all-features)",
+    "testing",
+    "filesystem",
+    "cachelib"
+);
+needs!(
+    regenerate_race_needs_features,
+    "needs --features testing,redis,postgres (or --all-features)",
+    "testing",
+    "redis",
+    "postgres"
+);
+needs!(
+    sql_needs_features,
+    "needs --features testing,postgres,mysql,sqlite (or --all-features)",
+    "testing",
+    "postgres",
+    "mysql",
+    "sqlite"
+);

@@ -174,7 +174,11 @@ async fn create_writes_flask_shaped_item() {
     let before = now();
     assert!(
         store
-            .create("session:abc", flask_bytes().as_slice(), Duration::from_secs(2_678_400))
+            .create(
+                "session:abc",
+                flask_bytes().as_slice(),
+                Duration::from_secs(2_678_400)
+            )
             .await
             .unwrap()
     );
@@ -204,7 +208,13 @@ async fn create_only_if_absent_but_takes_over_an_expired_item() {
     assert!(!store.create("k", b"second", MINUTE).await.unwrap());
     assert_eq!(val(&get(&table, "k").await.unwrap()), b"first");
 
-    flask_write(&table, "old", flask_bytes().as_slice(), &format!("{}.25", now() - 3600)).await;
+    flask_write(
+        &table,
+        "old",
+        flask_bytes().as_slice(),
+        &format!("{}.25", now() - 3600),
+    )
+    .await;
     assert!(store.create("old", b"new", MINUTE).await.unwrap());
     let item = get(&table, "old").await.unwrap();
     assert_eq!(val(&item), b"new");
@@ -219,7 +229,13 @@ async fn update_only_if_present_and_live() {
     assert!(!store.update("k", b"ghost", MINUTE).await.unwrap());
     assert_eq!(get(&table, "k").await, None, "no upsert");
 
-    flask_write(&table, "k", flask_bytes().as_slice(), &format!("{}.5", now() + 60)).await;
+    flask_write(
+        &table,
+        "k",
+        flask_bytes().as_slice(),
+        &format!("{}.5", now() + 60),
+    )
+    .await;
     let before = now();
     assert!(
         store
@@ -243,7 +259,10 @@ async fn update_only_if_present_and_live() {
     flask_write(&table, "e", flask_bytes().as_slice(), &past).await;
     assert!(!store.update("e", b"late", MINUTE).await.unwrap());
     let item = get(&table, "e").await.unwrap();
-    assert_eq!((val(&item), expiration(&item)), (flask_bytes().as_slice(), past));
+    assert_eq!(
+        (val(&item), expiration(&item)),
+        (flask_bytes().as_slice(), past)
+    );
     drop_table(&table).await;
 }
 
@@ -274,7 +293,11 @@ async fn load_reads_flask_items_and_refreshes_in_one_request() {
     );
     let after = now();
     let item = get(&table, "k").await.unwrap();
-    assert_eq!(val(&item), flask_bytes().as_slice(), "refresh never rewrites the value");
+    assert_eq!(
+        val(&item),
+        flask_bytes().as_slice(),
+        "refresh never rewrites the value"
+    );
     let moved: u64 = expiration(&item).parse().unwrap();
     assert!((before + 3600..=after + 3600).contains(&moved));
     drop_table(&table).await;

@@ -9,10 +9,10 @@ mod needs;
 #[macro_use]
 #[path = "../sql_support/mod.rs"]
 mod sql_support;
-#[path = "../support/vectors.rs"]
-mod vectors;
 #[path = "../support/mod.rs"]
 mod support;
+#[path = "../support/vectors.rs"]
+mod vectors;
 
 mod dynamodb;
 mod dynamodb_outage;
@@ -29,9 +29,36 @@ mod sql_migrations;
 /// Re-runs this binary as a child (`--exact sql_shutdown::shutdown_child`).
 mod sql_shutdown;
 
-needs!(redis_needs_features, "needs --features redis (or --all-features)", "redis");
-needs!(sql_needs_features, "needs --features postgres,mysql,sqlite (or --all-features)", "postgres", "mysql", "sqlite");
-needs!(memcached_needs_features, "needs --features memcached (or --all-features)", "memcached");
-needs!(mongodb_needs_features, "needs --features mongodb (or --all-features)", "mongodb");
-needs!(dynamodb_needs_features, "needs --features dynamodb (or --all-features)", "dynamodb");
-needs!(server_versions_needs_features, "needs --features redis-cluster,memcached (or --all-features)", "redis-cluster", "memcached");
+needs!(
+    redis_needs_features,
+    "needs --features redis (or --all-features)",
+    "redis"
+);
+needs!(
+    sql_needs_features,
+    "needs --features postgres,mysql,sqlite (or --all-features)",
+    "postgres",
+    "mysql",
+    "sqlite"
+);
+needs!(
+    memcached_needs_features,
+    "needs --features memcached (or --all-features)",
+    "memcached"
+);
+needs!(
+    mongodb_needs_features,
+    "needs --features mongodb (or --all-features)",
+    "mongodb"
+);
+needs!(
+    dynamodb_needs_features,
+    "needs --features dynamodb (or --all-features)",
+    "dynamodb"
+);
+needs!(
+    server_versions_needs_features,
+    "needs --features redis-cluster,memcached (or --all-features)",
+    "redis-cluster",
+    "memcached"
+);

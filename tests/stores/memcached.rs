@@ -51,7 +51,12 @@ fn raw_set(key: &str, value: &[u8], exptime: i64) {
 async fn create_writes_exact_bytes_with_flags_zero_and_ttl() {
     let store = store().await;
     let key = unique_key("create");
-    assert!(store.create(&key, flask_bytes().as_slice(), MINUTE).await.unwrap());
+    assert!(
+        store
+            .create(&key, flask_bytes().as_slice(), MINUTE)
+            .await
+            .unwrap()
+    );
     let (bytes, flags, ttl) = raw_get(&key).expect("stored");
     assert_eq!(bytes, flask_bytes().as_slice());
     assert_eq!(flags, 0);
@@ -66,7 +71,12 @@ async fn ttl_over_30_days_is_sent_as_absolute_time() {
     let store = store().await;
     let key = unique_key("long");
     let lifetime = Duration::from_secs(31 * 24 * 3600);
-    assert!(store.create(&key, flask_bytes().as_slice(), lifetime).await.unwrap());
+    assert!(
+        store
+            .create(&key, flask_bytes().as_slice(), lifetime)
+            .await
+            .unwrap()
+    );
     let (bytes, _, ttl) = raw_get(&key).expect("stored, not expired");
     assert_eq!(bytes, flask_bytes().as_slice());
     assert_absolute_ttl(ttl, 2_678_400);
@@ -135,7 +145,11 @@ async fn load_reads_flask_written_bytes_and_refreshes_in_one_command() {
         Some(flask_bytes().as_slice())
     );
     let (bytes, _, ttl) = raw_get(&key).unwrap();
-    assert_eq!(bytes, flask_bytes().as_slice(), "refresh never rewrites the value");
+    assert_eq!(
+        bytes,
+        flask_bytes().as_slice(),
+        "refresh never rewrites the value"
+    );
     assert!(ttl > 2_678_400 - 60, "refresh moved the expiry: {ttl}");
     store.delete(&key).await.unwrap();
 }
@@ -244,10 +258,7 @@ fn servers_are_chosen_like_pymemcache_hash_client() {
             "session:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
             "127.0.0.1:11212",
         ),
-        (
-            crate::vectors::flask_store_key(),
-            "127.0.0.1:11212",
-        ),
+        (crate::vectors::flask_store_key(), "127.0.0.1:11212"),
         ("x", "127.0.0.1:11211"),
         ("é-key", "127.0.0.1:11211"),
     ] {
@@ -269,7 +280,12 @@ async fn several_servers_each_key_on_its_node() {
     store.ping().await.unwrap();
     for i in 0..8 {
         let key = unique_key(&format!("multi{i}"));
-        assert!(store.create(&key, flask_bytes().as_slice(), MINUTE).await.unwrap());
+        assert!(
+            store
+                .create(&key, flask_bytes().as_slice(), MINUTE)
+                .await
+                .unwrap()
+        );
         assert_eq!(
             store.load(&key, Some(MINUTE)).await.unwrap().as_deref(),
             Some(flask_bytes().as_slice())
@@ -319,8 +335,16 @@ async fn overlong_keys_are_refused_at_startup() {
     );
     assert_eq!(key.len(), 250);
     let store = session.interface().store();
-    assert!(store.create(&key, flask_bytes().as_slice(), MINUTE).await.unwrap());
-    assert_eq!(store.load(&key, None).await.unwrap().unwrap(), flask_bytes().as_slice());
+    assert!(
+        store
+            .create(&key, flask_bytes().as_slice(), MINUTE)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.load(&key, None).await.unwrap().unwrap(),
+        flask_bytes().as_slice()
+    );
     store.delete(&key).await.unwrap();
 }
 

@@ -171,7 +171,11 @@ async fn create_writes_flask_shaped_document() {
     let before = DateTime::now().timestamp_millis();
     assert!(
         store
-            .create("session:abc", flask_bytes().as_slice(), Duration::from_secs(2_678_400))
+            .create(
+                "session:abc",
+                flask_bytes().as_slice(),
+                Duration::from_secs(2_678_400)
+            )
             .await
             .unwrap()
     );
@@ -186,7 +190,10 @@ async fn create_writes_flask_shaped_document() {
     assert_eq!(keys, ["_id", "expiration", "id", "val"]);
     assert!(matches!(d.get("_id"), Some(Bson::ObjectId(_))));
     assert_eq!(d.get_str("id").unwrap(), "session:abc");
-    assert_eq!(d.get("val"), Some(&Bson::Binary(bin(flask_bytes().as_slice()))));
+    assert_eq!(
+        d.get("val"),
+        Some(&Bson::Binary(bin(flask_bytes().as_slice())))
+    );
     let exp = d.get_datetime("expiration").unwrap().timestamp_millis();
     assert!(
         (before + 2_678_400_000..=after + 2_678_400_000).contains(&exp),

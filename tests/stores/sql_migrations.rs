@@ -436,7 +436,7 @@ async fn missing_table_is_a_startup_error(dialect: Dialect, name: &str) {
         .await
         .expect_err("no table yet");
     let message = err.to_string();
-    // tests/cli.rs runs the named command and starts the app after it.
+    // tests/tools/cli.rs runs the named command and starts the app after it.
     assert!(
         message.contains("create it with `actix-flask-session migrate` run with the same"),
         "{message}"

@@ -12,4 +12,11 @@ mod sql_support;
 mod cli;
 mod readme;
 
-needs!(cli_needs_features, "needs --features cli,postgres,mysql,sqlite (or --all-features)", "cli", "postgres", "mysql", "sqlite");
+needs!(
+    cli_needs_features,
+    "needs --features cli,postgres,mysql,sqlite (or --all-features)",
+    "cli",
+    "postgres",
+    "mysql",
+    "sqlite"
+);
