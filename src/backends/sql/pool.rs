@@ -24,11 +24,16 @@
 //!   the drop waits for those being made (at most the pool timeout), so no libpq connect
 //!   is running when the process exits.
 //!
-//! A pool built by the application and passed in with `From` gets neither; initialise
-//! OpenSSL the same way (`openssl_sys::init()`) before its first connection. One case
-//! is left: a plain exit while a connect is inside libpq's GSSAPI code (its default
-//! `gssencmode=prefer` looks for Kerberos credentials) can still meet the Kerberos
-//! library's finalizer; add `gssencmode=disable` to the URL when GSSAPI is not used.
+//! - a PostgreSQL URL that does not choose a `gssencmode` (and no `PGGSSENCMODE` in the
+//!   environment) gets `gssencmode=disable`: libpq's default, `prefer`, enters the
+//!   Kerberos library on every connect to look for credentials, and a plain exit while a
+//!   pool thread is in there meets that library's finalizer (a `k5_mutex_lock`
+//!   assertion, seen about once in 50 plain exits under load). Deployments that do use
+//!   GSSAPI encryption say so in the URL (`gssencmode=prefer` or `require`), and then that
+//!   case remains theirs: end the process through a graceful shutdown.
+//!
+//! A pool built by the application and passed in with `From` gets none of this;
+//! initialise OpenSSL the same way (`openssl_sys::init()`) before its first connection.
 
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -445,6 +450,22 @@ pub(crate) fn parse_url(key: &'static str, url: &str) -> Result<DriverUrl, Confi
     Ok(DriverUrl { dialect, url })
 }
 
+/// A PostgreSQL URL with `gssencmode=disable` added unless the URL or the environment
+/// (`gss_chosen`: `PGGSSENCMODE` is set) already chooses a mode (see the module docs:
+/// libpq's default enters the Kerberos library on every connect).
+#[cfg(feature = "postgres")]
+fn without_implicit_gssapi(url: &str, gss_chosen: bool) -> std::borrow::Cow<'_, str> {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let named = query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some("gssencmode"));
+    if gss_chosen || named {
+        return std::borrow::Cow::Borrowed(url);
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    std::borrow::Cow::Owned(format!("{url}{separator}gssencmode=disable"))
+}
+
 impl SqlPool {
     /// Opens a pool for a SQLAlchemy-style database URL (see [`Dialect`] for the forms),
     /// and checks that a connection can be made. Runs on the blocking pool.
@@ -483,6 +504,8 @@ impl SqlPool {
                     {
                         // Before libpq's first TLS connection: no OpenSSL cleanup at exit.
                         openssl_sys::init();
+                        let gss_chosen = std::env::var_os("PGGSSENCMODE").is_some();
+                        let url = without_implicit_gssapi(&url, gss_chosen);
                         PoolKind::Postgres(
                             ConnPool::build(&url, &options, None, &gate).map_err(fail)?,
                         )
@@ -550,6 +573,33 @@ impl SqlPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn gssapi_is_off_unless_the_url_or_the_environment_chooses_it() {
+        let url = |u, env| without_implicit_gssapi(u, env).into_owned();
+        assert_eq!(
+            url("postgresql://h/db", false),
+            "postgresql://h/db?gssencmode=disable"
+        );
+        assert_eq!(
+            url("postgresql://h/db?sslmode=require", false),
+            "postgresql://h/db?sslmode=require&gssencmode=disable"
+        );
+        for chosen in [
+            "postgresql://h/db?gssencmode=prefer",
+            "postgresql://h/db?sslmode=require&gssencmode=require",
+        ] {
+            assert_eq!(url(chosen, false), chosen);
+        }
+        // A parameter whose name only ends like it does not count.
+        assert_eq!(
+            url("postgresql://h/db?xgssencmode=prefer", false),
+            "postgresql://h/db?xgssencmode=prefer&gssencmode=disable"
+        );
+        // PGGSSENCMODE in the environment is the operator's choice.
+        assert_eq!(url("postgresql://h/db", true), "postgresql://h/db");
+    }
 
     #[test]
     fn sqlalchemy_urls_are_accepted() {
