@@ -1,13 +1,17 @@
 //! Benchmarks of the session codec: a typical Flask-Login-style session encoded and decoded in
-//! both formats, and the typed-value conversions.
+//! both formats, the typed-value conversions, the size measurement an insert makes, and the
+//! decoding of 60 000-entry maps of each key kind (linear since the hardening pass).
 //!
-//! Run with `cargo bench --bench codec`.
+//! Run with `cargo bench --bench codec` (`cargo bench --bench codec -- decode_60k` for the
+//! large maps alone).
 
 use std::hint::black_box;
 
 use actix_flask_session::SerializationFormat;
 use actix_flask_session::Value;
-use actix_flask_session::serialization::{SessionMap, decode, encode, from_value, to_value};
+use actix_flask_session::serialization::{
+    SessionMap, decode, encode, encoded_len, from_value, to_value,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +62,10 @@ fn codec(c: &mut Criterion) {
         c.bench_function(&format!("decode/{name}"), |b| {
             b.iter(|| decode(black_box(&bytes), format))
         });
+        // What the first insert of a request spends measuring the session for the size cap.
+        c.bench_function(&format!("encoded_len/{name}"), |b| {
+            b.iter(|| encoded_len(black_box(&session), format))
+        });
     }
     // The fallback path: stored JSON read by a msgpack-configured app.
     let json = encode(&session, SerializationFormat::Json).expect("the session encodes");
@@ -78,5 +86,37 @@ fn codec(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, codec);
+/// 60 000-entry maps: integer keys, string keys, and each with one repeated key (the case
+/// that was quadratic).
+fn large_maps(c: &mut Criterion) {
+    const N: u64 = 60_000;
+    let ints: SessionMap = (0..N).map(|i| (Value::from(i), Value::from(i))).collect();
+    let strings: SessionMap = (0..N)
+        .map(|i| (Value::from(format!("k{i}")), Value::from(i)))
+        .collect();
+    let mut ints_repeat = ints.clone();
+    ints_repeat.push((Value::from(0), Value::from(1)));
+    let mut strings_repeat = strings.clone();
+    strings_repeat.push((Value::from("k0"), Value::from(1)));
+    let mut group = c.benchmark_group("decode_60k");
+    group.sample_size(20);
+    for (name, map) in [
+        ("int_keys", &ints),
+        ("string_keys", &strings),
+        ("int_keys_one_repeat", &ints_repeat),
+        ("string_keys_one_repeat", &strings_repeat),
+    ] {
+        let bytes = encode(map, SerializationFormat::MsgPack).expect("encodes");
+        group.bench_function(format!("msgpack/{name}"), |b| {
+            b.iter(|| decode(black_box(&bytes), SerializationFormat::MsgPack))
+        });
+    }
+    let json = encode(&strings_repeat, SerializationFormat::Json).expect("encodes");
+    group.bench_function("json/string_keys_one_repeat", |b| {
+        b.iter(|| decode(black_box(&json), SerializationFormat::Json))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, codec, large_maps);
 criterion_main!(benches);

@@ -198,6 +198,14 @@ pub enum SerializationError {
     /// Stored bytes are neither a msgpack map nor a JSON object.
     #[error("stored session data is not a msgpack map or a JSON object: {0}")]
     Decode(String),
+    /// The encoded session would be larger than `SESSION_MAX_SIZE`.
+    #[error("the session would take {size} bytes encoded, over SESSION_MAX_SIZE = {max} bytes")]
+    TooLarge {
+        /// The encoded size of the session with the change, in bytes.
+        size: usize,
+        /// The configured `SESSION_MAX_SIZE`.
+        max: usize,
+    },
 }
 
 /// An error from a [`ServerSideSession`](crate::ServerSideSession) method, returned to the
@@ -248,6 +256,10 @@ pub enum SessionUnavailable {
     /// configured format.
     #[error("cannot encode the session for the store")]
     Encode(#[from] SerializationError),
+    /// The blocking pool did not run the decoding or encoding of a large session (the
+    /// runtime is shutting down, or the codec panicked).
+    #[error("the session codec did not finish on the blocking pool")]
+    Blocking(#[source] tokio::task::JoinError),
     /// The session middleware is not installed for this route.
     #[error(
         "ServerSideSession used on a route without the session middleware; call Session::init_app or wrap the scope with Session::middleware"
@@ -264,6 +276,7 @@ impl ResponseError for SessionUnavailable {
             SessionUnavailable::Store(_)
             | SessionUnavailable::Randomness(_)
             | SessionUnavailable::Encode(_)
+            | SessionUnavailable::Blocking(_)
             | SessionUnavailable::NoMiddleware => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -45,7 +45,8 @@
 //! (there is no ambiguity: msgpack maps start with `0x80`-`0x8f`, `0xde`, `0xdf`, JSON
 //! objects with `{` after optional whitespace). The top level must be a map / object and
 //! nothing may follow it. As in Python's `dict`, a repeated key keeps its first position and
-//! takes its last value. Float32 values are widened to `f64`. What msgspec refuses to decode
+//! takes its last value. Float32 values are widened to `f64` and timestamps are brought to
+//! their canonical form. What msgspec refuses to decode
 //! is refused too: strings that are not UTF-8, malformed or out-of-range timestamps (outside
 //! years 1..=9999), maps used as map keys.
 //!
@@ -55,15 +56,21 @@
 //!   not read here ([`decode`] returns [`SerializationError::Decode`]).
 //! * JSON integers outside the `i64`/`u64` range become `f64` (Python keeps an exact `int`),
 //!   and so are written back as floats. JSON `-0` becomes the float `-0.0` (Python: int `0`).
-//! * JSON nesting deeper than 128 levels is refused (serde_json's recursion limit; msgspec
-//!   allows about 1000). msgpack nesting is limited to 1024 levels (rmpv's limit).
-//! * Map keys are compared by exact value when removing duplicates; Python also treats
-//!   `1`, `1.0` and `True` as the same key.
+//! * A session value may nest at most [`MAX_DEPTH`] (126) levels of arrays and maps, in
+//!   both formats (what serde_json reads back); msgspec reads about 1000. The limit is
+//!   applied by [`check_encodable`], [`encode`] and [`decode`] alike, so whatever is
+//!   inserted can be stored and whatever is read can be written back; deeper data written
+//!   by a Python peer is refused like corrupt data.
+//! * Map keys are compared by exact value when removing duplicates (by hashing, so in time
+//!   linear in the input); Python also treats `1`, `1.0` and `True` as the same key.
 //! * Timestamps keep nanoseconds; Python's `datetime` only has microseconds, so a Python peer
 //!   rounds them off when it rewrites the session.
 //! * Python types that msgspec writes as strings (naive datetimes, dates, `Decimal`, `UUID`)
 //!   arrive as strings, as they do in Python.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{Hash, Hasher};
 use std::io;
 
 use base64::Engine as _;
@@ -85,9 +92,38 @@ pub type SessionMap = Vec<(Value, Value)>;
 /// datetimes).
 pub const TIMESTAMP_EXT_TYPE: i8 = -1;
 
-/// Deepest nesting of arrays and maps that [`encode`] and [`check_encodable`] accept (the
-/// same limit as rmpv's decoder, so whatever is written can be read back).
-pub const MAX_DEPTH: usize = 1024;
+/// Deepest nesting of arrays and maps inside one session value, in both formats: a value
+/// that is an array (or map) of scalars is 1 level deep.
+///
+/// It is what both decoders read back: serde_json refuses a 128th nested array or object
+/// and the session's own object is the first; rmpv is given a budget that fits any leaf at
+/// this depth, and deeper msgpack is refused. [`check_encodable`] (so `insert`), [`encode`]
+/// and [`decode`] apply the same limit, so whatever is inserted can be stored and read back,
+/// in either format. It also keeps decoding within a thread's stack: rmpv takes about
+/// 4 KiB of stack per level in a debug build (half a MiB at this depth).
+///
+/// ```
+/// use actix_flask_session::SerializationFormat;
+/// use actix_flask_session::Value;
+/// use actix_flask_session::serialization::{MAX_DEPTH, check_encodable};
+///
+/// let mut value = Value::Nil;
+/// for _ in 0..MAX_DEPTH {
+///     value = Value::Array(vec![value]);
+/// }
+/// assert!(check_encodable(&value, SerializationFormat::MsgPack).is_ok());
+/// let deeper = Value::Array(vec![value]);
+/// assert!(check_encodable(&deeper, SerializationFormat::MsgPack).is_err());
+/// ```
+pub const MAX_DEPTH: usize = 126;
+
+/// The depth budget given to rmpv's reader for a whole session: it spends 2 units per map
+/// or array, 3 on a string or extension value (2 on binary, 1 on other scalars), so the
+/// session map, `max_depth` levels and any leaf fit. What it lets through one level
+/// deeper (empty containers, small scalars) is refused by [`normalize`].
+const fn rmpv_budget(max_depth: usize) -> usize {
+    2 + 2 * max_depth + 3
+}
 
 /// Unix seconds of 0001-01-01T00:00:00Z, the earliest instant Python's `datetime` holds.
 const PY_MIN_SECS: i64 = -62_135_596_800;
@@ -111,12 +147,36 @@ pub fn encode(
     }
 }
 
+/// The number of bytes [`encode`] writes for `map` in `format`, without writing them; fails
+/// when [`encode`] fails.
+///
+/// ```
+/// use actix_flask_session::{SerializationFormat, Value};
+/// use actix_flask_session::serialization::{encode, encoded_len};
+///
+/// let map = vec![(Value::from("n"), Value::from(1))];
+/// let bytes = encode(&map, SerializationFormat::Json).unwrap();
+/// assert_eq!(bytes, b"{\"n\":1}");
+/// assert_eq!(encoded_len(&map, SerializationFormat::Json).unwrap(), bytes.len());
+/// ```
+pub fn encoded_len(
+    map: &[(Value, Value)],
+    format: SerializationFormat,
+) -> Result<usize, SerializationError> {
+    map.iter()
+        .try_fold(frame_len(map.len(), format), |total, (k, v)| {
+            Ok(total + entry_len(k, v, format)?)
+        })
+}
+
 /// Decodes stored bytes: the configured format first, then the other one (Flask-Session
 /// reads either).
 ///
 /// The data must be a single msgpack map or JSON object with no trailing bytes; anything
 /// else (a JSON array, truncated msgpack, garbage, empty input) is
-/// [`SerializationError::Decode`], with both formats' reasons in the message.
+/// [`SerializationError::Decode`], with both formats' reasons in the message. Values nested
+/// deeper than [`MAX_DEPTH`] are refused in either format, so that whatever is read can be
+/// written back. The work is linear in the input.
 pub fn decode(
     bytes: &[u8],
     preferred: SerializationFormat,
@@ -128,11 +188,12 @@ pub fn decode(
         SerializationFormat::MsgPack => (SerializationFormat::MsgPack, SerializationFormat::Json),
         SerializationFormat::Json => (SerializationFormat::Json, SerializationFormat::MsgPack),
     };
-    let first_err = match decode_as(bytes, first) {
+    let limit = MAX_DEPTH;
+    let first_err = match decode_as(bytes, first, limit) {
         Ok(map) => return Ok(map),
         Err(e) => e,
     };
-    match decode_as(bytes, second) {
+    match decode_as(bytes, second, limit) {
         Ok(map) => Ok(map),
         Err(second_err) => Err(SerializationError::Decode(format!(
             "{}: {first_err}; {}: {second_err}",
@@ -165,7 +226,9 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Serialization
         &large[..]
     };
     let mut rd = bytes;
-    let mut tree = rmpv::decode::read_value(&mut rd)
+    // A budget for one level more than any format stores, so that a value too deep for the
+    // configured format is refused by `check_encodable` with the depth in the message.
+    let mut tree = rmpv::decode::read_value_with_max_depth(&mut rd, rmpv_budget(MAX_DEPTH + 1))
         .map_err(|e| SerializationError::Encode(format!("cannot read back the value: {e}")))?;
     widen_floats(&mut tree);
     Ok(tree)
@@ -192,15 +255,115 @@ pub fn from_value<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, Se
 /// Checks that a value can be written in `format` and read back by a Python peer, so that a
 /// bad value fails when it is inserted, not after the handler ran.
 ///
-/// Refuses what [`encode`] would refuse: strings that are not UTF-8, malformed or
-/// out-of-range timestamps, maps used as map keys, nesting deeper than [`MAX_DEPTH`]; and for
-/// JSON also extension types other than the timestamp and map keys that are not strings,
-/// numbers, binary or timestamps.
+/// Refuses exactly what [`encode`] would refuse for this value in a session (it runs the
+/// encoder without writing): strings that are not UTF-8, malformed or out-of-range
+/// timestamps, maps used as map keys, nesting deeper than [`MAX_DEPTH`]; and for JSON also
+/// extension types other than the timestamp and map keys that are not strings, numbers,
+/// binary or timestamps.
 pub fn check_encodable(
     value: &Value,
     format: SerializationFormat,
 ) -> Result<(), SerializationError> {
-    check_value(value, format, 0).map_err(SerializationError::Encode)
+    value_len(value, format).map(drop)
+}
+
+// ---------------------------------------------------------------------------------------
+// Encoded lengths, for the size cap: `encode(map).len()` is `frame_len(map.len())` plus the
+// `entry_len` of every entry.
+
+/// Counts the bytes written to it.
+#[derive(Default)]
+struct ByteCount(usize);
+
+impl io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The bytes a session map of `entries` entries takes besides its keys and values: the
+/// msgpack map header; JSON's braces, colons and commas.
+pub(crate) fn frame_len(entries: usize, format: SerializationFormat) -> usize {
+    match format {
+        SerializationFormat::MsgPack => match entries {
+            0..=15 => 1,
+            16..=0xffff => 3,
+            _ => 5,
+        },
+        SerializationFormat::Json => 2 + entries + entries.saturating_sub(1),
+    }
+}
+
+/// The bytes [`encode`] writes for one session entry, key and value (JSON's colon is in
+/// [`frame_len`]).
+pub(crate) fn entry_len(
+    key: &Value,
+    value: &Value,
+    format: SerializationFormat,
+) -> Result<usize, SerializationError> {
+    Ok(key_len(key, format)? + value_len(value, format)?)
+}
+
+/// The bytes [`encode`] writes for a string session key.
+pub(crate) fn str_key_len(key: &str, format: SerializationFormat) -> usize {
+    let mut count = ByteCount::default();
+    // Writing to a counter cannot fail.
+    let _ = match format {
+        SerializationFormat::MsgPack => rmp::encode::write_str(&mut count, key).map_err(drop),
+        SerializationFormat::Json => serde_json::to_writer(&mut count, key).map_err(drop),
+    };
+    count.0
+}
+
+/// The bytes [`encode`] writes for a session key of any kind.
+pub(crate) fn key_len(
+    key: &Value,
+    format: SerializationFormat,
+) -> Result<usize, SerializationError> {
+    if let Some(text) = key.as_str() {
+        return Ok(str_key_len(text, format));
+    }
+    let mut count = ByteCount::default();
+    match format {
+        SerializationFormat::MsgPack => {
+            let limit = MAX_DEPTH;
+            check_hashable_key(key, 0, limit)
+                .and_then(|()| write_msgpack(&mut count, key, 0, limit))
+                .map_err(SerializationError::Encode)?;
+            Ok(count.0)
+        }
+        SerializationFormat::Json => {
+            // As the only key of a map whose value is null: `{` key `:null}`.
+            let entry = [(key.clone(), Value::Nil)];
+            write_json(&mut count, &entry)?;
+            Ok(count.0 - "{:null}".len())
+        }
+    }
+}
+
+/// The bytes [`encode`] writes for a session value (and the check that it can).
+pub(crate) fn value_len(
+    value: &Value,
+    format: SerializationFormat,
+) -> Result<usize, SerializationError> {
+    let mut count = ByteCount::default();
+    match format {
+        SerializationFormat::MsgPack => {
+            write_msgpack(&mut count, value, 0, MAX_DEPTH).map_err(SerializationError::Encode)?;
+        }
+        SerializationFormat::Json => {
+            let mut ser = serde_json::Serializer::with_formatter(&mut count, MsgspecFormatter);
+            JsonValue { value, depth: 0 }
+                .serialize(&mut ser)
+                .map_err(|e| SerializationError::Encode(e.to_string()))?;
+        }
+    }
+    Ok(count.0)
 }
 
 /// Builds the msgpack timestamp (extension type `-1`, canonical form) of a date-time, as
@@ -320,11 +483,9 @@ fn check_str(s: &rmpv::Utf8String) -> Result<&str, String> {
         .ok_or_else(|| "string is not valid UTF-8".to_owned())
 }
 
-/// Can Python hash this msgpack map key (msgspec decodes arrays in keys as tuples)?
-fn check_hashable_key(key: &Value, depth: usize) -> Result<(), String> {
-    if depth > MAX_DEPTH {
-        return Err(depth_error());
-    }
+/// Can Python hash this msgpack map key (msgspec decodes arrays in keys as tuples)? The
+/// key's own containers start at `depth`.
+fn check_hashable_key(key: &Value, depth: usize, limit: usize) -> Result<(), String> {
     match key {
         Value::Map(_) => {
             Err("a map cannot be a map key (Python dict keys must be hashable)".into())
@@ -332,9 +493,14 @@ fn check_hashable_key(key: &Value, depth: usize) -> Result<(), String> {
         Value::Ext(ty, _) if *ty != TIMESTAMP_EXT_TYPE => Err(format!(
             "extension type {ty} cannot be a map key (not hashable in Python)"
         )),
-        Value::Array(items) => items
-            .iter()
-            .try_for_each(|k| check_hashable_key(k, depth + 1)),
+        Value::Array(items) => {
+            if depth >= limit {
+                return Err(depth_error(limit));
+            }
+            items
+                .iter()
+                .try_for_each(|k| check_hashable_key(k, depth + 1, limit))
+        }
         _ => Ok(()),
     }
 }
@@ -354,48 +520,8 @@ fn check_json_key(key: &Value) -> Result<(), String> {
     }
 }
 
-fn check_value(v: &Value, format: SerializationFormat, depth: usize) -> Result<(), String> {
-    match v {
-        Value::String(s) => check_str(s).map(drop),
-        Value::Ext(TIMESTAMP_EXT_TYPE, data) => python_timestamp(data).map(drop),
-        Value::Ext(ty, _) => match format {
-            SerializationFormat::MsgPack => Ok(()),
-            SerializationFormat::Json => Err(format!(
-                "msgpack extension type {ty} cannot be written as JSON"
-            )),
-        },
-        Value::Array(items) => {
-            if depth >= MAX_DEPTH {
-                return Err(depth_error());
-            }
-            items
-                .iter()
-                .try_for_each(|item| check_value(item, format, depth + 1))
-        }
-        Value::Map(entries) => {
-            if depth >= MAX_DEPTH {
-                return Err(depth_error());
-            }
-            entries.iter().try_for_each(|(k, val)| {
-                match format {
-                    SerializationFormat::MsgPack => check_hashable_key(k, depth + 1)?,
-                    SerializationFormat::Json => check_json_key(k)?,
-                }
-                check_value(k, format, depth + 1)?;
-                check_value(val, format, depth + 1)
-            })
-        }
-        Value::Nil
-        | Value::Boolean(_)
-        | Value::Integer(_)
-        | Value::F32(_)
-        | Value::F64(_)
-        | Value::Binary(_) => Ok(()),
-    }
-}
-
-fn depth_error() -> String {
-    format!("value nested deeper than {MAX_DEPTH} levels")
+fn depth_error(limit: usize) -> String {
+    format!("value nested deeper than {limit} levels of arrays and maps")
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -424,7 +550,7 @@ fn format_name(format: SerializationFormat) -> &'static str {
 
 fn encode_msgpack(map: &[(Value, Value)]) -> Result<Vec<u8>, SerializationError> {
     let mut out = Vec::with_capacity(128);
-    write_msgpack_map(&mut out, map, 0).map_err(SerializationError::Encode)?;
+    write_msgpack_entries(&mut out, map, 0, MAX_DEPTH).map_err(SerializationError::Encode)?;
     Ok(out)
 }
 
@@ -432,24 +558,29 @@ fn len_u32(len: usize) -> Result<u32, String> {
     u32::try_from(len).map_err(|_| format!("{len} elements is too many for msgpack"))
 }
 
-fn write_msgpack_map(
-    out: &mut Vec<u8>,
+/// Writes a map whose keys and values are at `depth` (0 for the session's own entries): a
+/// map or array among them is refused when `depth` reaches `limit`.
+fn write_msgpack_entries<W: io::Write>(
+    out: &mut W,
     map: &[(Value, Value)],
     depth: usize,
+    limit: usize,
 ) -> Result<(), String> {
-    if depth >= MAX_DEPTH {
-        return Err(depth_error());
-    }
     rmp::encode::write_map_len(out, len_u32(map.len())?).map_err(|e| e.to_string())?;
     for (k, v) in map {
-        check_hashable_key(k, depth + 1)?;
-        write_msgpack(out, k, depth + 1)?;
-        write_msgpack(out, v, depth + 1)?;
+        check_hashable_key(k, depth, limit)?;
+        write_msgpack(out, k, depth, limit)?;
+        write_msgpack(out, v, depth, limit)?;
     }
     Ok(())
 }
 
-fn write_msgpack(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), String> {
+fn write_msgpack<W: io::Write>(
+    out: &mut W,
+    v: &Value,
+    depth: usize,
+    limit: usize,
+) -> Result<(), String> {
     match v {
         Value::F32(f) => {
             rmp::encode::write_f64(out, f64::from(*f)).map_err(|e| e.to_string())?;
@@ -462,18 +593,23 @@ fn write_msgpack(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), Strin
             let payload = timestamp_bytes(secs, nanos);
             rmp::encode::write_ext_meta(out, len_u32(payload.len())?, TIMESTAMP_EXT_TYPE)
                 .map_err(|e| e.to_string())?;
-            out.extend_from_slice(&payload);
+            out.write_all(&payload).map_err(|e| e.to_string())?;
         }
         Value::Array(items) => {
-            if depth >= MAX_DEPTH {
-                return Err(depth_error());
+            if depth >= limit {
+                return Err(depth_error(limit));
             }
             rmp::encode::write_array_len(out, len_u32(items.len())?).map_err(|e| e.to_string())?;
             for item in items {
-                write_msgpack(out, item, depth + 1)?;
+                write_msgpack(out, item, depth + 1, limit)?;
             }
         }
-        Value::Map(entries) => write_msgpack_map(out, entries, depth)?,
+        Value::Map(entries) => {
+            if depth >= limit {
+                return Err(depth_error(limit));
+            }
+            write_msgpack_entries(out, entries, depth + 1, limit)?;
+        }
         Value::Binary(b) => {
             len_u32(b.len())?;
             rmp::encode::write_bin(out, b).map_err(|e| e.to_string())?;
@@ -489,22 +625,28 @@ fn write_msgpack(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), Strin
     Ok(())
 }
 
-fn decode_as(bytes: &[u8], format: SerializationFormat) -> Result<SessionMap, String> {
+fn decode_as(
+    bytes: &[u8],
+    format: SerializationFormat,
+    limit: usize,
+) -> Result<SessionMap, String> {
     match format {
-        SerializationFormat::MsgPack => decode_msgpack(bytes),
+        SerializationFormat::MsgPack => decode_msgpack(bytes, limit),
+        // serde_json itself refuses anything deeper than MAX_DEPTH.
         SerializationFormat::Json => decode_json(bytes),
     }
 }
 
-fn decode_msgpack(bytes: &[u8]) -> Result<SessionMap, String> {
+fn decode_msgpack(bytes: &[u8], limit: usize) -> Result<SessionMap, String> {
     let mut rd = bytes;
-    let value = rmpv::decode::read_value(&mut rd).map_err(|e| e.to_string())?;
+    let value = rmpv::decode::read_value_with_max_depth(&mut rd, rmpv_budget(limit))
+        .map_err(|e| e.to_string())?;
     if !rd.is_empty() {
         return Err(format!("{} trailing byte(s) after the map", rd.len()));
     }
     match value {
         Value::Map(mut map) => {
-            normalize_map(&mut map)?;
+            normalize_map(&mut map, 0, limit)?;
             Ok(map)
         }
         other => Err(format!("the top level is {}, not a map", kind(&other))),
@@ -512,18 +654,36 @@ fn decode_msgpack(bytes: &[u8]) -> Result<SessionMap, String> {
 }
 
 /// Brings a freshly decoded msgpack tree to what msgspec would have read: float32 widened,
-/// UTF-8 and timestamps checked, maps with hashable keys and no repeated keys.
-fn normalize(v: &mut Value) -> Result<(), String> {
+/// UTF-8 checked, timestamps checked and in their canonical form (so that one instant is
+/// one key), maps with hashable keys and no repeated keys, no map or array at `limit`
+/// levels or deeper (`depth` levels are above `v`).
+fn normalize(v: &mut Value, depth: usize, limit: usize) -> Result<(), String> {
     match v {
         Value::F32(f) => *v = Value::F64(f64::from(*f)),
         Value::String(s) => {
             check_str(s)?;
         }
         Value::Ext(TIMESTAMP_EXT_TYPE, data) => {
-            python_timestamp(data)?;
+            let (secs, nanos) = python_timestamp(data)?;
+            let canonical = timestamp_bytes(secs, nanos);
+            if *data != canonical {
+                *data = canonical;
+            }
         }
-        Value::Array(items) => items.iter_mut().try_for_each(normalize)?,
-        Value::Map(entries) => normalize_map(entries)?,
+        Value::Array(items) => {
+            if depth >= limit {
+                return Err(depth_error(limit));
+            }
+            items
+                .iter_mut()
+                .try_for_each(|item| normalize(item, depth + 1, limit))?;
+        }
+        Value::Map(entries) => {
+            if depth >= limit {
+                return Err(depth_error(limit));
+            }
+            normalize_map(entries, depth + 1, limit)?;
+        }
         Value::Nil
         | Value::Boolean(_)
         | Value::Integer(_)
@@ -534,61 +694,141 @@ fn normalize(v: &mut Value) -> Result<(), String> {
     Ok(())
 }
 
-fn normalize_map(map: &mut Vec<(Value, Value)>) -> Result<(), String> {
+/// Normalizes a map whose keys and values are at `depth`.
+fn normalize_map(map: &mut Vec<(Value, Value)>, depth: usize, limit: usize) -> Result<(), String> {
     for (k, v) in map.iter_mut() {
-        // rmpv's depth limit already bounds the recursion.
-        check_hashable_key(k, 0)?;
-        normalize(k)?;
-        normalize(v)?;
+        check_hashable_key(k, depth, limit)?;
+        normalize(k, depth, limit)?;
+        normalize(v, depth, limit)?;
     }
     dedup_keys(map);
     Ok(())
 }
 
+/// Maps up to this many entries look for repeated keys pairwise, without allocating.
+const PAIRWISE_MAX: usize = 16;
+
 /// Applies Python `dict` semantics to repeated keys: the first position, the last value.
+/// Linear in the number of entries (keys are hashed), whatever their kind.
 fn dedup_keys(map: &mut Vec<(Value, Value)>) {
-    if !has_duplicate_keys(map) {
+    // (index of a repeated key, index of its first occurrence), in increasing order.
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    if map.len() <= PAIRWISE_MAX {
+        for (i, (k, _)) in map.iter().enumerate().skip(1) {
+            if let Some(first) = map[..i].iter().position(|(other, _)| keys_equal(other, k)) {
+                repeats.push((i, first));
+            }
+        }
+    } else {
+        let mut firsts: HashMap<HashedKey<'_>, usize> = HashMap::with_capacity(map.len());
+        for (i, (k, _)) in map.iter().enumerate() {
+            // A key holding a NaN equals no key, itself included (as in Python, where each
+            // decoded NaN is a distinct object): it is never a repeat.
+            if contains_nan(k) {
+                continue;
+            }
+            match firsts.entry(HashedKey(k)) {
+                Entry::Occupied(first) => repeats.push((i, *first.get())),
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
+            }
+        }
+    }
+    if repeats.is_empty() {
         return;
     }
-    let mut out: Vec<(Value, Value)> = Vec::with_capacity(map.len());
-    for (k, v) in map.drain(..) {
-        match out.iter_mut().find(|(existing, _)| *existing == k) {
-            Some(slot) => slot.1 = v,
-            None => out.push((k, v)),
-        }
+    for &(repeat, first) in &repeats {
+        let value = std::mem::replace(&mut map[repeat].1, Value::Nil);
+        map[first].1 = value;
     }
-    *map = out;
+    let mut repeated = repeats.iter().map(|&(repeat, _)| repeat).peekable();
+    let mut index = 0;
+    map.retain(|_| {
+        let keep = repeated.peek() != Some(&index);
+        if !keep {
+            repeated.next();
+        }
+        index += 1;
+        keep
+    });
 }
 
-fn has_duplicate_keys(map: &[(Value, Value)]) -> bool {
-    if map.len() < 2 {
-        return false;
-    }
-    if map.len() <= 16 {
-        // Small maps (the usual session): pairwise, without allocating.
-        return map
+#[cfg(test)]
+thread_local! {
+    /// Key comparisons made by `dedup_keys` on this thread (the unit tests count them).
+    static KEY_COMPARISONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// `a == b`, counted in tests.
+fn keys_equal(a: &Value, b: &Value) -> bool {
+    #[cfg(test)]
+    KEY_COMPARISONS.with(|n| n.set(n.get() + 1));
+    a == b
+}
+
+fn contains_nan(key: &Value) -> bool {
+    match key {
+        Value::F32(f) => f.is_nan(),
+        Value::F64(f) => f.is_nan(),
+        Value::Array(items) => items.iter().any(contains_nan),
+        Value::Map(entries) => entries
             .iter()
-            .enumerate()
-            .any(|(i, (k, _))| map[i + 1..].iter().any(|(other, _)| other == k));
+            .any(|(k, v)| contains_nan(k) || contains_nan(v)),
+        _ => false,
     }
-    let mut strings = std::collections::HashSet::with_capacity(map.len());
-    let mut others: Vec<&Value> = Vec::new();
-    for (k, _) in map {
-        match k.as_str() {
-            Some(s) => {
-                if !strings.insert(s) {
-                    return true;
-                }
-            }
-            None => {
-                if others.contains(&k) {
-                    return true;
-                }
-                others.push(k);
-            }
+}
+
+/// A map key hashed consistently with `Value`'s `==` (equal values hash alike: `0.0` and
+/// `-0.0` too). Keys holding a NaN are kept out, so that `==` is an equivalence here.
+struct HashedKey<'a>(&'a Value);
+
+impl PartialEq for HashedKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        keys_equal(self.0, other.0)
+    }
+}
+
+impl Eq for HashedKey<'_> {}
+
+impl Hash for HashedKey<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_value(self.0, state);
+    }
+}
+
+fn hash_float<H: Hasher>(f: f64, state: &mut H) {
+    // 0.0 == -0.0: both hash as +0.0.
+    let f = if f == 0.0 { 0.0 } else { f };
+    f.to_bits().hash(state);
+}
+
+fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
+    std::mem::discriminant(v).hash(state);
+    match v {
+        Value::Nil => {}
+        Value::Boolean(b) => b.hash(state),
+        Value::Integer(i) => (i.as_u64(), i.as_i64()).hash(state),
+        Value::F32(f) => hash_float(f64::from(*f), state),
+        Value::F64(f) => hash_float(*f, state),
+        Value::String(s) => s.as_bytes().hash(state),
+        Value::Binary(b) => b.hash(state),
+        Value::Array(items) => {
+            items.len().hash(state);
+            items.iter().for_each(|item| hash_value(item, state));
+        }
+        Value::Map(entries) => {
+            entries.len().hash(state);
+            entries.iter().for_each(|(k, val)| {
+                hash_value(k, state);
+                hash_value(val, state);
+            });
+        }
+        Value::Ext(ty, data) => {
+            ty.hash(state);
+            data.hash(state);
         }
     }
-    false
 }
 
 fn widen_floats(v: &mut Value) {
@@ -652,22 +892,28 @@ fn float_key(value: f64) -> String {
 
 fn encode_json(map: &[(Value, Value)]) -> Result<Vec<u8>, SerializationError> {
     let mut out = Vec::with_capacity(128);
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, MsgspecFormatter);
+    write_json(&mut out, map)?;
+    Ok(out)
+}
+
+fn write_json<W: io::Write>(out: W, map: &[(Value, Value)]) -> Result<(), SerializationError> {
+    let mut ser = serde_json::Serializer::with_formatter(out, MsgspecFormatter);
     JsonMap {
         entries: map,
         depth: 0,
     }
     .serialize(&mut ser)
-    .map_err(|e| SerializationError::Encode(e.to_string()))?;
-    Ok(out)
+    .map_err(|e| SerializationError::Encode(e.to_string()))
 }
 
-/// Serializes a value tree as msgspec's JSON without copying it.
+/// Serializes a value tree as msgspec's JSON without copying it. `depth` levels are above
+/// the value (0 for a session value); a map or array at `MAX_DEPTH` is refused.
 struct JsonValue<'a> {
     value: &'a Value,
     depth: usize,
 }
 
+/// A map whose values are at `depth`.
 struct JsonMap<'a> {
     entries: &'a [(Value, Value)],
     depth: usize,
@@ -699,7 +945,7 @@ impl Serialize for JsonValue<'_> {
             ))),
             Value::Array(items) => {
                 if self.depth >= MAX_DEPTH {
-                    return Err(S::Error::custom(depth_error()));
+                    return Err(S::Error::custom(depth_error(MAX_DEPTH)));
                 }
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for item in items {
@@ -710,27 +956,29 @@ impl Serialize for JsonValue<'_> {
                 }
                 seq.end()
             }
-            Value::Map(entries) => JsonMap {
-                entries,
-                depth: self.depth,
+            Value::Map(entries) => {
+                if self.depth >= MAX_DEPTH {
+                    return Err(S::Error::custom(depth_error(MAX_DEPTH)));
+                }
+                JsonMap {
+                    entries,
+                    depth: self.depth + 1,
+                }
+                .serialize(s)
             }
-            .serialize(s),
         }
     }
 }
 
 impl Serialize for JsonMap<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.depth >= MAX_DEPTH {
-            return Err(S::Error::custom(depth_error()));
-        }
         let mut map = s.serialize_map(Some(self.entries.len()))?;
         for (k, v) in self.entries {
             map.serialize_entry(
                 &JsonKey(k),
                 &JsonValue {
                     value: v,
-                    depth: self.depth + 1,
+                    depth: self.depth,
                 },
             )?;
         }
@@ -910,6 +1158,19 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_are_read_in_canonical_form_so_one_instant_is_one_key() {
+        // {<epoch+1 s, 64-bit form>: 1, <epoch+1 s, 32-bit form>: 2}
+        let bytes = [
+            0x82, 0xd7, 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0xd6, 0xff, 0, 0, 0, 1, 2,
+        ];
+        let map = decode(&bytes, MP).expect("decodes");
+        assert_eq!(
+            map,
+            vec![(Value::Ext(-1, vec![0, 0, 0, 1]), Value::from(2))]
+        );
+    }
+
+    #[test]
     fn invalid_utf8_is_refused() {
         assert!(matches!(
             decode(&[0x81, 0xa2, 0xff, 0xfe, 0x01], MP),
@@ -935,12 +1196,107 @@ mod tests {
 
     #[test]
     fn depth_limit() {
-        let mut v = Value::Nil;
-        for _ in 0..(MAX_DEPTH + 1) {
-            v = Value::Array(vec![v]);
+        for format in [MP, JSON] {
+            let limit = MAX_DEPTH;
+            let mut v = Value::Nil;
+            for _ in 0..limit {
+                v = Value::Array(vec![v]);
+            }
+            assert!(check_encodable(&v, format).is_ok());
+            let bytes = encode(&[(s("k"), v.clone())], format).expect("at the limit");
+            assert_eq!(
+                decode(&bytes, format).expect("reads back"),
+                [(s("k"), v.clone())]
+            );
+            let v = Value::Array(vec![v]);
+            assert!(check_encodable(&v, format).is_err());
+            assert!(encode(&[(s("k"), v)], format).is_err());
         }
-        assert!(check_encodable(&v, MP).is_err());
-        assert!(encode(&[(s("k"), v.clone())], MP).is_err());
-        assert!(encode(&[(s("k"), v)], JSON).is_err());
+    }
+
+    /// Keys the counter saw compared while decoding `bytes`.
+    fn comparisons_decoding(bytes: &[u8]) -> (usize, SessionMap) {
+        KEY_COMPARISONS.with(|n| n.set(0));
+        let map = decode(bytes, MP).expect("decodes");
+        (KEY_COMPARISONS.with(std::cell::Cell::get), map)
+    }
+
+    #[test]
+    fn repeated_keys_are_found_in_linear_work() {
+        const N: usize = 60_000;
+        type KeyOf = fn(usize) -> Value;
+        let kinds: [(&str, KeyOf); 4] = [
+            ("integer", |i| Value::from(i)),
+            ("string", |i| Value::from(format!("key{i}"))),
+            ("float", |i| Value::F64(i as f64 + 0.5)),
+            ("tuple", |i| Value::Array(vec![Value::from(i), Value::Nil])),
+        ];
+        for (name, key) in kinds {
+            let mut map: SessionMap = (0..N).map(|i| (key(i), Value::from(i))).collect();
+            let (comparisons, decoded) = comparisons_decoding(&encode(&map, MP).unwrap());
+            assert_eq!(decoded, map, "{name}");
+            // Hashing compares only keys whose hashes collide (never N^2/2 = 1.8e9 times).
+            assert!(comparisons <= N / 4, "{name}: {comparisons} comparisons");
+            // One repeat at the end: the first key takes the last value.
+            map.push((key(0), s("last")));
+            let (comparisons, decoded) = comparisons_decoding(&encode(&map, MP).unwrap());
+            map.pop();
+            map[0].1 = s("last");
+            assert_eq!(decoded, map, "{name}");
+            assert!(
+                comparisons <= N / 4 + 1,
+                "{name}: {comparisons} comparisons"
+            );
+        }
+    }
+
+    #[test]
+    fn nan_keys_are_never_repeats_and_signed_zeros_are() {
+        let mut map: SessionMap = (0..40).map(|i| (Value::from(i), Value::Nil)).collect();
+        map.push((Value::F64(f64::NAN), Value::from(1)));
+        map.push((Value::F64(f64::NAN), Value::from(2)));
+        map.push((Value::F64(0.0), Value::from(3)));
+        map.push((Value::F64(-0.0), Value::from(4)));
+        let decoded = decode(&encode(&map, MP).unwrap(), MP).unwrap();
+        assert_eq!(decoded.len(), 43);
+        assert!(matches!(decoded[40], (Value::F64(f), Value::Integer(_)) if f.is_nan()));
+        assert!(matches!(decoded[41], (Value::F64(f), Value::Integer(_)) if f.is_nan()));
+        assert_eq!(decoded[42], (Value::F64(0.0), Value::from(4)));
+    }
+
+    #[test]
+    fn lengths_add_up_to_the_encoding() {
+        let ts = timestamp_value(OffsetDateTime::UNIX_EPOCH);
+        let entries: Vec<(Value, Value)> = vec![
+            (s("a"), Value::from(1)),
+            (s("quote\"\u{1}é"), s("x\ny")),
+            (Value::from(-7), Value::F64(1e16)),
+            (Value::F64(1.5), Value::Binary(vec![0, 255])),
+            (ts.clone(), ts),
+            (
+                Value::Binary(vec![1; 40]),
+                Value::Array(vec![Value::Nil; 20]),
+            ),
+        ];
+        for format in [MP, JSON] {
+            for n in [0, 1, 2, 6, 16, 17] {
+                let map: SessionMap = entries.iter().cycle().take(n).cloned().collect();
+                let bytes = encode(&map, format).unwrap();
+                assert_eq!(
+                    encoded_len(&map, format).unwrap(),
+                    bytes.len(),
+                    "{format} {n}"
+                );
+                let sum: usize = map
+                    .iter()
+                    .map(|(k, v)| entry_len(k, v, format).unwrap())
+                    .sum();
+                assert_eq!(frame_len(n, format) + sum, bytes.len(), "{format} {n}");
+            }
+            assert_eq!(
+                str_key_len("quote\"\u{1}é", format),
+                key_len(&s("quote\"\u{1}é"), format).unwrap()
+            );
+        }
     }
 }

@@ -143,8 +143,12 @@ impl ServerSideSession {
     }
 
     /// Stores `value` under `key`. The value is serialized now: a value that cannot be
-    /// stored in the configured format is an error here, never a failure after the
-    /// handler returned. Setting a key to the value it already has changes nothing.
+    /// stored in the configured format (or nested deeper than
+    /// [`MAX_DEPTH`](crate::serialization::MAX_DEPTH)), or that would make
+    /// the encoded session larger than `SESSION_MAX_SIZE`, is an error here
+    /// ([`SerializationError::TooLarge`](crate::SerializationError::TooLarge) for the size),
+    /// never a failure after the handler returned. Setting a key to the value it already
+    /// has changes nothing.
     ///
     /// Takes any serializable value, references included (`insert("n", 1)`,
     /// `insert("name", "alice")`, `insert("user", &user)`), under a `&str` or `String` key.
@@ -162,27 +166,29 @@ impl ServerSideSession {
         }
     }
 
-    /// Stores a raw value under `key` (checked against the configured format).
+    /// Stores a raw value under `key`, checked as [`insert`](Self::insert) checks it.
     pub fn insert_value(
         &self,
         key: impl AsRef<str> + Into<String>,
         value: Value,
     ) -> Result<(), SessionError> {
-        if let Err(source) =
-            serialization::check_encodable(&value, self.interface().config().serialization_format)
-        {
-            return Err(SessionError::Value {
-                key: key.into(),
-                source,
-            });
-        }
-        self.lock().insert(key.as_ref(), value);
-        Ok(())
+        let config = self.interface().config();
+        let inserted = self.lock().insert_within(
+            key.as_ref(),
+            value,
+            config.serialization_format,
+            config.max_size,
+        );
+        inserted.map_err(|source| SessionError::Value {
+            key: key.into(),
+            source,
+        })
     }
 
     /// Removes `key` and returns its raw value, if it was there.
     pub fn remove(&self, key: &str) -> Option<Value> {
-        self.lock().remove(key)
+        let format = self.interface().config().serialization_format;
+        self.lock().remove(key, format)
     }
 
     /// Removes `key` and returns its value deserialized into `T`.
@@ -241,7 +247,9 @@ impl ServerSideSession {
     /// Sets `_permanent`. A non-permanent session gets a browser-session cookie, but its
     /// store entry still expires after `PERMANENT_SESSION_LIFETIME` of inactivity.
     pub fn set_permanent(&self, permanent: bool) {
-        self.lock().insert(PERMANENT_KEY, Value::Boolean(permanent));
+        let format = self.interface().config().serialization_format;
+        self.lock()
+            .insert(PERMANENT_KEY, Value::Boolean(permanent), format);
     }
 
     /// Whether the session will be written at the end of the request.

@@ -2,7 +2,9 @@
 
 use rmpv::Value;
 
-use crate::serialization::SessionMap;
+use crate::config::SerializationFormat;
+use crate::error::SerializationError;
+use crate::serialization::{self, SessionMap};
 use crate::sid::{self, RandomnessError};
 
 /// The key Flask keeps inside the session map for `session.permanent`.
@@ -31,6 +33,11 @@ pub(crate) struct SessionState {
     /// The request's cookie was signed with a `SECRET_KEY_FALLBACKS` key: the response
     /// sends it again, signed with the newest key, whatever else happens.
     pub resign: bool,
+    /// The length `encode` gives `data` in the configured format (entries it cannot encode
+    /// count for nothing: the save reports them). Computed when first needed, by the first
+    /// insert of a request (or when a large session is decoded off the worker), then kept
+    /// up to date by every change, so an insert costs the size of its value only.
+    encoded_len: Option<usize>,
 }
 
 impl SessionState {
@@ -50,15 +57,26 @@ impl SessionState {
     }
 
     /// A session loaded from the store under `key`, whose first `prefix_len` bytes are the
-    /// key prefix.
-    pub fn loaded(key: String, prefix_len: usize, data: SessionMap) -> Self {
+    /// key prefix, with its encoded length when it is known.
+    pub fn loaded(
+        key: String,
+        prefix_len: usize,
+        data: SessionMap,
+        encoded_len: Option<usize>,
+    ) -> Self {
         SessionState {
             key,
             prefix_len,
             data,
             stored: true,
+            encoded_len,
             ..SessionState::default()
         }
+    }
+
+    /// The encoded length of `data`, if it has been computed.
+    pub fn known_encoded_len(&self) -> Option<usize> {
+        self.encoded_len
     }
 
     /// The storage key.
@@ -94,25 +112,105 @@ impl SessionState {
         self.position(key).map(|i| &self.data[i].1)
     }
 
-    /// Sets `key`; marks the session modified only when the value actually changes.
-    pub fn insert(&mut self, key: &str, value: Value) {
-        match self.position(key) {
-            Some(i) if self.data[i].1 == value => {}
-            Some(i) => {
-                self.data[i].1 = value;
-                self.modified = true;
-            }
+    /// The encoded length of `data`, computed now if it is not known yet.
+    fn encoded_len(&mut self, format: SerializationFormat) -> usize {
+        match self.encoded_len {
+            Some(len) => len,
             None => {
-                self.data.push((Value::from(key), value));
-                self.modified = true;
+                let len = session_len(&self.data, format);
+                self.encoded_len = Some(len);
+                len
             }
         }
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
+    /// Sets `key` to a value that `format` can encode, unless the encoded session would
+    /// then exceed `max_size` bytes; marks the session modified only when the value
+    /// actually changes. Costs the size of the old and new values, plus one pass over the
+    /// session on the first change of a request.
+    pub fn insert_within(
+        &mut self,
+        key: &str,
+        value: Value,
+        format: SerializationFormat,
+        max_size: usize,
+    ) -> Result<(), SerializationError> {
+        let value_len = serialization::value_len(&value, format)?;
+        let position = self.position(key);
+        if let Some(i) = position
+            && self.data[i].1 == value
+        {
+            return Ok(());
+        }
+        let total = self.encoded_len(format);
+        let size = match position {
+            Some(i) => total.saturating_sub(lenient_value_len(&self.data[i].1, format)) + value_len,
+            None => {
+                let n = self.data.len();
+                total.saturating_sub(serialization::frame_len(n, format))
+                    + serialization::frame_len(n + 1, format)
+                    + serialization::str_key_len(key, format)
+                    + value_len
+            }
+        };
+        if size > max_size {
+            return Err(SerializationError::TooLarge {
+                size,
+                max: max_size,
+            });
+        }
+        self.set(position, key, value);
+        self.encoded_len = Some(size);
+        Ok(())
+    }
+
+    /// Sets `key` without the checks of [`insert_within`](Self::insert_within) (for
+    /// `_permanent`); marks the session modified only when the value actually changes.
+    pub fn insert(&mut self, key: &str, value: Value, format: SerializationFormat) {
+        let position = self.position(key);
+        if let Some(i) = position
+            && self.data[i].1 == value
+        {
+            return;
+        }
+        if let Some(total) = self.encoded_len {
+            let added = lenient_value_len(&value, format);
+            self.encoded_len = Some(match position {
+                Some(i) => total.saturating_sub(lenient_value_len(&self.data[i].1, format)) + added,
+                None => {
+                    let n = self.data.len();
+                    total.saturating_sub(serialization::frame_len(n, format))
+                        + serialization::frame_len(n + 1, format)
+                        + serialization::str_key_len(key, format)
+                        + added
+                }
+            });
+        }
+        self.set(position, key, value);
+    }
+
+    /// Stores `value` at `position` (the index of `key`) or at the end.
+    fn set(&mut self, position: Option<usize>, key: &str, value: Value) {
+        match position {
+            Some(i) => self.data[i].1 = value,
+            None => self.data.push((Value::from(key), value)),
+        }
+        self.modified = true;
+    }
+
+    pub fn remove(&mut self, key: &str, format: SerializationFormat) -> Option<Value> {
         let i = self.position(key)?;
         self.modified = true;
-        Some(self.data.remove(i).1)
+        let (k, v) = self.data.remove(i);
+        if let Some(total) = self.encoded_len {
+            let n = self.data.len();
+            self.encoded_len = Some(
+                (total + serialization::frame_len(n, format)).saturating_sub(
+                    serialization::frame_len(n + 1, format) + lenient_entry_len(&k, &v, format),
+                ),
+            );
+        }
+        Some(v)
     }
 
     /// Flask's `clear()`: everything goes but `_permanent`, which is kept (default false).
@@ -122,6 +220,7 @@ impl SessionState {
         self.data
             .push((Value::from(PERMANENT_KEY), Value::Boolean(permanent)));
         self.modified = true;
+        self.encoded_len = None;
     }
 
     pub fn permanent(&self) -> bool {
@@ -142,4 +241,24 @@ fn fresh_key(prefix: &str, id_length: usize) -> Result<String, RandomnessError> 
     key.push_str(prefix);
     sid::generate_into(&mut key, id_length)?;
     Ok(key)
+}
+
+/// The encoded length of a session, keys and values that cannot be encoded counting for
+/// nothing.
+pub(crate) fn session_len(data: &SessionMap, format: SerializationFormat) -> usize {
+    data.iter().fold(
+        serialization::frame_len(data.len(), format),
+        |total, (k, v)| total + lenient_entry_len(k, v, format),
+    )
+}
+
+/// The encoded length of an entry, a key or value that cannot be encoded counting for
+/// nothing.
+fn lenient_entry_len(key: &Value, value: &Value, format: SerializationFormat) -> usize {
+    serialization::key_len(key, format).unwrap_or(0) + lenient_value_len(value, format)
+}
+
+/// The encoded length of a value, or nothing when it cannot be encoded.
+fn lenient_value_len(value: &Value, format: SerializationFormat) -> usize {
+    serialization::value_len(value, format).unwrap_or(0)
 }

@@ -47,6 +47,7 @@ pub const CORE_KEYS: &[Key] = &[
     key("SESSION_KEY_PREFIX", Value("\"session:\"")),
     key("SESSION_ID_LENGTH", Value("32")),
     key("SESSION_SERIALIZATION_FORMAT", Value("\"msgpack\"")),
+    key("SESSION_MAX_SIZE", Value("1048576")),
     key("SESSION_CLEANUP_N_REQUESTS", Unset),
     key("SECRET_KEY", Unset),
     key("SECRET_KEY_FALLBACKS", Value("[]")),

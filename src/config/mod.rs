@@ -111,6 +111,16 @@ pub const MIN_ID_LENGTH: usize = 16;
 /// 250-byte key limit only for small prefixes, see the memcached backend).
 pub const MAX_ID_LENGTH: usize = 256;
 
+/// The default `SESSION_MAX_SIZE`: 1 MiB of encoded session. That is thousands of times a
+/// typical login session (200–400 bytes) and the largest item memcached stores by default,
+/// while decoding one costs at most about 64 MiB of memory (a decoded value takes 32 bytes
+/// and arrays grow by doubling, so the worst shape, an array of nils, takes up to 64 bytes
+/// per stored byte; a 4 MiB cap would allow 256 MiB per request).
+pub const DEFAULT_MAX_SIZE: usize = 1024 * 1024;
+
+/// The smallest accepted `SESSION_MAX_SIZE`, in bytes.
+pub const MIN_MAX_SIZE: usize = 1024;
+
 /// The longest accepted `PERMANENT_SESSION_LIFETIME`: `i32::MAX` seconds (about 68 years),
 /// so that every store and cookie date can represent the expiry.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(i32::MAX as u64);
@@ -349,6 +359,11 @@ pub struct SessionConfig {
     pub serialization_format: SerializationFormat,
     /// `SESSION_CLEANUP_N_REQUESTS` (default none).
     pub cleanup_n_requests: Option<u64>,
+    /// `SESSION_MAX_SIZE`: the largest encoded session, in bytes (default
+    /// [`DEFAULT_MAX_SIZE`], 1 MiB). An insert that would make the session larger fails at
+    /// the call; a larger stored entry is not decoded: it is deleted, logged and the request
+    /// gets a new session.
+    pub max_size: usize,
     /// `SECRET_KEY` (default none).
     pub secret_key: Option<String>,
     /// `SECRET_KEY_FALLBACKS`: older keys still accepted when verifying (default empty).
@@ -383,6 +398,7 @@ impl Default for SessionConfig {
             id_length: 32,
             serialization_format: SerializationFormat::MsgPack,
             cleanup_n_requests: None,
+            max_size: DEFAULT_MAX_SIZE,
             secret_key: None,
             secret_key_fallbacks: Vec::new(),
             cookie_name: "session".to_owned(),
@@ -482,6 +498,13 @@ impl SessionConfig {
                     })?)
                 }
             };
+        let max_size = match read_integer(figment, "SESSION_MAX_SIZE", MAX_SIZE_ALLOWED)? {
+            Some((n, value)) => usize::try_from(n)
+                .ok()
+                .filter(|n| *n >= MIN_MAX_SIZE)
+                .ok_or_else(|| invalid("SESSION_MAX_SIZE", &value, MAX_SIZE_ALLOWED))?,
+            None => defaults.max_size,
+        };
         let cookie_path = extract_string_key(figment, "SESSION_COOKIE_PATH")?
             .filter(|p| !p.is_empty())
             .or(extract_string_key(figment, "APPLICATION_ROOT")?.filter(|p| !p.is_empty()))
@@ -509,6 +532,7 @@ impl SessionConfig {
             id_length,
             serialization_format,
             cleanup_n_requests,
+            max_size,
             secret_key: extract_string_key(figment, "SECRET_KEY")?.filter(|k| !k.is_empty()),
             secret_key_fallbacks: extract_string_list_key(figment, "SECRET_KEY_FALLBACKS")?
                 .unwrap_or_default(),
@@ -537,7 +561,7 @@ impl SessionConfig {
     ///
     /// Rules: `id_length` in 16..=256; `lifetime` at least 1 whole second and at most
     /// [`MAX_LIFETIME`]; `use_signer` needs a non-empty `secret_key`; fallback keys are
-    /// non-empty; `cleanup_n_requests` is not `Some(0)`; `key_prefix` has no whitespace or
+    /// non-empty; `cleanup_n_requests` is not `Some(0)`; `max_size` is at least 1024; `key_prefix` has no whitespace or
     /// control characters; `cookie_name` is a cookie token (and `__Host-`/`__Secure-`
     /// names get what browsers require of them); `cookie_domain` and `cookie_path` cannot
     /// inject cookie attributes and the path starts with `/`; `SameSite=None` and
@@ -584,6 +608,9 @@ impl SessionConfig {
         }
         if self.cleanup_n_requests == Some(0) {
             return Err(invalid("SESSION_CLEANUP_N_REQUESTS", 0, CLEANUP_ALLOWED));
+        }
+        if self.max_size < MIN_MAX_SIZE {
+            return Err(invalid("SESSION_MAX_SIZE", self.max_size, MAX_SIZE_ALLOWED));
         }
         if self
             .key_prefix
@@ -670,6 +697,7 @@ impl SessionConfig {
 const ID_LENGTH_ALLOWED: &str =
     "expected an integer from 16 to 256 (random bytes; 32 gives 43-character ids)";
 const CLEANUP_ALLOWED: &str = "expected a positive integer (0 or no key: no cleanup on requests)";
+const MAX_SIZE_ALLOWED: &str = "expected a number of bytes, at least 1024 (default 1048576)";
 const LIFETIME_ALLOWED: &str = "expected a number of seconds (e.g. 2678400) or a duration \
                                 string (e.g. \"31d\", \"1h 30m\"), at least 1 whole second and \
                                 at most 2147483647 seconds";

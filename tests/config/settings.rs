@@ -310,6 +310,42 @@ fn validate_rejects_a_sub_second_lifetime_built_in_code() {
     assert!(err.to_string().contains("500ms"), "{err}");
 }
 
+// --- SESSION_MAX_SIZE ---------------------------------------------------------------------
+
+#[test]
+fn max_size_is_a_number_of_bytes_of_at_least_1024() {
+    assert_eq!(ok("").max_size, 1024 * 1024);
+    assert_eq!(ok("SESSION_MAX_SIZE = 1024").max_size, 1024);
+    assert_eq!(
+        ok(r#"SESSION_MAX_SIZE = "4194304""#).max_size,
+        4 * 1024 * 1024
+    );
+    let allowed = "a number of bytes, at least 1024";
+    assert_invalid(
+        with("SESSION_MAX_SIZE = 1023"),
+        "SESSION_MAX_SIZE",
+        "1023",
+        allowed,
+    );
+    assert_invalid(
+        with("SESSION_MAX_SIZE = -1"),
+        "SESSION_MAX_SIZE",
+        "-1",
+        allowed,
+    );
+    assert_invalid(
+        with(r#"SESSION_MAX_SIZE = "1MB""#),
+        "SESSION_MAX_SIZE",
+        "1MB",
+        allowed,
+    );
+    let mut c = SessionConfig::default();
+    c.max_size = 1023;
+    let err = c.validate().expect_err("too small");
+    assert!(err.to_string().contains("SESSION_MAX_SIZE"), "{err}");
+    assert!(err.to_string().contains("1023"), "{err}");
+}
+
 // --- SESSION_ID_LENGTH --------------------------------------------------------------------
 
 #[test]
