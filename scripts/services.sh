@@ -19,6 +19,7 @@ set -u -o pipefail
 
 ACTION="${1:-start}"
 SVC_HOME="${SVC_HOME:-${HOME:-.}/.cache/actix-flask-session-services}"
+SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SERVICES="${SERVICES:-postgres mariadb redis redis-cluster memcached mongodb dynamodb}"
 WAIT_SECS="${WAIT_SECS:-60}"          # per-service health wait
 INSTALL_TIMEOUT="${INSTALL_TIMEOUT:-600}"
@@ -272,7 +273,8 @@ fi
 # DynamoDB-compatible server: moto_server.
 if want dynamodb; then
   if dynamo_ok; then NOTE[dynamodb]="already running"; else
-    nohup "$SVC_HOME/venv-moto/bin/moto_server" -H 127.0.0.1 -p "$DYNAMO_PORT" >"$LOG/dynamodb.log" 2>&1 &
+    # One request at a time: moto's transactions are not isolated otherwise (see the script).
+    nohup "$SVC_HOME/venv-moto/bin/python" "$SCRIPTS_DIR/moto-serialized.py" -H 127.0.0.1 -p "$DYNAMO_PORT" >"$LOG/dynamodb.log" 2>&1 &
     echo $! >"$RUN/dynamodb.pid"; disown
     NOTE[dynamodb]="started (moto $MOTO_VERSION)"
   fi
