@@ -2,7 +2,7 @@
 //! documented default.
 //!
 //! This table is the single source of the key names and defaults that the README's key
-//! table and `Session.toml.example` show; a test (`tests/config_docs.rs`) compares all
+//! table and `Session.toml.example` show; a test (`tests/config/docs.rs`) compares all
 //! three and checks each default against the code that applies it. A key in the
 //! configuration that looks like a session key but is not listed here is a startup error
 //! with a did-you-mean suggestion. Each backend keeps its own block; to add a key, add a
