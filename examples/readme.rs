@@ -1,4 +1,4 @@
-//! The README's "Five minutes" `main`, character for character (`tests/readme.rs` checks
+//! The README's "Five minutes" `main`, character for character (`tests/tools/readme.rs` checks
 //! that the two agree, and runs this program against bad configurations).
 //!
 //! ```text

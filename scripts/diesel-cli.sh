@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/diesel-cli.sh — the Diesel CLI the tests drive (tests/cli.rs applies and redoes
+# scripts/diesel-cli.sh — the Diesel CLI the tests drive (tests/tools/cli.rs applies and redoes
 # the migration folders `actix-flask-session migrate --emit` writes), installed from
 # crates.io once into a cache directory and reused by every later run:
 #

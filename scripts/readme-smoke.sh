@@ -29,7 +29,8 @@ block() { # lang needle
   python3 - "$repo/README.md" "$1" "$2" <<'PY'
 import re, sys, textwrap
 text = open(sys.argv[1]).read()
-for m in re.finditer(r"^( *)```" + re.escape(sys.argv[2]) + r"\n(.*?)^\1```", text, re.S | re.M):
+# The info string may carry rustdoc attributes (```rust,no_run).
+for m in re.finditer(r"^( *)```" + re.escape(sys.argv[2]) + r"(?:,[\w-]+)*\n(.*?)^\1```", text, re.S | re.M):
     body = textwrap.dedent(m.group(2))
     if sys.argv[3] in body:
         print(body, end="")
@@ -48,7 +49,7 @@ grep -q '^actix-flask-session = { path = "../actix-flask-session", features = \[
 sed -e "s|\"../actix-flask-session\"|\"$repo\"|" -e 's|features = \["redis"\]|features = ["redis", "postgres"]|' \
   <<<"$dep" | grep -v '^\[dependencies\]' >>Cargo.toml
 cp "$repo/Cargo.lock" Cargo.lock
-block rust 'async fn main()' | sed "s/8080/$port/" >src/main.rs
+block rust 'async fn index(session: ServerSideSession)' | sed "s/8080/$port/" >src/main.rs
 echo "building the README's app"
 cargo build -q
 

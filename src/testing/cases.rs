@@ -13,6 +13,51 @@ use crate::config::{SameSite, SerializationFormat};
 use crate::signer::Signer;
 use crate::store::{RenameOutcome, SessionStore};
 
+/// The list of every case below, the only one: [`acceptance_suite!`](crate::acceptance_suite)
+/// expands it into one `#[test]` per case and [`CASES`](super::CASES) into their names. A
+/// `pub async fn` case defined in this file but missing here fails the unit test
+/// `every_case_is_listed`, so no store's suite can leave a case out.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __acceptance_cases {
+    ($($mode:tt)*) => {
+        $crate::acceptance_suite! { @expand [$($mode)*]
+            upstream_session_flow,
+            upstream_stored_value,
+            default_write_matches_flask,
+            read_only_request_refreshes_without_writing,
+            untouched_handler_costs_nothing,
+            refresh_off_sends_no_cookie,
+            non_permanent_config,
+            set_permanent_false,
+            clear_deletes_entry_and_cookie,
+            set_then_delete_on_fresh_session,
+            unknown_sid_is_never_adopted,
+            regenerate_moves_data,
+            signed_cookies,
+            secret_key_fallbacks,
+            id_length_and_key_prefix,
+            cookie_attributes_and_scoped_deletion,
+            lifetime_in_cookie,
+            reads_either_format_and_rewrites_configured,
+            corrupt_data_is_a_miss,
+            bad_cookies_never_reach_the_store,
+            vary_on_any_access,
+            unencodable_insert_fails_at_the_call,
+            concurrent_logout_is_not_undone,
+            concurrent_read_does_not_resurrect,
+            concurrent_regenerate_is_not_undone,
+            logout_during_regenerate_is_not_undone,
+            concurrent_regenerates_leave_one_copy,
+            expiry_is_enforced,
+            store_contract,
+            rename_contract,
+            rename_needs_a_live_source,
+            concurrent_renames_leave_one_copy,
+        }
+    };
+}
+
 /// `{'_permanent': True, 'a': 1, 'b': 'x'}` as msgspec writes it.
 const PERMANENT_AB: &str = "83aa5f7065726d616e656e74c3a16101a162a178";
 /// `{'a': 1, 'b': 'x'}` as msgspec writes it.
@@ -863,5 +908,28 @@ pub async fn concurrent_renames_leave_one_copy<S: SessionStore>(store: S) {
         for key in [&from, &a, &b] {
             assert!(s.delete(key).await.is_ok());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every `pub async fn` in this file is a case: each must be in the list the suite
+    /// expands, once, and the list must name nothing else.
+    #[test]
+    fn every_case_is_listed() {
+        let defined: Vec<&str> = include_str!("cases.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("pub async fn "))
+            .map(|rest| rest.split(['<', '(']).next().unwrap_or(rest))
+            .collect();
+        assert!(defined.len() > 30, "found only {defined:?}");
+        let mut listed = super::super::CASES.to_vec();
+        assert_eq!(
+            listed, defined,
+            "the case list and the cases defined differ"
+        );
+        listed.sort_unstable();
+        listed.dedup();
+        assert_eq!(listed.len(), defined.len(), "a case is listed twice");
     }
 }

@@ -7,7 +7,7 @@
 //! use actix_flask_session::backends::cachelib::{CacheLibSessionInterface, SimpleCache};
 //! use actix_flask_session::testing;
 //!
-//! // tests/my_store_acceptance.rs: the factory builds your store (here the in-memory cache).
+//! // tests/acceptance/my_store.rs: the factory builds your store (here the in-memory cache).
 //! actix_flask_session::acceptance_suite!(|| async {
 //!     CacheLibSessionInterface::new(SimpleCache::new(500))
 //! });
@@ -43,47 +43,19 @@ pub fn run<F: std::future::Future>(future: F) -> F::Output {
     actix_web::rt::System::new().block_on(future)
 }
 
-/// Expands to one `#[test]` per acceptance case, each given a fresh store made by
-/// `$factory` (a closure returning a future of a [`SessionStore`](crate::SessionStore)).
+/// The name of every acceptance case, in the order [`acceptance_suite!`](crate::acceptance_suite)
+/// runs them: the same list the macro expands (it is written once, next to the cases).
+pub const CASES: &[&str] = crate::__acceptance_cases! { @names };
+
+/// Expands to one `#[test]` per acceptance case (every name in [`CASES`]), each given a
+/// fresh store made by `$factory` (a closure returning a future of a
+/// [`SessionStore`](crate::SessionStore)).
 #[macro_export]
 macro_rules! acceptance_suite {
     ($factory:expr) => {
-        $crate::acceptance_suite!(@cases $factory;
-            upstream_session_flow,
-            upstream_stored_value,
-            default_write_matches_flask,
-            read_only_request_refreshes_without_writing,
-            untouched_handler_costs_nothing,
-            refresh_off_sends_no_cookie,
-            non_permanent_config,
-            set_permanent_false,
-            clear_deletes_entry_and_cookie,
-            set_then_delete_on_fresh_session,
-            unknown_sid_is_never_adopted,
-            regenerate_moves_data,
-            signed_cookies,
-            secret_key_fallbacks,
-            id_length_and_key_prefix,
-            cookie_attributes_and_scoped_deletion,
-            lifetime_in_cookie,
-            reads_either_format_and_rewrites_configured,
-            corrupt_data_is_a_miss,
-            bad_cookies_never_reach_the_store,
-            vary_on_any_access,
-            unencodable_insert_fails_at_the_call,
-            concurrent_logout_is_not_undone,
-            concurrent_read_does_not_resurrect,
-            concurrent_regenerate_is_not_undone,
-            logout_during_regenerate_is_not_undone,
-            concurrent_regenerates_leave_one_copy,
-            expiry_is_enforced,
-            store_contract,
-            rename_contract,
-            rename_needs_a_live_source,
-            concurrent_renames_leave_one_copy,
-        );
+        $crate::__acceptance_cases! { @suite $factory }
     };
-    (@cases $factory:expr; $($case:ident),* $(,)?) => {
+    (@expand [@suite $factory:expr] $($case:ident),* $(,)?) => {
         $(
             #[test]
             fn $case() {
@@ -94,5 +66,8 @@ macro_rules! acceptance_suite {
                 });
             }
         )*
+    };
+    (@expand [@names] $($case:ident),* $(,)?) => {
+        &[$(stringify!($case)),*]
     };
 }

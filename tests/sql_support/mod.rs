@@ -37,7 +37,7 @@ pub fn pg_server() -> String {
 
 /// The URL of database `db` on the PostgreSQL server: libpq's default `sslmode=prefer`,
 /// so the suite talks TLS when the server offers it (the pool's clean shutdown makes
-/// that safe at process exit, see `tests/sql_shutdown.rs`), and no GSSAPI encryption
+/// that safe at process exit, see `tests/stores/sql_shutdown.rs`), and no GSSAPI encryption
 /// (nothing to gain on loopback; see the pool's "Clean shutdown" docs).
 pub fn pg_url(db: &str) -> String {
     format!("{}/{db}?gssencmode=disable", pg_server())

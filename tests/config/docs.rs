@@ -166,6 +166,7 @@ fn documented_as<T: serde::de::DeserializeOwned>(name: &str) -> T {
         .unwrap_or_else(|e| panic!("the documented default of {name} is not valid TOML: {e}"))
 }
 
+#[cfg(feature = "redis")]
 fn humantime(name: &str) -> std::time::Duration {
     humantime::parse_duration(&documented_as::<String>(name)).expect("a duration")
 }

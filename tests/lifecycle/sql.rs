@@ -5,7 +5,7 @@
     any(feature = "postgres", feature = "mysql", feature = "sqlite")
 ))]
 
-mod sql_support;
+use crate::sql_support;
 
 use std::future::Future;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! meta-protocol client on its own socket: exact bytes, client flags and TTL.
 #![cfg(feature = "memcached")]
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -14,7 +14,9 @@ use actix_flask_session::{SessionStore, StoreError};
 use support::raw::memcached::{assert_absolute_ttl, raw_get, server};
 
 /// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (spec §5.4).
-const FLASK_BYTES: &[u8] = b"\x83\xaa_permanent\xc3\xa1a\x01\xa1b\xa1x";
+fn flask_bytes() -> Vec<u8> {
+    crate::vectors::permanent_ab_msgpack()
+}
 const MINUTE: Duration = Duration::from_secs(60);
 
 fn unique_key(name: &str) -> String {
@@ -49,9 +51,14 @@ fn raw_set(key: &str, value: &[u8], exptime: i64) {
 async fn create_writes_exact_bytes_with_flags_zero_and_ttl() {
     let store = store().await;
     let key = unique_key("create");
-    assert!(store.create(&key, FLASK_BYTES, MINUTE).await.unwrap());
+    assert!(
+        store
+            .create(&key, flask_bytes().as_slice(), MINUTE)
+            .await
+            .unwrap()
+    );
     let (bytes, flags, ttl) = raw_get(&key).expect("stored");
-    assert_eq!(bytes, FLASK_BYTES);
+    assert_eq!(bytes, flask_bytes().as_slice());
     assert_eq!(flags, 0);
     assert!((55..=60).contains(&ttl), "ttl {ttl}");
     store.delete(&key).await.unwrap();
@@ -64,9 +71,14 @@ async fn ttl_over_30_days_is_sent_as_absolute_time() {
     let store = store().await;
     let key = unique_key("long");
     let lifetime = Duration::from_secs(31 * 24 * 3600);
-    assert!(store.create(&key, FLASK_BYTES, lifetime).await.unwrap());
+    assert!(
+        store
+            .create(&key, flask_bytes().as_slice(), lifetime)
+            .await
+            .unwrap()
+    );
     let (bytes, _, ttl) = raw_get(&key).expect("stored, not expired");
-    assert_eq!(bytes, FLASK_BYTES);
+    assert_eq!(bytes, flask_bytes().as_slice());
     assert_absolute_ttl(ttl, 2_678_400);
     // exactly 30 days is relative
     let key30 = unique_key("thirty");
@@ -102,12 +114,12 @@ async fn update_only_if_present_and_never_resurrects() {
     assert!(store.create(&key, b"one", MINUTE).await.unwrap());
     assert!(
         store
-            .update(&key, FLASK_BYTES, Duration::from_secs(600))
+            .update(&key, flask_bytes().as_slice(), Duration::from_secs(600))
             .await
             .unwrap()
     );
     let (bytes, flags, ttl) = raw_get(&key).unwrap();
-    assert_eq!((bytes.as_slice(), flags), (FLASK_BYTES, 0));
+    assert_eq!((bytes.as_slice(), flags), (flask_bytes().as_slice(), 0));
     assert!((595..=600).contains(&ttl), "update resets the ttl: {ttl}");
 
     // a concurrent logout deletes it; a late update must not bring it back
@@ -120,20 +132,24 @@ async fn update_only_if_present_and_never_resurrects() {
 async fn load_reads_flask_written_bytes_and_refreshes_in_one_command() {
     let store = store().await;
     let key = unique_key("load");
-    raw_set(&key, FLASK_BYTES, 30);
+    raw_set(&key, flask_bytes().as_slice(), 30);
     assert_eq!(
         store.load(&key, None).await.unwrap().as_deref(),
-        Some(FLASK_BYTES)
+        Some(flask_bytes().as_slice())
     );
     assert!(raw_get(&key).unwrap().2 <= 30, "plain load leaves the ttl");
 
     let long = Duration::from_secs(31 * 24 * 3600);
     assert_eq!(
         store.load(&key, Some(long)).await.unwrap().as_deref(),
-        Some(FLASK_BYTES)
+        Some(flask_bytes().as_slice())
     );
     let (bytes, _, ttl) = raw_get(&key).unwrap();
-    assert_eq!(bytes, FLASK_BYTES, "refresh never rewrites the value");
+    assert_eq!(
+        bytes,
+        flask_bytes().as_slice(),
+        "refresh never rewrites the value"
+    );
     assert!(ttl > 2_678_400 - 60, "refresh moved the expiry: {ttl}");
     store.delete(&key).await.unwrap();
 }
@@ -151,7 +167,7 @@ async fn missing_and_expired_entries_are_none() {
     );
 
     // negative exptime: stored already expired
-    raw_set(&key, FLASK_BYTES, -1);
+    raw_set(&key, flask_bytes().as_slice(), -1);
     assert_eq!(store.load(&key, None).await.unwrap(), None);
     assert_eq!(store.load(&key, Some(MINUTE)).await.unwrap(), None);
     assert!(
@@ -242,10 +258,7 @@ fn servers_are_chosen_like_pymemcache_hash_client() {
             "session:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
             "127.0.0.1:11212",
         ),
-        (
-            "session:szSY6pyEjbCgeLhbfqbXJkTprp78DTFD4X2SomHgKpY",
-            "127.0.0.1:11212",
-        ),
+        (crate::vectors::flask_store_key(), "127.0.0.1:11212"),
         ("x", "127.0.0.1:11211"),
         ("é-key", "127.0.0.1:11211"),
     ] {
@@ -267,10 +280,15 @@ async fn several_servers_each_key_on_its_node() {
     store.ping().await.unwrap();
     for i in 0..8 {
         let key = unique_key(&format!("multi{i}"));
-        assert!(store.create(&key, FLASK_BYTES, MINUTE).await.unwrap());
+        assert!(
+            store
+                .create(&key, flask_bytes().as_slice(), MINUTE)
+                .await
+                .unwrap()
+        );
         assert_eq!(
             store.load(&key, Some(MINUTE)).await.unwrap().as_deref(),
-            Some(FLASK_BYTES)
+            Some(flask_bytes().as_slice())
         );
         store.delete(&key).await.unwrap();
     }
@@ -317,8 +335,16 @@ async fn overlong_keys_are_refused_at_startup() {
     );
     assert_eq!(key.len(), 250);
     let store = session.interface().store();
-    assert!(store.create(&key, FLASK_BYTES, MINUTE).await.unwrap());
-    assert_eq!(store.load(&key, None).await.unwrap().unwrap(), FLASK_BYTES);
+    assert!(
+        store
+            .create(&key, flask_bytes().as_slice(), MINUTE)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.load(&key, None).await.unwrap().unwrap(),
+        flask_bytes().as_slice()
+    );
     store.delete(&key).await.unwrap();
 }
 
@@ -338,8 +364,8 @@ async fn entries_with_other_client_flags_are_bad_data() {
     let key = format!("{prefix}{sid}");
     // A msgpack map, so only the flags make it foreign.
     let mut conn = BufReader::new(TcpStream::connect(server()).expect("raw connection"));
-    let mut cmd = format!("ms {key} {} T60 F1\r\n", FLASK_BYTES.len()).into_bytes();
-    cmd.extend_from_slice(FLASK_BYTES);
+    let mut cmd = format!("ms {key} {} T60 F1\r\n", flask_bytes().as_slice().len()).into_bytes();
+    cmd.extend_from_slice(flask_bytes().as_slice());
     cmd.extend_from_slice(b"\r\n");
     conn.get_mut().write_all(&cmd).expect("write");
     let mut line = String::new();

@@ -13,7 +13,9 @@ use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 
 /// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (spec §5.4).
-const FLASK_BYTES: &[u8] = b"\x83\xaa_permanent\xc3\xa1a\x01\xa1b\xa1x";
+fn flask_bytes() -> Vec<u8> {
+    crate::vectors::permanent_ab_msgpack()
+}
 const MINUTE: Duration = Duration::from_secs(60);
 const DB: &str = "afs_store_tests";
 
@@ -169,7 +171,11 @@ async fn create_writes_flask_shaped_document() {
     let before = DateTime::now().timestamp_millis();
     assert!(
         store
-            .create("session:abc", FLASK_BYTES, Duration::from_secs(2_678_400))
+            .create(
+                "session:abc",
+                flask_bytes().as_slice(),
+                Duration::from_secs(2_678_400)
+            )
             .await
             .unwrap()
     );
@@ -184,7 +190,10 @@ async fn create_writes_flask_shaped_document() {
     assert_eq!(keys, ["_id", "expiration", "id", "val"]);
     assert!(matches!(d.get("_id"), Some(Bson::ObjectId(_))));
     assert_eq!(d.get_str("id").unwrap(), "session:abc");
-    assert_eq!(d.get("val"), Some(&Bson::Binary(bin(FLASK_BYTES))));
+    assert_eq!(
+        d.get("val"),
+        Some(&Bson::Binary(bin(flask_bytes().as_slice())))
+    );
     let exp = d.get_datetime("expiration").unwrap().timestamp_millis();
     assert!(
         (before + 2_678_400_000..=after + 2_678_400_000).contains(&exp),
@@ -204,7 +213,7 @@ async fn create_only_if_absent_but_takes_over_an_expired_document() {
     assert_eq!(found[0].get("val"), Some(&Bson::Binary(bin(b"first"))));
 
     // expired but not yet swept by the TTL monitor: it must not block a new session
-    flask_write(&coll, "old", FLASK_BYTES, at(-3600)).await;
+    flask_write(&coll, "old", flask_bytes().as_slice(), at(-3600)).await;
     assert!(store.create("old", b"new", MINUTE).await.unwrap());
     let found = docs(&coll, "old").await;
     assert_eq!(found.len(), 1);
@@ -226,7 +235,7 @@ async fn update_only_if_present_and_live() {
     assert!(!store.update("k", b"ghost", MINUTE).await.unwrap());
     assert!(docs(&coll, "k").await.is_empty(), "no upsert");
 
-    flask_write(&coll, "k", FLASK_BYTES, at(60)).await;
+    flask_write(&coll, "k", flask_bytes().as_slice(), at(60)).await;
     let before = DateTime::now().timestamp_millis();
     assert!(
         store
@@ -246,11 +255,11 @@ async fn update_only_if_present_and_live() {
     assert!(docs(&coll, "k").await.is_empty());
 
     // expired: not extended
-    flask_write(&coll, "e", FLASK_BYTES, at(-10)).await;
+    flask_write(&coll, "e", flask_bytes().as_slice(), at(-10)).await;
     assert!(!store.update("e", b"late", MINUTE).await.unwrap());
     assert_eq!(
         docs(&coll, "e").await[0].get("val"),
-        Some(&Bson::Binary(bin(FLASK_BYTES)))
+        Some(&Bson::Binary(bin(flask_bytes().as_slice())))
     );
     coll.drop().await.unwrap();
 }
@@ -260,10 +269,10 @@ async fn load_reads_flask_documents_and_refreshes_in_one_request() {
     let name = unique("load");
     let (store, coll) = (store(&name).await, raw(&name).await);
     let expires = at(30);
-    flask_write(&coll, "k", FLASK_BYTES, expires).await;
+    flask_write(&coll, "k", flask_bytes().as_slice(), expires).await;
     assert_eq!(
         store.load("k", None).await.unwrap().as_deref(),
-        Some(FLASK_BYTES)
+        Some(flask_bytes().as_slice())
     );
     assert_eq!(
         docs(&coll, "k").await[0]
@@ -280,13 +289,13 @@ async fn load_reads_flask_documents_and_refreshes_in_one_request() {
             .await
             .unwrap()
             .as_deref(),
-        Some(FLASK_BYTES)
+        Some(flask_bytes().as_slice())
     );
     let after = DateTime::now().timestamp_millis();
     let d = &docs(&coll, "k").await[0];
     assert_eq!(
         d.get("val"),
-        Some(&Bson::Binary(bin(FLASK_BYTES))),
+        Some(&Bson::Binary(bin(flask_bytes().as_slice()))),
         "refresh never rewrites the value"
     );
     let exp = d.get_datetime("expiration").unwrap().timestamp_millis();
@@ -306,7 +315,7 @@ async fn expired_documents_are_never_returned_nor_refreshed() {
     );
 
     let past = at(-3600);
-    flask_write(&coll, "old", FLASK_BYTES, past).await;
+    flask_write(&coll, "old", flask_bytes().as_slice(), past).await;
     assert_eq!(store.load("old", None).await.unwrap(), None);
     assert_eq!(store.load("old", Some(MINUTE)).await.unwrap(), None);
     // untouched (or already removed by the TTL monitor, which sweeps every second here)

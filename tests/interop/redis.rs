@@ -4,7 +4,7 @@
 //! `SECRET_KEY`, the key prefix and one cookie jar.
 #![cfg(feature = "redis")]
 
-mod support;
+use crate::support;
 
 use actix_flask_session::backends::redis::deadpool_redis::redis;
 use serde_json::{Value as Json, json};
@@ -107,10 +107,10 @@ impl Pair {
     /// The bytes Flask-Session writes for `{'a': 1, 'b': 'x'}` in this variant (spec §5.4).
     fn ab_bytes(&self) -> Vec<u8> {
         match (self.variant.json, self.variant.permanent) {
-            (false, true) => hex::decode("83aa5f7065726d616e656e74c3a16101a162a178").expect("hex"),
-            (false, false) => hex::decode("82a16101a162a178").expect("hex"),
-            (true, true) => br#"{"_permanent":true,"a":1,"b":"x"}"#.to_vec(),
-            (true, false) => br#"{"a":1,"b":"x"}"#.to_vec(),
+            (false, true) => crate::vectors::serialized("msgpack", "permanent_session"),
+            (false, false) => crate::vectors::serialized("msgpack", "non_permanent_session"),
+            (true, true) => crate::vectors::serialized("json", "permanent_session"),
+            (true, false) => crate::vectors::serialized("json", "non_permanent_session"),
         }
     }
 

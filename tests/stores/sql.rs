@@ -2,7 +2,7 @@
 //! writes, expiry checked on read, cleanup.
 #![cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 
-mod sql_support;
+use crate::sql_support;
 
 use std::time::Duration;
 
@@ -11,7 +11,9 @@ use sql_support::{Fixture, Row};
 
 const HOUR: Duration = Duration::from_secs(3600);
 /// Flask-Session's stored bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (msgpack).
-const FLASK_MSGPACK: &str = "83aa5f7065726d616e656e74c3a16101a162a178";
+fn flask_msgpack() -> &'static str {
+    crate::vectors::permanent_ab_msgpack_hex()
+}
 
 fn bytes(hex_str: &str) -> Vec<u8> {
     hex::decode(hex_str).expect("hex")
@@ -39,7 +41,7 @@ fn assert_expiry(
 async fn create_writes_the_exact_row(f: Fixture) {
     let store = f.store().await;
     let key = "session:create-exact";
-    let data = bytes(FLASK_MSGPACK);
+    let data = bytes(flask_msgpack());
     let before = f.now_at_precision();
     assert!(store.create(key, &data, HOUR).await.unwrap());
     let after = f.now_at_precision();
@@ -58,24 +60,24 @@ async fn create_writes_the_exact_row(f: Fixture) {
 async fn load_with_refresh_moves_only_the_expiry(f: Fixture) {
     let store = f.store().await;
     let key = "session:refresh";
-    f.blocking(move |f2| f2.insert_raw(key, FLASK_MSGPACK, 10))
+    f.blocking(move |f2| f2.insert_raw(key, flask_msgpack(), 10))
         .await;
     let before = f.now_at_precision();
     assert_eq!(
         store.load(key, Some(HOUR)).await.unwrap(),
-        Some(bytes(FLASK_MSGPACK))
+        Some(bytes(flask_msgpack()))
     );
     let after = f.now_at_precision();
     let rows = f.rows_now().await;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].data, bytes(FLASK_MSGPACK));
+    assert_eq!(rows[0].data, bytes(flask_msgpack()));
     assert_expiry(&f, &rows[0], before, after, HOUR);
 }
 
 async fn expired_rows_are_never_returned_or_revived(f: Fixture) {
     let store = f.store().await;
     let key = "session:expired";
-    f.blocking(move |f2| f2.insert_raw(key, FLASK_MSGPACK, -10))
+    f.blocking(move |f2| f2.insert_raw(key, flask_msgpack(), -10))
         .await;
     let stored = f.rows_now().await;
     assert_eq!(store.load(key, None).await.unwrap(), None);
@@ -130,11 +132,11 @@ async fn update_only_if_present(f: Fixture) {
 async fn foreign_rows_are_read_verbatim(f: Fixture) {
     let store = f.store().await;
     let key = "session:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-    f.blocking(move |f2| f2.insert_raw(key, FLASK_MSGPACK, 3600))
+    f.blocking(move |f2| f2.insert_raw(key, flask_msgpack(), 3600))
         .await;
     assert_eq!(
         store.load(key, None).await.unwrap(),
-        Some(bytes(FLASK_MSGPACK))
+        Some(bytes(flask_msgpack()))
     );
     // JSON bytes too: the store never decodes.
     let json = br#"{"_permanent":true,"a":1,"b":"x"}"#;

@@ -5,7 +5,7 @@
 //! `support::outage`).
 #![cfg(feature = "mongodb")]
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;

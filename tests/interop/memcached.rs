@@ -5,7 +5,7 @@
 //! must send memcached an absolute expiry time.
 #![cfg(feature = "memcached")]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::flows::{self, Stored, Writer};
@@ -16,7 +16,9 @@ use support::{Browser, FlaskApp, MirrorApp, Settings, random_prefix};
 const LIFETIME: i64 = 31 * 24 * 3600;
 
 /// `{'_permanent': True, 'a': 1, 'b': 'x'}` as Flask-Session 0.8 encodes it (spec §5.4).
-const AB: &str = "83aa5f7065726d616e656e74c3a16101a162a178";
+fn ab() -> &'static str {
+    crate::vectors::permanent_ab_msgpack_hex()
+}
 
 /// The raw view: Flask's bytes, flags 0 and an absolute expiry ~31 days ahead.
 struct Memcached {
@@ -28,7 +30,7 @@ impl Stored for Memcached {
 
     async fn check_stored(&self, sid: &str, _writer: Writer) {
         let (bytes, flags, ttl) = raw_get(&format!("{}{sid}", self.prefix)).expect("stored");
-        assert_eq!(hex::encode(bytes), AB);
+        assert_eq!(hex::encode(bytes), ab());
         assert_eq!(flags, 0);
         assert_absolute_ttl(ttl, LIFETIME);
     }

@@ -6,7 +6,7 @@
 //! table the way a durable DynamoDB would still have it.
 #![cfg(feature = "dynamodb")]
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;

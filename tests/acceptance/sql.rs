@@ -7,7 +7,7 @@
     any(feature = "postgres", feature = "mysql", feature = "sqlite")
 ))]
 
-mod sql_support;
+use crate::sql_support;
 
 use actix_flask_session::backends::sql::{SqlAlchemySessionInterface, SqlPool, SqlTable, migrate};
 use sql_support::Fixture;

@@ -528,12 +528,12 @@ async fn file_name_is_the_sha256_hex_of_the_key() {
     let dir = tempfile::tempdir().unwrap();
     for s in file_subjects(&dir) {
         let files = s.files.as_ref().unwrap();
-        let key = "session:szSY6pyEjbCgeLhbfqbXJkTprp78DTFD4X2SomHgKpY";
+        let key = crate::vectors::flask_store_key();
         assert!(s.store.create(key, b"v", MINUTE).await.unwrap());
         let path = files.path(key);
         assert_eq!(
             path.file_name().unwrap().to_str().unwrap(),
-            "dc42b33094e9b42f48fe11c5a2da30a1dc85d6d53211421677a0fce84fbe37d2"
+            crate::vectors::text("/e2e_random_sid/file/file_name")
         );
         assert!(path.exists());
         let other = "session:ünïcödé key";

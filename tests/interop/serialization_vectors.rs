@@ -97,16 +97,18 @@ fn session_for_label(label: &str) -> SessionMap {
 
 #[test]
 fn serializer_vectors_msgpack() {
-    assert_msgpack_vector(&permanent(), "83aa5f7065726d616e656e74c3a16101a162a178");
-    assert_msgpack_vector(&non_permanent(), "82a16101a162a178");
-    assert_msgpack_vector(&cleared(), "81aa5f7065726d616e656e74c2");
+    let flask = |session| crate::vectors::serialized_hex("msgpack", session);
+    assert_msgpack_vector(&permanent(), flask("permanent_session"));
+    assert_msgpack_vector(&non_permanent(), flask("non_permanent_session"));
+    assert_msgpack_vector(&cleared(), flask("after_clear_non_permanent"));
 }
 
 #[test]
 fn serializer_vectors_json() {
-    assert_json_vector(&permanent(), br#"{"_permanent":true,"a":1,"b":"x"}"#);
-    assert_json_vector(&non_permanent(), br#"{"a":1,"b":"x"}"#);
-    assert_json_vector(&cleared(), br#"{"_permanent":false}"#);
+    let flask = |session| crate::vectors::serialized("json", session);
+    assert_json_vector(&permanent(), &flask("permanent_session"));
+    assert_json_vector(&non_permanent(), &flask("non_permanent_session"));
+    assert_json_vector(&cleared(), &flask("after_clear_non_permanent"));
 }
 
 #[test]
@@ -555,8 +557,10 @@ fn json_decode_numbers_and_duplicates() {
 
 #[test]
 fn decode_failures() {
-    let truncated = unhex("83aa5f7065726d616e656e74c3a16101a162a1");
-    let trailing = unhex("82a16101a162a178ff");
+    let mut truncated = crate::vectors::serialized("msgpack", "permanent_session");
+    truncated.pop();
+    let mut trailing = crate::vectors::serialized("msgpack", "non_permanent_session");
+    trailing.push(0xff);
     let cases: [(&str, &[u8]); 12] = [
         ("garbage", b"\xc1\xc1 not a session"),
         ("text", b"hello"),
@@ -584,7 +588,7 @@ fn decode_failures() {
 
 #[test]
 fn decode_accepts_the_other_format() {
-    let mp = unhex("83aa5f7065726d616e656e74c3a16101a162a178");
+    let mp = crate::vectors::serialized("msgpack", "permanent_session");
     let js = br#"{"_permanent":true,"a":1,"b":"x"}"#;
     assert_eq!(
         decode(&mp, Json).expect("msgpack read with json configured"),

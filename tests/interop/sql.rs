@@ -6,7 +6,7 @@
 //! missing venv fails the tests, it never skips them.
 #![cfg(all(feature = "testing", feature = "postgres"))]
 
-mod sql_support;
+use crate::sql_support;
 
 use actix_flask_session::backends::sql::{Dialect, SqlAlchemySessionInterface, migrate};
 use actix_flask_session::testing::{Harness, request, send};

@@ -5,7 +5,7 @@
 //! `CLIENT PAUSE`) is waited for up to `SESSION_REDIS_RESPONSE_TIMEOUT`, and no longer.
 #![cfg(feature = "redis")]
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::process::Command;

@@ -5,7 +5,7 @@
 //! its credentials from the AWS environment that `scripts/test.sh` exports.
 #![cfg(feature = "dynamodb")]
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,7 +20,9 @@ use support::{FlaskApp, MirrorApp, Settings, random_prefix};
 const LIFETIME: i64 = 3600;
 
 /// `{'_permanent': True, 'a': 1, 'b': 'x'}` as Flask-Session 0.8 encodes it (spec §5.4).
-const AB: &str = "83aa5f7065726d616e656e74c3a16101a162a178";
+fn ab() -> &'static str {
+    crate::vectors::permanent_ab_msgpack_hex()
+}
 
 async fn stored(table: &str, key: &str) -> Option<HashMap<String, AttributeValue>> {
     let out = raw()
@@ -54,7 +56,7 @@ impl Stored for Dynamo {
             .await
             .expect("an item");
         match item.get("val") {
-            Some(AttributeValue::B(b)) => assert_eq!(hex::encode(b.as_ref()), AB),
+            Some(AttributeValue::B(b)) => assert_eq!(hex::encode(b.as_ref()), ab()),
             other => panic!("val {other:?}"),
         }
         let Some(AttributeValue::N(n)) = item.get("expiration") else {

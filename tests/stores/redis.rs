@@ -13,13 +13,12 @@ use actix_flask_session::backends::redis::deadpool_redis::redis::{
 use actix_flask_session::backends::redis::{RENAME_SCRIPT, RedisOptions, RedisSessionInterface};
 use actix_flask_session::{RenameOutcome, SessionStore, StoreError};
 
-/// Flask-Session 0.8's bytes for the permanent session `{'a': 1, 'b': 'x'}` (spec §5.4).
-const FLASK_MSGPACK: &str = "83aa5f7065726d616e656e74c3a16101a162a178";
 /// Flask's default lifetime, 31 days, in seconds: the TTL Flask-Session writes.
 const DEFAULT_TTL: u64 = 2_678_400;
 
 fn flask_bytes() -> Vec<u8> {
-    hex::decode(FLASK_MSGPACK).expect("valid hex")
+    // Flask-Session 0.8's bytes for the permanent session `{'a': 1, 'b': 'x'}` (spec §5.4).
+    crate::vectors::permanent_ab_msgpack()
 }
 
 fn single_url() -> String {

@@ -4,7 +4,7 @@
 //! (the scenario is `support::outage`).
 #![cfg(feature = "memcached")]
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;

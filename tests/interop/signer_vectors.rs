@@ -5,7 +5,7 @@ use actix_flask_session::signer::Signer;
 use serde_json::Value;
 
 fn vectors() -> Value {
-    serde_json::from_str(include_str!("data/vectors.json")).expect("vectors.json parses")
+    crate::vectors::vectors().clone()
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {

@@ -10,7 +10,7 @@
 //! status 0, never by a signal.
 #![cfg(feature = "postgres")]
 
-mod sql_support;
+use crate::sql_support;
 
 use std::process::Command;
 
@@ -99,7 +99,7 @@ async fn tls_app_stops_cleanly_many_times() {
             child
                 .args([
                     "--exact",
-                    "shutdown_child",
+                    "sql_shutdown::shutdown_child",
                     "--nocapture",
                     "--test-threads=1",
                 ])

@@ -13,7 +13,7 @@
     feature = "sqlite"
 ))]
 
-mod sql_support;
+use crate::sql_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

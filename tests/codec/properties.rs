@@ -5,7 +5,7 @@
 //!
 //! Each property runs proptest's default 256 cases (the whole file takes a few seconds).
 //! For a long run, raise the count: `PROPTEST_CASES=100000 cargo test --release --test
-//! properties` (see benches/README.md).
+//! codec properties` (see benches/README.md).
 
 use actix_flask_session::SerializationFormat::{self, Json, MsgPack};
 use actix_flask_session::Value;

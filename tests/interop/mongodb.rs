@@ -4,7 +4,7 @@
 //! the database and collection, the `SECRET_KEY`, the key prefix and one cookie jar.
 #![cfg(feature = "mongodb")]
 
-mod support;
+use crate::support;
 
 use actix_flask_session::backends::mongodb::MongoDBSessionInterface;
 use mongodb::bson::spec::BinarySubtype;
@@ -20,7 +20,9 @@ fn url() -> String {
 }
 
 /// `{'_permanent': True, 'a': 1, 'b': 'x'}` as Flask-Session 0.8 encodes it (spec §5.4).
-const AB: &str = "83aa5f7065726d616e656e74c3a16101a162a178";
+fn ab() -> &'static str {
+    crate::vectors::permanent_ab_msgpack_hex()
+}
 
 /// The test's own collection (a random name: runs side by side never share one).
 async fn collection(name: &str) -> mongodb::Collection<Document> {
@@ -58,7 +60,7 @@ impl Stored for Mongo {
         match d.get("val") {
             Some(Bson::Binary(b)) => {
                 assert_eq!(b.subtype, BinarySubtype::Generic);
-                assert_eq!(hex::encode(&b.bytes), AB);
+                assert_eq!(hex::encode(&b.bytes), ab());
             }
             other => panic!("val {other:?}"),
         }

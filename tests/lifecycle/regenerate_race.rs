@@ -12,7 +12,7 @@
 #![cfg(feature = "testing")]
 
 #[cfg(feature = "postgres")]
-mod sql_support;
+use crate::sql_support;
 
 use actix_flask_session::SessionStore;
 use actix_flask_session::testing::{Harness, Reply, request, run, send};

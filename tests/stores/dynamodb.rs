@@ -5,7 +5,7 @@
 //! that expiry is enforced on read.
 #![cfg(feature = "dynamodb")]
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -19,7 +19,9 @@ use aws_sdk_dynamodb::types::{
 use support::raw::dynamodb::{endpoint, raw};
 
 /// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (spec §5.4).
-const FLASK_BYTES: &[u8] = b"\x83\xaa_permanent\xc3\xa1a\x01\xa1b\xa1x";
+fn flask_bytes() -> Vec<u8> {
+    crate::vectors::permanent_ab_msgpack()
+}
 const MINUTE: Duration = Duration::from_secs(60);
 
 fn unique_table(name: &str) -> String {
@@ -172,7 +174,11 @@ async fn create_writes_flask_shaped_item() {
     let before = now();
     assert!(
         store
-            .create("session:abc", FLASK_BYTES, Duration::from_secs(2_678_400))
+            .create(
+                "session:abc",
+                flask_bytes().as_slice(),
+                Duration::from_secs(2_678_400)
+            )
             .await
             .unwrap()
     );
@@ -185,7 +191,7 @@ async fn create_writes_flask_shaped_item() {
         item.get("id"),
         Some(&AttributeValue::S("session:abc".to_owned()))
     );
-    assert_eq!(val(&item), FLASK_BYTES);
+    assert_eq!(val(&item), flask_bytes().as_slice());
     let exp: u64 = expiration(&item).parse().expect("whole seconds");
     assert!(
         (before + 2_678_400..=after + 2_678_400).contains(&exp),
@@ -202,7 +208,13 @@ async fn create_only_if_absent_but_takes_over_an_expired_item() {
     assert!(!store.create("k", b"second", MINUTE).await.unwrap());
     assert_eq!(val(&get(&table, "k").await.unwrap()), b"first");
 
-    flask_write(&table, "old", FLASK_BYTES, &format!("{}.25", now() - 3600)).await;
+    flask_write(
+        &table,
+        "old",
+        flask_bytes().as_slice(),
+        &format!("{}.25", now() - 3600),
+    )
+    .await;
     assert!(store.create("old", b"new", MINUTE).await.unwrap());
     let item = get(&table, "old").await.unwrap();
     assert_eq!(val(&item), b"new");
@@ -217,7 +229,13 @@ async fn update_only_if_present_and_live() {
     assert!(!store.update("k", b"ghost", MINUTE).await.unwrap());
     assert_eq!(get(&table, "k").await, None, "no upsert");
 
-    flask_write(&table, "k", FLASK_BYTES, &format!("{}.5", now() + 60)).await;
+    flask_write(
+        &table,
+        "k",
+        flask_bytes().as_slice(),
+        &format!("{}.5", now() + 60),
+    )
+    .await;
     let before = now();
     assert!(
         store
@@ -238,10 +256,13 @@ async fn update_only_if_present_and_live() {
 
     // expired (moto keeps it): not extended, not rewritten
     let past = format!("{}.5", now() - 10);
-    flask_write(&table, "e", FLASK_BYTES, &past).await;
+    flask_write(&table, "e", flask_bytes().as_slice(), &past).await;
     assert!(!store.update("e", b"late", MINUTE).await.unwrap());
     let item = get(&table, "e").await.unwrap();
-    assert_eq!((val(&item), expiration(&item)), (FLASK_BYTES, past));
+    assert_eq!(
+        (val(&item), expiration(&item)),
+        (flask_bytes().as_slice(), past)
+    );
     drop_table(&table).await;
 }
 
@@ -250,10 +271,10 @@ async fn load_reads_flask_items_and_refreshes_in_one_request() {
     let table = unique_table("load");
     let store = store(&table).await;
     let exp = format!("{}.123456", now() + 30);
-    flask_write(&table, "k", FLASK_BYTES, &exp).await;
+    flask_write(&table, "k", flask_bytes().as_slice(), &exp).await;
     assert_eq!(
         store.load("k", None).await.unwrap().as_deref(),
-        Some(FLASK_BYTES)
+        Some(flask_bytes().as_slice())
     );
     assert_eq!(
         expiration(&get(&table, "k").await.unwrap()),
@@ -268,11 +289,15 @@ async fn load_reads_flask_items_and_refreshes_in_one_request() {
             .await
             .unwrap()
             .as_deref(),
-        Some(FLASK_BYTES)
+        Some(flask_bytes().as_slice())
     );
     let after = now();
     let item = get(&table, "k").await.unwrap();
-    assert_eq!(val(&item), FLASK_BYTES, "refresh never rewrites the value");
+    assert_eq!(
+        val(&item),
+        flask_bytes().as_slice(),
+        "refresh never rewrites the value"
+    );
     let moved: u64 = expiration(&item).parse().unwrap();
     assert!((before + 3600..=after + 3600).contains(&moved));
     drop_table(&table).await;
@@ -291,7 +316,7 @@ async fn expired_items_are_never_returned_nor_refreshed() {
     );
 
     let past = format!("{}.9", now() - 3600);
-    flask_write(&table, "old", FLASK_BYTES, &past).await;
+    flask_write(&table, "old", flask_bytes().as_slice(), &past).await;
     assert_eq!(store.load("old", None).await.unwrap(), None);
     assert_eq!(store.load("old", Some(MINUTE)).await.unwrap(), None);
     let item = get(&table, "old").await.expect("moto never evicts");
@@ -326,13 +351,13 @@ async fn keys_over_2048_bytes_are_refused_at_startup() {
     assert!(
         interface
             .store()
-            .create(&key, FLASK_BYTES, MINUTE)
+            .create(&key, flask_bytes().as_slice(), MINUTE)
             .await
             .unwrap()
     );
     assert_eq!(
         interface.store().load(&key, None).await.unwrap().unwrap(),
-        FLASK_BYTES
+        flask_bytes().as_slice()
     );
     drop_table(&table).await;
 }

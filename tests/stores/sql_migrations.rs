@@ -3,7 +3,7 @@
 //! startup error for a missing table.
 #![cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 
-mod sql_support;
+use crate::sql_support;
 
 use actix_flask_session::SessionStore;
 use actix_flask_session::backends::sql::{Dialect, SqlAlchemySessionInterface, SqlTable, migrate};
@@ -436,7 +436,7 @@ async fn missing_table_is_a_startup_error(dialect: Dialect, name: &str) {
         .await
         .expect_err("no table yet");
     let message = err.to_string();
-    // tests/cli.rs runs the named command and starts the app after it.
+    // tests/tools/cli.rs runs the named command and starts the app after it.
     assert!(
         message.contains("create it with `actix-flask-session migrate` run with the same"),
         "{message}"

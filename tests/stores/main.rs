@@ -1,0 +1,64 @@
+//! Each store against its real server: the exact stored bytes, TTLs, races, outages
+//! (private servers killed mid-test), migrations and server version checks. One module
+//! per backend (and per outage scenario); one test binary for all of them.
+
+#[macro_use]
+#[path = "../support/needs.rs"]
+mod needs;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+#[macro_use]
+#[path = "../sql_support/mod.rs"]
+mod sql_support;
+#[path = "../support/mod.rs"]
+mod support;
+#[path = "../support/vectors.rs"]
+mod vectors;
+
+mod dynamodb;
+mod dynamodb_outage;
+mod embedded;
+mod memcached;
+mod memcached_outage;
+mod mongodb;
+mod mongodb_outage;
+mod redis;
+mod redis_outage;
+mod server_versions;
+mod sql;
+mod sql_migrations;
+/// Re-runs this binary as a child (`--exact sql_shutdown::shutdown_child`).
+mod sql_shutdown;
+
+needs!(
+    redis_needs_features,
+    "needs --features redis (or --all-features)",
+    "redis"
+);
+needs!(
+    sql_needs_features,
+    "needs --features postgres,mysql,sqlite (or --all-features)",
+    "postgres",
+    "mysql",
+    "sqlite"
+);
+needs!(
+    memcached_needs_features,
+    "needs --features memcached (or --all-features)",
+    "memcached"
+);
+needs!(
+    mongodb_needs_features,
+    "needs --features mongodb (or --all-features)",
+    "mongodb"
+);
+needs!(
+    dynamodb_needs_features,
+    "needs --features dynamodb (or --all-features)",
+    "dynamodb"
+);
+needs!(
+    server_versions_needs_features,
+    "needs --features redis-cluster,memcached (or --all-features)",
+    "redis-cluster",
+    "memcached"
+);
