@@ -10,7 +10,7 @@ use actix_flask_session::sid;
 use actix_flask_session::signer::Signer;
 use criterion::{Criterion, criterion_group, criterion_main};
 
-/// The sid of spec §5.2's vectors (`token_urlsafe` of the bytes 0x00..0x1f).
+/// The sid of `tests/data/vectors.json` (`token_urlsafe` of the bytes 0x00..0x1f).
 const SID: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 const SIGNED: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8.epC2RSSJLkP1L6dqmDdFEcE3xr8";
 

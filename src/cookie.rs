@@ -146,7 +146,7 @@ impl CookieSettings {
 
     /// The `Set-Cookie` value that deletes the session cookie: empty value, `Expires` in
     /// 1970, `Max-Age=0`, and the same scope attributes as the session cookie.
-    pub fn deletion_cookie(&self) -> String {
+    pub(crate) fn deletion_cookie(&self) -> String {
         self.with_scope(Cookie::build((self.name.as_str(), "")))
             .expires(OffsetDateTime::UNIX_EPOCH)
             .max_age(time::Duration::ZERO)

@@ -24,6 +24,7 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// assert!(format!("{err:?}").ends_with("; did you mean SESSION_TYPE?"));
 /// ```
 #[derive(thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// A key holds a value that is not allowed.
     #[error("invalid value for {key}: {value}; {allowed}")]
@@ -116,6 +117,7 @@ impl From<figment::Error> for ConfigError {
 /// A failure of the session store. `Debug` prints the message and its causes, as for
 /// [`ConfigError`].
 #[derive(thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The store could not be reached or did not answer in time. Requests that need the
     /// session answer `503 Service Unavailable`.
@@ -185,6 +187,7 @@ impl StoreError {
 
 /// A value could not be encoded into, or decoded from, the session's wire format.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SerializationError {
     /// The value cannot be represented in the configured format.
     #[error("cannot encode session value: {0}")]
@@ -211,6 +214,7 @@ pub enum SerializationError {
 /// An error from a [`ServerSideSession`](crate::ServerSideSession) method, returned to the
 /// handler at the call. As an actix error it answers `500` with an opaque body.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionError {
     /// The value could not be serialized (or deserialized) for this key.
     #[error("session key {key:?}: {source}")]
@@ -245,6 +249,7 @@ impl ResponseError for SessionError {
 /// everything else `500`; the body never
 /// says why (the cause is logged with `tracing` at error level).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionUnavailable {
     /// The store failed.
     #[error("session store failure")]

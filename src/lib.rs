@@ -69,21 +69,34 @@
 //!
 //! | Feature | Default | Adds | Server |
 //! |---------|---------|------|--------|
-//! | `filesystem` | yes | `SESSION_TYPE = "filesystem"`: `FileSystemSessionInterface` | none |
-//! | `cachelib` | yes | `SESSION_TYPE = "cachelib"`: `CacheLibSessionInterface`, `SimpleCache`, `FileSystemCache` | none |
-//! | `redis` | | `SESSION_TYPE = "redis"`: `backends::redis` | Redis ≥ 6.2 |
+//! | `filesystem` | yes | `SESSION_TYPE = "filesystem"`: `FileSystemStore` | none |
+//! | `cachelib` | yes | `SESSION_TYPE = "cachelib"`: `CacheLibStore`, `SimpleCache`, `FileSystemCache` | none |
+//! | `redis` | | `SESSION_TYPE = "redis"`: `RedisStore` | Redis ≥ 6.2 |
 //! | `redis-cluster` | | `SESSION_REDIS_CLUSTER` (implies `redis`) | Redis Cluster ≥ 6.2 |
 //! | `redis-tls` | | `rediss://` URLs, rustls with the webpki roots (implies `redis`) | |
-//! | `memcached` | | `SESSION_TYPE = "memcached"`: `backends::memcached` | memcached ≥ 1.6 |
-//! | `mongodb` | | `SESSION_TYPE = "mongodb"`: `backends::mongodb` | MongoDB |
-//! | `dynamodb` | | `SESSION_TYPE = "dynamodb"`: `backends::dynamodb` | DynamoDB |
-//! | `postgres`, `mysql`, `sqlite` | | `SESSION_TYPE = "sqlalchemy"` with that driver: `backends::sql` | the database |
+//! | `memcached` | | `SESSION_TYPE = "memcached"`: `MemcachedStore` | memcached ≥ 1.6 |
+//! | `mongodb` | | `SESSION_TYPE = "mongodb"`: `MongoDbStore` | MongoDB |
+//! | `dynamodb` | | `SESSION_TYPE = "dynamodb"`: `DynamoDbStore` | DynamoDB |
+//! | `postgres`, `mysql`, `sqlite` | | `SESSION_TYPE = "sqlalchemy"` with that driver: `SqlStore` | the database |
 //! | `testing` | | the store-agnostic acceptance suite (`testing` module, `acceptance_suite!`) | |
 //! | `cli` | | the `actix-flask-session` command-line tool (`migrate`, `cleanup`) | |
 //! | `full` | | all of the above | |
 //!
 //! Any type implementing [`SessionStore`] can be used with
 //! [`ServerSideSessionInterface::new`]; the [`SessionStore`] page shows a complete one.
+//! Each store's module in [`backends`] holds its options and its own client types (a
+//! deadpool pool for Redis, a Diesel pool for SQL: the dependency types that appear in
+//! this API are those through which an application hands over a client it built itself).
+//!
+//! # Flask-Session's names
+//!
+//! | Flask-Session | here |
+//! |---------------|------|
+//! | `Session(app)`, `Session.init_app(app)` | [`Session`], [`Session::init_app`] |
+//! | `flask.session` | [`ServerSideSession`] (an extractor; [`SessionExt`] in middleware) |
+//! | `ServerSideSessionInterface` | [`ServerSideSessionInterface`] (the lifecycle over any store) |
+//! | `RedisSessionInterface`, `MemcachedSessionInterface`, `FileSystemSessionInterface`, `CacheLibSessionInterface`, `MongoDBSessionInterface`, `SqlAlchemySessionInterface`, `DynamoDBSessionInterface` | type aliases of the stores (`RedisStore`, ...), with their feature |
+//! | `session_interface.regenerate(session)` | [`ServerSideSession::regenerate`] |
 //!
 //! # Command-line tool
 //!
@@ -94,16 +107,15 @@
 //! cli,postgres`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
 
 pub mod backends;
-pub mod base;
 mod clock;
 pub mod config;
 pub mod cookie;
 pub mod error;
+mod extension;
+mod lifecycle;
 pub mod serialization;
-pub mod session;
 pub mod sid;
 pub mod signer;
 pub mod store;
@@ -112,23 +124,40 @@ pub mod testing;
 
 #[cfg(feature = "cachelib")]
 #[doc(inline)]
-pub use backends::cachelib::{Cache, CacheLibSessionInterface, FileSystemCache, SimpleCache};
+pub use backends::cachelib::{
+    Cache, CacheLibSessionInterface, CacheLibStore, FileSystemCache, SimpleCache,
+};
+#[cfg(feature = "dynamodb")]
+#[doc(inline)]
+pub use backends::dynamodb::{DynamoDBSessionInterface, DynamoDbStore};
 #[cfg(feature = "filesystem")]
 #[doc(inline)]
-pub use backends::filesystem::FileSystemSessionInterface;
+pub use backends::filesystem::{FileSystemSessionInterface, FileSystemStore};
+#[cfg(feature = "memcached")]
 #[doc(inline)]
-pub use base::{ServerSideSession, ServerSideSessionInterface, SessionMiddleware};
+pub use backends::memcached::{MemcachedSessionInterface, MemcachedStore};
+#[cfg(feature = "mongodb")]
+#[doc(inline)]
+pub use backends::mongodb::{MongoDBSessionInterface, MongoDbStore};
+#[cfg(feature = "redis")]
+#[doc(inline)]
+pub use backends::redis::{RedisSessionInterface, RedisStore};
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+#[doc(inline)]
+pub use backends::sql::{SqlAlchemySessionInterface, SqlStore};
 #[doc(inline)]
 pub use config::{SameSite, SerializationFormat, SessionConfig, SessionType};
 #[doc(inline)]
 pub use error::{ConfigError, SerializationError, SessionError, SessionUnavailable, StoreError};
+#[doc(inline)]
+pub use lifecycle::{ServerSideSession, ServerSideSessionInterface, SessionExt, SessionMiddleware};
 pub use rmpv::Value;
 
 /// The attribute macro [`SessionStore`] implementations need (`async-trait`'s), so that
 /// implementing a store needs no extra dependency: `#[actix_flask_session::async_trait]`.
 pub use async_trait::async_trait;
 #[doc(inline)]
-pub use session::Session;
+pub use extension::Session;
 #[doc(inline)]
 pub use store::{RenameOutcome, SessionStore};
 

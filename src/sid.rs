@@ -57,7 +57,7 @@ pub fn encode(bytes: &[u8]) -> String {
 }
 
 /// The length in characters of an id made from `id_length` bytes: ⌈4n/3⌉.
-pub fn encoded_len(id_length: usize) -> usize {
+pub(crate) fn encoded_len(id_length: usize) -> usize {
     (id_length * 4).div_ceil(3)
 }
 

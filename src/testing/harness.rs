@@ -11,9 +11,9 @@ use rmpv::Value;
 use tokio::sync::Notify;
 
 use super::recording::RecordingStore;
-use crate::base::{ServerSideSession, ServerSideSessionInterface};
+use crate::Session;
 use crate::config::SessionConfig;
-use crate::session::Session;
+use crate::lifecycle::{ServerSideSession, ServerSideSessionInterface};
 use crate::store::SessionStore;
 
 /// Two signals to interleave two requests deterministically: the held request signals

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use actix_flask_session::backends::cachelib::{
     Cache, CacheLibSessionInterface, FileSystemCache, SimpleCache,
 };
-use actix_flask_session::backends::file_cache::{HEADER_LEN, MAGIC, VERSION};
+use actix_flask_session::backends::file_engine::{HEADER_LEN, MAGIC, VERSION};
 use actix_flask_session::backends::filesystem::FileSystemSessionInterface;
 use actix_flask_session::{ConfigError, RenameOutcome, SessionConfig, SessionStore};
 use figment::Figment;

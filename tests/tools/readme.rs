@@ -201,7 +201,7 @@ fn no_configuration_at_all_says_where_session_toml_was_looked_for() {
         stderr,
         format!(
             "Error: missing SESSION_TYPE: it selects the session store; expected one of \
-             redis, memcached, filesystem, cachelib, mongodb, sqlalchemy (alias sql), \
+             filesystem, cachelib, redis, sqlalchemy (alias sql), memcached, mongodb, \
              dynamodb (any case). Read: the environment. No configuration file was read: \
              Session.toml is looked for in the current directory ({}); create it there, set \
              ACTIX_FLASK_SESSION_CONFIG to its path, or set the environment variable \
@@ -218,7 +218,7 @@ fn a_bad_value_names_the_key_the_value_and_what_is_allowed() {
     assert_eq!(code, Some(1));
     assert_eq!(
         stderr,
-        "Error: invalid value for SESSION_TYPE: \"rediss\"; expected one of redis, memcached, \
-         filesystem, cachelib, mongodb, sqlalchemy (alias sql), dynamodb (any case)\n"
+        "Error: invalid value for SESSION_TYPE: \"rediss\"; expected one of filesystem, \
+         cachelib, redis, sqlalchemy (alias sql), memcached, mongodb, dynamodb (any case)\n"
     );
 }

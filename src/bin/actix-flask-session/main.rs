@@ -13,7 +13,6 @@
 //!
 //! Install it with the store features your application uses:
 //! `cargo install actix-flask-session --features cli,postgres`.
-#![forbid(unsafe_code)]
 
 mod cleanup;
 mod migrate;

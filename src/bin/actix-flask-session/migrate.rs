@@ -11,7 +11,7 @@ use crate::BoxError;
 pub async fn run(figment: &Figment, print: bool, emit: Option<PathBuf>) -> Result<(), BoxError> {
     // The whole configuration is validated, as at the application's start.
     let config = SessionConfig::from_figment(figment)?;
-    if config.session_type != Some(SessionType::SqlAlchemy) {
+    if config.session_type.map(SessionType::as_str) != Some("sqlalchemy") {
         let session_type = config
             .session_type
             .map_or_else(|| "not set".to_owned(), |t| format!("\"{t}\""));

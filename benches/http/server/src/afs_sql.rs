@@ -4,7 +4,7 @@
 mod afs_app;
 
 use actix_flask_session::backends::sql::{
-    PoolOptions, SqlAlchemySessionInterface, SqlPool, SqlTable, migrate,
+    PoolOptions, SqlStore, SqlPool, SqlTable, migrate,
 };
 
 #[actix_web::main]
@@ -20,7 +20,7 @@ async fn main() -> std::io::Result<()> {
     migrate::migrate(&pool, &table)
         .await
         .map_err(std::io::Error::other)?;
-    let store = SqlAlchemySessionInterface::new(pool, table)
+    let store = SqlStore::new(pool, table)
         .await
         .map_err(std::io::Error::other)?;
     afs_app::serve(store, port).await

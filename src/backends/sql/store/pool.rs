@@ -46,6 +46,7 @@ use diesel::result::Error as DieselError;
 
 use super::Dialect;
 use super::ops::{OpError, OpResult};
+use crate::config::redact_url;
 use crate::error::{ConfigError, StoreError};
 
 /// Pool settings for [`SqlPool::connect`].
@@ -437,15 +438,14 @@ pub(crate) fn parse_url(key: &'static str, url: &str) -> Result<DriverUrl, Confi
                 "" | "/:memory:" => ":memory:".to_owned(),
                 _ => match rest.strip_prefix('/') {
                     Some(path) if !path.is_empty() => path.to_owned(),
-                    Some(_) => return Err(invalid(format!("{scheme}://{rest}"))),
+                    Some(_) => return Err(invalid(redact_url(url))),
                     // Diesel's `sqlite://relative.db` (SQLAlchemy has no such form).
                     None => rest.to_owned(),
                 },
             };
             (Dialect::Sqlite, path)
         }
-        // The URL may hold a password: show only the scheme.
-        _ => return Err(invalid(format!("a URL with scheme {scheme:?}"))),
+        _ => return Err(invalid(redact_url(url))),
     };
     Ok(DriverUrl { dialect, url })
 }

@@ -3,9 +3,11 @@
 
 mod interface;
 mod middleware;
-mod session;
+mod request_ext;
+mod server_side_session;
 mod state;
 
 pub use interface::ServerSideSessionInterface;
-pub use middleware::{SessionMiddleware, SessionMiddlewareService};
-pub use session::ServerSideSession;
+pub use middleware::SessionMiddleware;
+pub use request_ext::SessionExt;
+pub use server_side_session::ServerSideSession;

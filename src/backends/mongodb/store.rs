@@ -1,61 +1,3 @@
-//! MongoDB store (`SESSION_TYPE = "mongodb"`, cargo feature `mongodb`), on the official
-//! [`mongodb`] driver (3.x, async, pooled by the driver).
-//!
-//! # Configuration
-//!
-//! | key | default | meaning |
-//! |---|---|---|
-//! | `SESSION_MONGODB` | `"mongodb://127.0.0.1:27017"` | connection string (any option the driver knows, e.g. `serverSelectionTimeoutMS`, `maxPoolSize`, TLS) |
-//! | `SESSION_MONGODB_DB` | `"flask_session"` | database |
-//! | `SESSION_MONGODB_COLLECT` | `"sessions"` | collection |
-//!
-//! Flask-Session takes a `MongoClient` here; we take its URL. When the URL does not set
-//! `serverSelectionTimeoutMS`, it is lowered from the driver's 30 s to 5 s, so a request
-//! during an outage answers 503 within 5 s instead of hanging for half a minute.
-//!
-//! # Documents
-//!
-//! Exactly Flask-Session 0.8's layout, so both apps read each other's sessions:
-//!
-//! ```text
-//! { _id: ObjectId, id: "<prefix><sid>", val: BinData(0, <serialized session>), expiration: Date(now + ttl) }
-//! ```
-//!
-//! # Indexes (created at startup)
-//!
-//! * `expiration_1`: `{expiration: 1}` with `expireAfterSeconds: 0`, the TTL index
-//!   Flask-Session also creates (an identical existing index is a no-op). If an index on
-//!   `expiration` with other options exists, a warning is logged and startup continues:
-//!   expiry is enforced on every read anyway.
-//! * `id_1`: `{id: 1}`, `unique: true`. Flask-Session creates none (every lookup of it is a
-//!   collection scan); the unique index both speeds up lookups and is what makes
-//!   [`create`](SessionStore::create) insert-only-if-absent. If a non-unique `id` index
-//!   exists, or the collection holds duplicate ids, startup fails with
-//!   [`ConfigError::Backend`] saying so.
-//!
-//! # Requests per operation (`now` is the current time in milliseconds)
-//!
-//! | operation | request |
-//! |---|---|
-//! | [`load`](SessionStore::load) | `find({id: key, expiration: {$gt: now}}, projection {val: 1, _id: 0}, limit 1)` |
-//! | [`load`](SessionStore::load) with refresh | `findAndModify` (`find_one_and_update`) `({id: key, expiration: {$gt: now}}, {$set: {expiration: now + ttl}}, projection {val: 1, _id: 0})`: read and move the expiry in one round trip |
-//! | [`create`](SessionStore::create) | `update({id: key, expiration: {$lte: now}}, {$set: {id, val, expiration}}, upsert: true)`: inserts when the id is free, takes over an expired document the TTL monitor has not removed yet, and fails with duplicate key (11000, from the unique index) when a live document exists → `false` |
-//! | [`update`](SessionStore::update) | `update({id: key, expiration: {$gt: now}}, {$set: {val, expiration}})` → `matchedCount == 1`; a session deleted (or expired) meanwhile is not written again |
-//! | [`delete`](SessionStore::delete) | `delete({id: key}, limit 1)` |
-//! | [`rename`](SessionStore::rename) (`regenerate`) | `update({id: old, expiration: {$gt: now}}, {$set: {id: new, val, expiration}})`: the document is moved in place by one atomic write; `matchedCount == 0` → the old session was logged out or moved meanwhile (`SourceGone`, nothing written); duplicate key (11000) → the new id is taken (`TargetExists`), unless its document has expired: then `delete({id: new, expiration: {$lte: now}})` and the update once more |
-//!
-//! Expiry is checked on every read (`expiration > now`): MongoDB's TTL monitor runs only
-//! once a minute, and Flask-Session 0.8 serves (and refreshes!) expired sessions until it
-//! does. A `val` that is not binary data (not written by either app) is
-//! [`StoreError::BadData`], which the lifecycle treats as corrupt bytes: logged, deleted,
-//! fresh session.
-//!
-//! # Errors
-//!
-//! Server selection, network and pool-cleared errors are [`StoreError::Unavailable`]
-//! (503); the driver reconnects by itself when the server is back. Other server errors
-//! are [`StoreError::Backend`] (500).
-
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -67,6 +9,7 @@ use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
 use mongodb::{Client, Collection, IndexModel};
 
 use crate::config::{SessionConfig, extract_string_key};
+use crate::config::redact_url;
 use crate::error::{ConfigError, StoreError};
 use crate::store::{RenameOutcome, SessionStore};
 
@@ -92,13 +35,13 @@ const INDEX_KEY_SPECS_CONFLICT: i32 = 86;
 /// MongoDB session store: Flask-Session's document layout, plus a unique index on `id`,
 /// expiry checked on read and conditional writes.
 ///
-/// See the [module documentation](self) for every request it sends.
+/// See the [module documentation](super) for every request it sends.
 #[derive(Debug, Clone)]
-pub struct MongoDBSessionInterface {
+pub struct MongoDbStore {
     collection: Collection<Document>,
 }
 
-impl MongoDBSessionInterface {
+impl MongoDbStore {
     /// Uses `client` and `database.collection`, creating the two indexes (see the module
     /// documentation). Fails with [`ConfigError::Backend`] when the server cannot be
     /// reached or the indexes cannot be created.
@@ -108,7 +51,7 @@ impl MongoDBSessionInterface {
         collection: &str,
     ) -> Result<Self, ConfigError> {
         let collection = client.database(database).collection::<Document>(collection);
-        let store = MongoDBSessionInterface { collection };
+        let store = MongoDbStore { collection };
         store.ensure_indexes().await?;
         Ok(store)
     }
@@ -153,7 +96,7 @@ impl MongoDBSessionInterface {
             .await
             .map_err(|e| ConfigError::Invalid {
                 key: "SESSION_MONGODB",
-                value: redact(url),
+                value: redact_url(url),
                 allowed: format!("expected a mongodb:// or mongodb+srv:// connection string ({e})"),
             })?;
         if options.server_selection_timeout.is_none() {
@@ -228,15 +171,6 @@ impl MongoDBSessionInterface {
     }
 }
 
-/// The URL without its password, for error messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
-}
 
 fn command_code(e: &MongoError) -> Option<i32> {
     match &*e.kind {
@@ -283,7 +217,7 @@ fn value_of(document: &Document) -> Result<Vec<u8>, StoreError> {
 }
 
 #[async_trait]
-impl SessionStore for MongoDBSessionInterface {
+impl SessionStore for MongoDbStore {
     async fn load(
         &self,
         key: &str,
@@ -402,14 +336,6 @@ impl SessionStore for MongoDBSessionInterface {
 mod tests {
     use super::*;
 
-    #[test]
-    fn passwords_are_not_echoed() {
-        assert_eq!(
-            redact("mongodb://user:secret@db:27017/x"),
-            "mongodb://***@db:27017/x"
-        );
-        assert_eq!(redact("mongodb://db:27017"), "mongodb://db:27017");
-    }
 
     #[test]
     fn expiration_adds_the_ttl_in_milliseconds() {

@@ -15,7 +15,7 @@ use futures_util::future::{LocalBoxFuture, Ready, ready as ready_future};
 use pin_project_lite::pin_project;
 
 use super::interface::ServerSideSessionInterface;
-use super::session::ServerSideSession;
+use super::server_side_session::ServerSideSession;
 
 /// The per-request slot (a request extension) the extractor fills on first use and the
 /// middleware empties after the handler.

@@ -52,9 +52,9 @@ async fn off_worker<T: Send + 'static>(
 ///
 /// ```
 /// use actix_flask_session::{ServerSideSessionInterface, Session, SessionConfig};
-/// use actix_flask_session::backends::cachelib::{CacheLibSessionInterface, SimpleCache};
+/// use actix_flask_session::backends::cachelib::{CacheLibStore, SimpleCache};
 ///
-/// let store = CacheLibSessionInterface::new(SimpleCache::new(500));
+/// let store = CacheLibStore::new(SimpleCache::new(500));
 /// let interface = ServerSideSessionInterface::new(store, SessionConfig::default()).unwrap();
 /// let session = Session::new(interface);
 /// ```

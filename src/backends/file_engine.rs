@@ -1,10 +1,10 @@
-//! The file engine shared by `filesystem::FileSystemSessionInterface` and
+//! The file engine shared by `filesystem::FileSystemStore` and
 //! `cachelib::FileSystemCache`: one file per key in a directory, with an expiry header,
 //! atomic writes and cross-process locking.
 //!
 //! This module is public only for its documentation of the on-disk format and of the
 //! locking scheme; the engine itself is crate-private. Use it through
-//! `filesystem::FileSystemSessionInterface` or `cachelib::FileSystemCache`.
+//! `filesystem::FileSystemStore` or `cachelib::FileSystemCache`.
 //!
 //! # Directory layout
 //!
@@ -80,7 +80,7 @@
 //! # Threshold pruning
 //!
 //! With a threshold `T > 0` each process may create at most `S` entry files between two
-//! scans of the directory, where the *slack* `S` is [`slack_for(T)`](slack_for)
+//! scans of the directory, where the *slack* `S` is `slack_for(T)`
 //! (`max(16, T / 8)`: 62 for cachelib's default of 500). The create that would be the
 //! process's `S + 1`-th since its last scan scans first, on its own blocking thread (one
 //! scan at a time per process; the process's other creates wait for it): if the
@@ -105,10 +105,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use figment::Figment;
-use figment::value::Value;
-
 use crate::clock::since_epoch;
+use crate::config::file_values::check_mode;
 use crate::error::{ConfigError, StoreError};
 use crate::store::RenameOutcome;
 
@@ -119,12 +117,12 @@ pub const VERSION: u8 = 1;
 /// The length of the header in bytes.
 pub const HEADER_LEN: usize = 24;
 /// Flag bit (byte 5): the entry has not been read back or rewritten since its creation.
-pub const FLAG_UNUSED: u8 = 1;
+pub(crate) const FLAG_UNUSED: u8 = 1;
 
 /// The number of entry files a process may create between two scans of the directory
 /// when the threshold is `threshold` (see [Threshold pruning](self#threshold-pruning)):
 /// `max(16, threshold / 8)`, or 0 without a threshold.
-pub fn slack_for(threshold: usize) -> usize {
+pub(crate) fn slack_for(threshold: usize) -> usize {
     if threshold == 0 {
         0
     } else {
@@ -346,11 +344,11 @@ impl Drop for Reservation<'_> {
 
 /// The engine: a directory of entry files. Cheap to clone.
 #[derive(Debug, Clone)]
-pub(crate) struct FileCache {
+pub(crate) struct FileEngine {
     inner: Arc<Inner>,
 }
 
-impl FileCache {
+impl FileEngine {
     /// Creates the directory (and `.locks`) if needed, checks that a file can be written
     /// in it, and counts the entries. Blocking.
     ///
@@ -399,7 +397,7 @@ impl FileCache {
             inner.pending.store(slack, Ordering::Relaxed);
         }
         tracing::debug!(backend, dir = %inner.dir.display(), entries = count, threshold, mode = format_args!("{mode:#o}"), "file session store opened");
-        Ok(FileCache {
+        Ok(FileEngine {
             inner: Arc::new(inner),
         })
     }
@@ -936,116 +934,6 @@ fn setup_error(backend: &'static str, key: &'static str, dir: &Path, e: io::Erro
     }
 }
 
-/// Checks a file mode: at most `0o777`, with the owner's read and write bits.
-pub(crate) fn check_mode(mode: u32, key: &'static str) -> Result<(), ConfigError> {
-    if mode > 0o777 {
-        return Err(ConfigError::Invalid {
-            key,
-            value: format!("{mode} (= {mode:#o})"),
-            allowed: format!(
-                "permission bits between 0o600 and 0o777 that include the owner's read and write bits; \
-                 this looks like the octal digits written as a decimal number (Flask-Session issue #83): \
-                 TOML accepts octal literals, write {key} = 0o{mode} (or the decimal value, e.g. 384 for 0o600)"
-            ),
-        });
-    }
-    if mode & 0o600 != 0o600 {
-        return Err(ConfigError::Invalid {
-            key,
-            value: format!("{mode} (= {mode:#o})"),
-            allowed: format!(
-                "permission bits that include the owner's read and write bits (0o600), or the sessions \
-                 cannot be read back; TOML accepts octal literals, e.g. {key} = 0o600"
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// A figment value as an integer, accepting numbers and numeric strings (environment).
-pub(crate) fn value_to_i128(value: &Value) -> Option<i128> {
-    if let Some(num) = value.to_num() {
-        return num
-            .to_i128()
-            .or_else(|| num.to_u128().and_then(|n| i128::try_from(n).ok()));
-    }
-    value.as_str().and_then(|s| s.trim().parse().ok())
-}
-
-/// Reads `key` from the figment: `None` when absent or empty (a serialized `None`).
-pub(crate) fn find_key(figment: &Figment, key: &str) -> Result<Option<Value>, ConfigError> {
-    match figment.find_value(key) {
-        Ok(Value::Empty(..)) => Ok(None),
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.missing() => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Parses a threshold (a non-negative integer).
-pub(crate) fn parse_threshold(value: &Value, key: &'static str) -> Result<usize, ConfigError> {
-    value_to_i128(value)
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| ConfigError::Invalid {
-            key,
-            value: describe(value),
-            allowed: "a non-negative integer number of files (0 = no limit)".to_owned(),
-        })
-}
-
-/// Parses a mode: an integer (TOML `0o600` or decimal `384`) or a string with an explicit
-/// octal prefix (`"0o600"`, `"0600"`, as environment variables are written).
-pub(crate) fn parse_mode(value: &Value, key: &'static str) -> Result<u32, ConfigError> {
-    let invalid = || ConfigError::Invalid {
-        key,
-        value: describe(value),
-        allowed: format!(
-            "file permission bits as an integer; TOML accepts octal literals: {key} = 0o600 \
-             (a string needs an octal prefix, e.g. \"0o600\" or \"0600\")"
-        ),
-    };
-    let mode = if let Some(s) = value.as_str() {
-        let s = s.trim();
-        let digits = s.strip_prefix("0o").or_else(|| s.strip_prefix("0O"));
-        match digits {
-            Some(d) => u32::from_str_radix(d, 8).map_err(|_| invalid())?,
-            None if s.len() > 1 && s.starts_with('0') => {
-                u32::from_str_radix(&s[1..], 8).map_err(|_| invalid())?
-            }
-            None => s.parse::<u32>().map_err(|_| invalid())?,
-        }
-    } else {
-        value_to_i128(value)
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(invalid)?
-    };
-    check_mode(mode, key)?;
-    Ok(mode)
-}
-
-/// Parses a directory path (a non-empty string).
-pub(crate) fn parse_dir(value: &Value, key: &'static str) -> Result<PathBuf, ConfigError> {
-    match value.as_str() {
-        Some(s) if !s.trim().is_empty() => Ok(PathBuf::from(s)),
-        _ => Err(ConfigError::Invalid {
-            key,
-            value: describe(value),
-            allowed: "a directory path as a non-empty string".to_owned(),
-        }),
-    }
-}
-
-/// A short rendering of a configuration value for error messages.
-pub(crate) fn describe(value: &Value) -> String {
-    if let Some(s) = value.as_str() {
-        return format!("{s:?}");
-    }
-    if let Some(n) = value_to_i128(value) {
-        return n.to_string();
-    }
-    format!("{value:?}")
-}
-
 /// Opens the engine on the blocking pool (startup does directory I/O).
 pub(crate) async fn open_blocking(
     dir: PathBuf,
@@ -1053,8 +941,8 @@ pub(crate) async fn open_blocking(
     mode: u32,
     backend: &'static str,
     key: &'static str,
-) -> Result<FileCache, ConfigError> {
-    tokio::task::spawn_blocking(move || FileCache::open(dir, threshold, mode, backend, key))
+) -> Result<FileEngine, ConfigError> {
+    tokio::task::spawn_blocking(move || FileEngine::open(dir, threshold, mode, backend, key))
         .await
         .map_err(|e| ConfigError::Backend {
             backend,
@@ -1118,23 +1006,5 @@ mod tests {
         assert!(Duration::from_secs(e) >= now + Duration::from_millis(1400));
         assert!(!is_expired(0, now));
         assert!(is_expired(1, now));
-    }
-
-    #[test]
-    fn modes_are_checked() {
-        assert!(check_mode(0o600, "SESSION_FILE_MODE").is_ok());
-        assert!(check_mode(0o640, "SESSION_FILE_MODE").is_ok());
-        let err = check_mode(700, "SESSION_FILE_MODE")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("SESSION_FILE_MODE") && err.contains("0o"),
-            "{err}"
-        );
-        assert!(check_mode(0o400, "SESSION_FILE_MODE").is_err());
-        assert_eq!(parse_mode(&Value::from("0o640"), "K").unwrap(), 0o640);
-        assert_eq!(parse_mode(&Value::from("0600"), "K").unwrap(), 0o600);
-        assert_eq!(parse_mode(&Value::from(384u32), "K").unwrap(), 0o600);
-        assert!(parse_mode(&Value::from(700u32), "K").is_err());
     }
 }

@@ -1,95 +1,3 @@
-//! Memcached store (`SESSION_TYPE = "memcached"`, cargo feature `memcached`).
-//!
-//! # Configuration
-//!
-//! | key | default | meaning |
-//! |---|---|---|
-//! | `SESSION_MEMCACHED` | `"127.0.0.1:11211"` | one server or a list: `host:port`, `host` (port 11211), `memcache://host:port`, `tcp://host:port` or `unix:///path/to/socket` |
-//! | `SESSION_MEMCACHED_POOL_SIZE` | deadpool's default (2 × the number of CPUs) | connections per server |
-//!
-//! Flask-Session takes a client object here; we take addresses. At startup every server
-//! is asked for its `version`, so a wrong address fails [`from_figment`](MemcachedSessionInterface::from_figment) instead of the
-//! first request.
-//!
-//! # Server version
-//!
-//! memcached 1.6 or newer ([`MIN_MEMCACHED_VERSION`]): the store speaks the meta protocol.
-//! [`from_figment`](MemcachedSessionInterface::from_figment) refuses an older server with
-//! an error naming the server, the version it reported and the version needed
-//! ([`server_version`](crate::backends::server_version)).
-//!
-//! # Client
-//!
-//! [`async-memcached`](async_memcached) (one TCP connection per `Client`, tokio, ASCII and
-//! meta protocol) in a [`deadpool`] managed pool per server. Chosen over the `memcache`
-//! crate (synchronous, would need `spawn_blocking` and a thread per in-flight request, and
-//! its ASCII `add` hides `NOT_STORED`) and `memcache-async` (no pool, no meta commands).
-//! The meta protocol is what makes the store contract possible in one command each:
-//! `mg` with the `T` flag reads *and* moves the expiry, `ms` with mode `E`/`R` is
-//! add/replace, and every reply says which case happened.
-//!
-//! # Commands per operation
-//!
-//! `<exp>` is the time to live in whole seconds when it is at most 30 days
-//! (2 592 000 s), otherwise the absolute Unix time now + ttl (memcached's rule, the same
-//! values Flask-Session sends). A time to live under one second is sent as `-1`
-//! (expired at once): memcached's `0` means "never expires", which a session must not.
-//!
-//! | operation | command | result |
-//! |---|---|---|
-//! | [`load`](SessionStore::load) | `mg <key> v f` | `VA` → bytes (client flags other than 0: [`StoreError::BadData`]), `EN` → `None` |
-//! | [`load`](SessionStore::load) with refresh | `mg <key> v f T<exp>` (read and touch, one round trip) | same |
-//! | [`create`](SessionStore::create) | `ms <key> <len> T<exp> ME` (add) | `HD` → `true`, `NS` → `false` |
-//! | [`update`](SessionStore::update) | `ms <key> <len> T<exp> MR` (replace) | `HD` → `true`, `NS` → `false`: a key deleted by a concurrent logout is not written again |
-//! | [`delete`](SessionStore::delete) | `md <key>` | `HD` or `NF` → `()` |
-//! | [`remove`](SessionStore::remove) | `md <key>` | `HD` → `true`, `NF` → `false` |
-//! | [`rename`](SessionStore::rename) (`regenerate`) | `ms <new> <len> T<exp> ME` (add), then `md <old>`; on `NF` (the old session was logged out or moved meanwhile) `md <new>` | `NS` → `TargetExists`, `HD` → `Moved`, `NF` → `SourceGone` |
-//!
-//! memcached has no command over two keys (and with several servers the two keys may
-//! live on different servers), so `rename` is three steps whose last one decides:
-//! `md` of one key is atomic, so of two concurrent `regenerate`s exactly one sees `HD`,
-//! and a logout that deletes the old id before the `md` is never undone. The new key
-//! exists next to the old one only between the `add` and the roll-back, before its id has
-//! been sent to anyone; if the app dies in that moment, an entry nobody holds the id of
-//! stays until it expires.
-//!
-//! Values are stored with client flags `0` and are the serialized session bytes
-//! untouched, exactly what Flask-Session's `pymemcache` client writes and reads. Expiry
-//! is memcached's own: an expired item is never returned by `mg`.
-//!
-//! # Keys
-//!
-//! A key longer than 250 bytes, an empty key, or one with a space, a control character
-//! (`0x00`–`0x20`, `0x7f`) is refused with [`StoreError::InvalidInput`] before any
-//! network I/O (memcached's ASCII protocol rules; `pymemcache` refuses the same keys).
-//! A `SESSION_KEY_PREFIX` that, with ids of `SESSION_ID_LENGTH`, makes keys over 250
-//! bytes is refused at startup (a [`ConfigError`] naming the key).
-//!
-//! # Several servers
-//!
-//! With a list, each key lives on exactly one server, chosen by rendezvous
-//! (highest-random-weight) hashing: for every server the score is
-//! `murmur3_32("<node>-<key>", seed 0)` and the highest score wins (ties: the greater node
-//! name). `<node>` is `host:port` as configured (port added when omitted) or the socket
-//! path. This is byte for byte what `pymemcache`'s `HashClient` does with its default
-//! `RendezvousHash`, so a Flask app using
-//! `HashClient([("10.0.0.1", 11211), ("10.0.0.2", 11211)])` and this store configured with
-//! `["10.0.0.1:11211", "10.0.0.2:11211"]` agree on where every session lives (the node
-//! names must be spelled the same way). Unlike `HashClient` a dead server is not taken out
-//! of the rotation: its sessions answer `503` until it is back, instead of silently moving
-//! to another server and coming back empty. `pylibmc`/libmemcached's ketama hashing is
-//! not compatible; use a single server (or `HashClient`) when sharing with Flask.
-//!
-//! # Outages
-//!
-//! Connection and I/O errors, pool timeouts and a 5 s per-command timeout are
-//! [`StoreError::Unavailable`] (requests answer 503). When a connection taken from the
-//! pool turns out to be dead (the server was restarted), the idle connections of that
-//! server are dropped and the command is sent once more on a new connection, so the first
-//! request after a restart succeeds. (`add` is retried too: should the server have
-//! executed it before the connection broke, the retry answers "exists" and the lifecycle
-//! picks another session id.)
-
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -120,10 +28,10 @@ const REQUIREMENT: Requirement = Requirement {
 pub const DEFAULT_SERVER: &str = "127.0.0.1:11211";
 
 /// memcached's longest key, in bytes.
-pub const MAX_KEY_LEN: usize = 250;
+pub(crate) const MAX_KEY_LEN: usize = 250;
 
 /// Time to live above which memcached reads the expiry as an absolute Unix time.
-pub const MAX_RELATIVE_TTL: u64 = 30 * 24 * 3600;
+pub(crate) const MAX_RELATIVE_TTL: u64 = 30 * 24 * 3600;
 
 /// How long one command (including getting a connection) may take.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
@@ -217,14 +125,14 @@ fn parse_address(raw: &str) -> Result<Address, String> {
 
 /// Memcached session store: `mg`/`ms`/`md` meta commands over pooled async connections.
 ///
-/// See the [module documentation](self) for the exact commands, key rules and the
+/// See the [module documentation](super) for the exact commands, key rules and the
 /// multi-server hashing.
 #[derive(Debug)]
-pub struct MemcachedSessionInterface {
+pub struct MemcachedStore {
     servers: Vec<Server>,
 }
 
-impl MemcachedSessionInterface {
+impl MemcachedStore {
     /// Builds the store for one or more servers (same address forms as
     /// `SESSION_MEMCACHED`) with `pool_size` connections per server (`None`: deadpool's
     /// default, 2 × the number of CPUs). Connects lazily; use [`ping`](Self::ping) to check
@@ -283,7 +191,7 @@ impl MemcachedSessionInterface {
                 pool,
             });
         }
-        Ok(MemcachedSessionInterface { servers: out })
+        Ok(MemcachedStore { servers: out })
     }
 
     /// Reads `SESSION_MEMCACHED` (default `127.0.0.1:11211`) and
@@ -494,7 +402,7 @@ where
 }
 
 #[async_trait]
-impl SessionStore for MemcachedSessionInterface {
+impl SessionStore for MemcachedStore {
     async fn load(
         &self,
         key: &str,

@@ -1,4 +1,4 @@
-//! `Session`: the extension object. Configuration in, middleware out.
+//! [`Session`], Flask-Session's extension object: configuration in, middleware out.
 
 use std::sync::Arc;
 
@@ -9,9 +9,9 @@ use actix_web::{
 };
 use figment::Figment;
 
-use crate::base::{ServerSideSessionInterface, SessionMiddleware};
 use crate::config::{SessionConfig, SessionType};
 use crate::error::ConfigError;
+use crate::lifecycle::{ServerSideSessionInterface, SessionMiddleware};
 use crate::store::SessionStore;
 
 /// Flask-Session's `Session` extension: reads the `SESSION_*` configuration, builds the
@@ -178,7 +178,8 @@ impl Session {
     }
 }
 
-/// Builds the store `SESSION_TYPE` names, or says which feature is missing.
+/// Builds the store `SESSION_TYPE` names (its backend's declaration), or says which
+/// feature is missing.
 async fn build_store(
     config: &SessionConfig,
     figment: &Figment,
@@ -186,66 +187,8 @@ async fn build_store(
     let Some(session_type) = config.session_type else {
         return Err(ConfigError::Missing {
             key: "SESSION_TYPE",
-            hint: "set it to one of redis, memcached, filesystem, cachelib, mongodb, sqlalchemy, dynamodb".to_owned(),
+            hint: format!("it selects the session store; {}", SessionType::allowed()),
         });
     };
-    macro_rules! backend {
-        ($feature:literal, $name:literal, $($path:ident)::+) => {{
-            #[cfg(feature = $feature)]
-            {
-                let store = crate::backends::$($path)::+::from_figment(config, figment).await?;
-                Ok(Arc::new(store) as Arc<dyn SessionStore>)
-            }
-            #[cfg(not(feature = $feature))]
-            {
-                Err(ConfigError::FeatureDisabled { session_type: $name, feature: $feature })
-            }
-        }};
-    }
-    match session_type {
-        SessionType::FileSystem => {
-            backend!(
-                "filesystem",
-                "filesystem",
-                filesystem::FileSystemSessionInterface
-            )
-        }
-        SessionType::CacheLib => {
-            backend!("cachelib", "cachelib", cachelib::CacheLibSessionInterface)
-        }
-        SessionType::Redis => backend!("redis", "redis", redis::RedisSessionInterface),
-        SessionType::Memcached => {
-            backend!(
-                "memcached",
-                "memcached",
-                memcached::MemcachedSessionInterface
-            )
-        }
-        SessionType::MongoDb => backend!("mongodb", "mongodb", mongodb::MongoDBSessionInterface),
-        SessionType::DynamoDb => {
-            backend!("dynamodb", "dynamodb", dynamodb::DynamoDBSessionInterface)
-        }
-        SessionType::SqlAlchemy => sql_store(config, figment).await,
-    }
-}
-
-/// The SQL store exists when any of the `postgres`, `mysql`, `sqlite` features is on.
-async fn sql_store(
-    config: &SessionConfig,
-    figment: &Figment,
-) -> Result<Arc<dyn SessionStore>, ConfigError> {
-    #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
-    {
-        let store =
-            crate::backends::sql::SqlAlchemySessionInterface::from_figment(config, figment).await?;
-        Ok(Arc::new(store))
-    }
-    #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
-    {
-        let _ = (config, figment);
-        Err(ConfigError::FeatureDisabled {
-            session_type: "sqlalchemy",
-            feature: "postgres, mysql or sqlite",
-        })
-    }
+    (session_type.backend().build)(config, figment).await
 }

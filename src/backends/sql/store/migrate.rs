@@ -73,7 +73,7 @@ enum Existing {
 
 /// The comment an emitted PostgreSQL migration puts on a schema it created, so that its
 /// `down.sql` drops that schema (when empty) and never one that existed before.
-pub const SCHEMA_MARKER: &str = "created by the actix-flask-session migration";
+pub(crate) const SCHEMA_MARKER: &str = "created by the actix-flask-session migration";
 
 /// The DDL statements [`migrate`] runs for `table` on `dialect`, in order.
 ///
@@ -186,7 +186,7 @@ pub fn down_ddl(dialect: Dialect, table: &SqlTable) -> Vec<String> {
 /// not silently adopted: use [`migrate`] for a table Flask-Session made), so that
 /// `down.sql` removes exactly what `up.sql` created: the table with its index, the
 /// sequence, and on PostgreSQL the schema when `up.sql` created it (it marks the schema
-/// with the comment [`SCHEMA_MARKER`]) and nothing else is left in it. On MySQL/MariaDB
+/// with the comment `SCHEMA_MARKER`) and nothing else is left in it. On MySQL/MariaDB
 /// the schema (a database of its own) must exist; on SQLite a schema (an attached
 /// database) cannot be used, since the Diesel CLI does not attach it.
 ///
@@ -421,24 +421,24 @@ mod tests {
             (
                 Dialect::Postgres,
                 include_str!(
-                    "../../../migrations/postgres/2025-01-01-000000_create_sessions/up.sql"
+                    "../../../../migrations/postgres/2025-01-01-000000_create_sessions/up.sql"
                 ),
                 include_str!(
-                    "../../../migrations/postgres/2025-01-01-000000_create_sessions/down.sql"
+                    "../../../../migrations/postgres/2025-01-01-000000_create_sessions/down.sql"
                 ),
             ),
             (
                 Dialect::MySql,
-                include_str!("../../../migrations/mysql/2025-01-01-000000_create_sessions/up.sql"),
+                include_str!("../../../../migrations/mysql/2025-01-01-000000_create_sessions/up.sql"),
                 include_str!(
-                    "../../../migrations/mysql/2025-01-01-000000_create_sessions/down.sql"
+                    "../../../../migrations/mysql/2025-01-01-000000_create_sessions/down.sql"
                 ),
             ),
             (
                 Dialect::Sqlite,
-                include_str!("../../../migrations/sqlite/2025-01-01-000000_create_sessions/up.sql"),
+                include_str!("../../../../migrations/sqlite/2025-01-01-000000_create_sessions/up.sql"),
                 include_str!(
-                    "../../../migrations/sqlite/2025-01-01-000000_create_sessions/down.sql"
+                    "../../../../migrations/sqlite/2025-01-01-000000_create_sessions/down.sql"
                 ),
             ),
         ];

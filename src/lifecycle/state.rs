@@ -43,7 +43,11 @@ pub(crate) struct SessionState {
 impl SessionState {
     /// A new session under a fresh id of `id_length` random bytes, stored under `prefix` +
     /// id: empty, with `_permanent = true` when `SESSION_PERMANENT` is on.
-    pub fn fresh(prefix: &str, id_length: usize, permanent: bool) -> Result<Self, RandomnessError> {
+    pub(crate) fn fresh(
+        prefix: &str,
+        id_length: usize,
+        permanent: bool,
+    ) -> Result<Self, RandomnessError> {
         let mut data = SessionMap::new();
         if permanent {
             data.push((Value::from(PERMANENT_KEY), Value::Boolean(true)));
@@ -58,7 +62,7 @@ impl SessionState {
 
     /// A session loaded from the store under `key`, whose first `prefix_len` bytes are the
     /// key prefix, with its encoded length when it is known.
-    pub fn loaded(
+    pub(crate) fn loaded(
         key: String,
         prefix_len: usize,
         data: SessionMap,
@@ -75,24 +79,24 @@ impl SessionState {
     }
 
     /// The encoded length of `data`, if it has been computed.
-    pub fn known_encoded_len(&self) -> Option<usize> {
+    pub(crate) fn known_encoded_len(&self) -> Option<usize> {
         self.encoded_len
     }
 
     /// The storage key.
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         &self.key
     }
 
     /// The session id (unsigned): the storage key after the prefix.
-    pub fn sid(&self) -> &str {
+    pub(crate) fn sid(&self) -> &str {
         self.key.get(self.prefix_len..).unwrap_or_default()
     }
 
     /// Gives the session a fresh id of `id_length` random bytes: the entry it was loaded
     /// from, if any, becomes stale (kept for the move on save; a second change keeps the
     /// first stale key) and the new id is not stored yet.
-    pub fn new_id(&mut self, id_length: usize) -> Result<(), RandomnessError> {
+    pub(crate) fn new_id(&mut self, id_length: usize) -> Result<(), RandomnessError> {
         let key = fresh_key(
             self.key.get(..self.prefix_len).unwrap_or_default(),
             id_length,
@@ -108,7 +112,7 @@ impl SessionState {
         self.data.iter().position(|(k, _)| k.as_str() == Some(key))
     }
 
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
         self.position(key).map(|i| &self.data[i].1)
     }
 
@@ -128,7 +132,7 @@ impl SessionState {
     /// then exceed `max_size` bytes; marks the session modified only when the value
     /// actually changes. Costs the size of the old and new values, plus one pass over the
     /// session on the first change of a request.
-    pub fn insert_within(
+    pub(crate) fn insert_within(
         &mut self,
         key: &str,
         value: Value,
@@ -166,7 +170,7 @@ impl SessionState {
 
     /// Sets `key` without the checks of [`insert_within`](Self::insert_within) (for
     /// `_permanent`); marks the session modified only when the value actually changes.
-    pub fn insert(&mut self, key: &str, value: Value, format: SerializationFormat) {
+    pub(crate) fn insert(&mut self, key: &str, value: Value, format: SerializationFormat) {
         let position = self.position(key);
         if let Some(i) = position
             && self.data[i].1 == value
@@ -198,7 +202,7 @@ impl SessionState {
         self.modified = true;
     }
 
-    pub fn remove(&mut self, key: &str, format: SerializationFormat) -> Option<Value> {
+    pub(crate) fn remove(&mut self, key: &str, format: SerializationFormat) -> Option<Value> {
         let i = self.position(key)?;
         self.modified = true;
         let (k, v) = self.data.remove(i);
@@ -214,7 +218,7 @@ impl SessionState {
     }
 
     /// Flask's `clear()`: everything goes but `_permanent`, which is kept (default false).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         let permanent = self.permanent();
         self.data.clear();
         self.data
@@ -223,12 +227,12 @@ impl SessionState {
         self.encoded_len = None;
     }
 
-    pub fn permanent(&self) -> bool {
+    pub(crate) fn permanent(&self) -> bool {
         matches!(self.get(PERMANENT_KEY), Some(Value::Boolean(true)))
     }
 
     /// Flask's truthiness rule: empty when there are no keys, or only `_permanent`.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.data
             .iter()
             .all(|(k, _)| k.as_str() == Some(PERMANENT_KEY))

@@ -1,133 +1,3 @@
-//! Redis and Redis Cluster: [`RedisSessionInterface`] (`SESSION_TYPE = "redis"`).
-//!
-//! Sessions live under the key `SESSION_KEY_PREFIX + sid` as the serialized bytes, with a
-//! Redis TTL of the whole seconds of `PERMANENT_SESSION_LIFETIME`: exactly what
-//! Flask-Session 0.8 writes (spec §5.5.1), so a Flask app and an actix app can share one
-//! Redis and one cookie.
-//!
-//! # Configuration
-//!
-//! | key | value | default |
-//! |-----|-------|---------|
-//! | `SESSION_REDIS` | `redis://[user:password@]host[:port][/db]`, `rediss://...` (feature `redis-tls`), `redis+unix:///path` | [`DEFAULT_URL`], a local Redis (as Flask-Session) |
-//! | `SESSION_REDIS_CLUSTER` | a list of node URLs, e.g. `["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]` (feature `redis-cluster`); a comma-separated string works too | none |
-//! | `SESSION_REDIS_POOL_SIZE` | number of multiplexed connections (see below) | number of CPUs |
-//! | `SESSION_REDIS_CONNECT_TIMEOUT` | seconds or a duration string (`"500ms"`) | 5 s |
-//! | `SESSION_REDIS_RESPONSE_TIMEOUT` | seconds or a duration string | 5 s |
-//!
-//! ```toml
-//! SESSION_TYPE = "redis"
-//! SESSION_REDIS = "redis://127.0.0.1:6379/0"
-//! ```
-//!
-//! Setting both `SESSION_REDIS` and `SESSION_REDIS_CLUSTER` is an error; setting neither
-//! means a local Redis, [`DEFAULT_URL`], as in Flask-Session.
-//! [`from_figment`](RedisSessionInterface::from_figment) sends one `PING`, so a wrong
-//! address (or no local Redis) fails at startup rather than on the first request.
-//!
-//! # Server version
-//!
-//! Redis 6.2 or newer ([`MIN_REDIS_VERSION`]): reads use `GETEX`. [`connect`] and
-//! [`connect_cluster`] (so also `from_figment`) ask the server (on a cluster, every
-//! master) for `INFO server` and refuse an older one with an error naming the server, the
-//! version found and the version needed
-//! ([`server_version`](crate::backends::server_version)). A store built in code with
-//! [`RedisSessionInterface::new`] is not checked.
-//!
-//! [`connect`]: RedisSessionInterface::connect
-//! [`connect_cluster`]: RedisSessionInterface::connect_cluster
-//!
-//! In code, build the interface from a [`deadpool_redis::Pool`] with
-//! [`RedisSessionInterface::new`] (or from a cluster pool with
-//! [`RedisSessionInterface::cluster`]).
-//!
-//! # Commands per operation
-//!
-//! `<ttl>` is `PERMANENT_SESSION_LIFETIME` in whole seconds (1.9 s gives 1, as in
-//! Flask-Session; a lifetime under one second is rejected because Redis refuses `EX 0`).
-//!
-//! | [`SessionStore`] call | Redis command(s) | round trips |
-//! |-----------------------|------------------|-------------|
-//! | `load(key, Some(ttl))` (read, `SESSION_REFRESH_EACH_REQUEST` on) | `GETEX key EX <ttl>` | 1 |
-//! | `load(key, None)` | `GET key` | 1 |
-//! | `create(key, bytes, ttl)` (new session) | `SET key bytes NX EX <ttl>` | 1 |
-//! | `update(key, bytes, ttl)` (modified session) | `SET key bytes XX EX <ttl>` | 1 |
-//! | `delete(key)` (logout, `clear`) | `DEL key` | 1 |
-//! | `rename(old, new, bytes, ttl)` (`regenerate`), single Redis | `EVALSHA` of [`RENAME_SCRIPT`] (`EXISTS old`; if it does, `SET new bytes NX EX <ttl>`, then `DEL old` only if the `SET` succeeded), falling back to `EVAL` once if the script is not cached | 1 |
-//! | `rename(...)`, Redis Cluster | `SET new bytes NX EX <ttl>`, then `DEL old`; if `DEL` deleted nothing (the old session was logged out or moved meanwhile), `DEL new` (see [below](#scaling-out-with-redis-cluster)) | 2 (3 when rolled back) |
-//! | `remove(key)` | `DEL key` (its count says whether the key was there) | 1 |
-//!
-//! So a request that only reads its session costs exactly one command (`GETEX`, which also
-//! moves the expiry), a request that changes it exactly two (`GETEX` + `SET XX`), and a
-//! request that does not take the session none. `SET XX` never recreates a session that a
-//! concurrent logout deleted, and `SET NX` never overwrites an existing id. An empty stored
-//! value is a miss, as in Flask-Session. Flask-Session itself writes with a plain `SET key
-//! bytes EX <ttl>` and reads with `GET`; the stored bytes and TTL are identical.
-//!
-//! # Connections
-//!
-//! Every [`MultiplexedConnection`] (and cluster connection) pipelines the commands of any
-//! number of concurrent requests over one socket, and cloning it is cheap. Checking a
-//! connection out of a deadpool pool for each request would instead send `UNWATCH` and
-//! `PING` on every checkout (deadpool-redis' recycle check): three commands and two extra
-//! round trips per request, which halves the throughput. So the pool is used only as the
-//! *factory* of connections (it applies the URL, TLS, the connect timeout and the pool's
-//! limits): the interface takes `SESSION_REDIS_POOL_SIZE` connections out of it, one per
-//! *slot*, and keeps them. Each thread that uses the store is bound to one slot (threads
-//! are numbered in the order they first use any Redis store; slot = number modulo the
-//! slot count), and the slot's connection is made lazily by the first request of that
-//! thread. With the default (one slot per CPU) every actix worker thread thus has its own
-//! connection whose I/O task runs on the worker's own runtime, like a hand-written handler
-//! that keeps one multiplexed connection per worker; with fewer slots than workers, some
-//! workers share a connection, which still works (the connection is thread-safe) at the
-//! cost of cross-thread wake-ups.
-//!
-//! `SESSION_REDIS_RESPONSE_TIMEOUT` is the limit each command's answer is waited for. On
-//! single Redis the connection enforces it itself (it replaces the client library's
-//! default of 500 ms, so a limit above that really applies); on a cluster the store puts a
-//! timer around each command. An answer that does not come in time is an outage (503).
-//!
-//! A connection that fails at the I/O level (reset, closed, timed out) is dropped from its
-//! slot; the next request of that slot reconnects. If the failing connection had served
-//! earlier requests (it may have died while idle, e.g. across a Redis restart), the
-//! command is retried once on a fresh connection, so the first request after Redis comes
-//! back succeeds. While a connection attempt is in progress, other requests of the same
-//! slot wait for it rather than opening their own, and if it fails they fail with it.
-//!
-//! # Outages
-//!
-//! Connection refused, reset or timed out, `LOADING`, `CLUSTERDOWN`, `MASTERDOWN`,
-//! `TRYAGAIN` and `READONLY` are [`StoreError::Unavailable`]: a request that needs its
-//! session answers `503 Service Unavailable` with an opaque body and the cause is logged.
-//! Requests that do not take the session never touch Redis and are unaffected. When Redis
-//! returns, the next request reconnects; nothing needs a restart. A `WRONGTYPE` answer
-//! (something else wrote a list, hash, ... under a session key) is
-//! [`StoreError::BadData`]: the request deletes that key and starts a fresh session, as for
-//! corrupt bytes. Any other error from Redis is [`StoreError::Backend`] (a `500`).
-//!
-//! # Scaling out with Redis Cluster
-//!
-//! When one Redis is no longer enough, point `SESSION_REDIS_CLUSTER` at (some of) the nodes
-//! of a Redis Cluster instead of `SESSION_REDIS`; nothing else changes. The client learns
-//! the slot map from the nodes it is given and routes each command to the master that owns
-//! the key's hash slot, following `MOVED`/`ASK` redirections when slots migrate, so adding
-//! masters (and resharding with `redis-cli --cluster reshard` / `rebalance`) spreads the
-//! sessions over more machines without a configuration change in the app. Every operation
-//! touches one key, hence one slot, except `regenerate`, whose two keys usually live in
-//! different slots (often on different masters), so no script or `MULTI` can hold both.
-//! There it is `SET new NX EX`, then `DEL old`, whose count decides: 1 means the session
-//! was moved; 0 means a concurrent logout deleted the old id (or another `regenerate`
-//! moved it) first, and the new key is deleted again and the request sends no cookie.
-//! `DEL` on one key is atomic, so of two concurrent `regenerate`s exactly one wins, and a
-//! logout that deletes the old id before the `DEL` is never undone. What remains: for the
-//! moment between the `SET` and the roll-back, the new key exists next to the old one,
-//! but its id has not been sent to anyone yet; if the app dies (or Redis fails) in that
-//! moment, an entry nobody holds the id of stays until its TTL ends. On a single Redis
-//! the whole move is one script and none of this applies.
-//! Replicas give failover; reads always go to the masters, so a session written by one
-//! request is visible to the next. Flask-Session's `RedisCluster` client writes the same
-//! keys and values, so a Flask app on the cluster shares sessions too.
-
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -147,10 +17,11 @@ use crate::config::{
     SessionConfig, extract_pool_size_key, extract_string_key, extract_string_list_key,
     extract_timeout_key,
 };
+use crate::config::redact_url;
 use crate::error::{ConfigError, StoreError};
 use crate::store::{RenameOutcome, SessionStore};
 
-/// The Lua script [`RedisSessionInterface::rename`] runs on a single Redis:
+/// The Lua script [`RedisStore::rename`] runs on a single Redis:
 /// `KEYS[1]` = old key, `KEYS[2]` = new key, `ARGV[1]` = bytes, `ARGV[2]` = TTL seconds.
 /// Returns 2 (and changes nothing) when the old key is gone, 0 (and changes nothing) when
 /// the new key exists, and 1 when the session was moved. Redis runs a script atomically,
@@ -164,7 +35,7 @@ redis.call('DEL', KEYS[1]) return 1 else return 0 end";
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
 
 /// Default for `SESSION_REDIS_CONNECT_TIMEOUT` and `SESSION_REDIS_RESPONSE_TIMEOUT`.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The oldest Redis the store works with: `GETEX` came in Redis 6.2.
 pub const MIN_REDIS_VERSION: Version = Version::new(6, 2, 0);
@@ -172,13 +43,13 @@ pub const MIN_REDIS_VERSION: Version = Version::new(6, 2, 0);
 const NAME: &str = "redis";
 const CLUSTER_NAME: &str = "redis-cluster";
 
-/// Connection settings for [`RedisSessionInterface::connect`] and
-/// [`RedisSessionInterface::connect_cluster`]; the `SESSION_REDIS_*` keys in code.
+/// Connection settings for [`RedisStore::connect`] and
+/// [`RedisStore::connect_cluster`]; the `SESSION_REDIS_*` keys in code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RedisOptions {
     /// `SESSION_REDIS_POOL_SIZE`: how many multiplexed connections the store keeps
-    /// (default: the number of CPUs). See the [module documentation](self#connections).
+    /// (default: the number of CPUs). See the [module documentation](super#connections).
     pub pool_size: usize,
     /// `SESSION_REDIS_CONNECT_TIMEOUT`: the limit for opening one connection (default 5 s).
     pub connect_timeout: Duration,
@@ -222,22 +93,22 @@ impl RedisOptions {
     }
 }
 
-/// Flask-Session's `RedisSessionInterface`: the session store on Redis or Redis Cluster.
+/// Flask-Session's `RedisStore`: the session store on Redis or Redis Cluster.
 ///
-/// Cheap to clone (clones share the connections). See the [module documentation](self)
+/// Cheap to clone (clones share the connections). See the [module documentation](super)
 /// for the configuration keys, the exact commands, the connection design and outages.
 ///
 /// ```no_run
-/// use actix_flask_session::backends::redis::{RedisOptions, RedisSessionInterface};
+/// use actix_flask_session::backends::redis::{RedisOptions, RedisStore};
 /// use actix_flask_session::{ServerSideSessionInterface, Session, SessionConfig};
 ///
 /// # async fn run() -> Result<(), actix_flask_session::ConfigError> {
-/// let store = RedisSessionInterface::connect("redis://127.0.0.1:6379/0", &RedisOptions::default()).await?;
+/// let store = RedisStore::connect("redis://127.0.0.1:6379/0", &RedisOptions::default()).await?;
 /// let session = Session::new(ServerSideSessionInterface::new(store, SessionConfig::default())?);
 /// # let _ = session; Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct RedisSessionInterface {
+pub struct RedisStore {
     inner: std::sync::Arc<Inner>,
 }
 
@@ -342,9 +213,9 @@ thread_local! {
     static THREAD_NUMBER: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
 }
 
-impl fmt::Debug for RedisSessionInterface {
+impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisSessionInterface")
+        f.debug_struct("RedisStore")
             .field("kind", &self.name())
             .field("connections", &self.inner.slots.len())
             .field("response_timeout", &self.inner.response_timeout)
@@ -352,9 +223,9 @@ impl fmt::Debug for RedisSessionInterface {
     }
 }
 
-impl RedisSessionInterface {
+impl RedisStore {
     /// A store over single-Redis connections made by `pool`. It keeps as many
-    /// connections as the pool's `max_size` (see the [module documentation](self#connections)).
+    /// connections as the pool's `max_size` (see the [module documentation](super#connections)).
     /// Connecting is limited by the pool's `create` timeout; each command by the response
     /// timeout of the connections the pool makes (redis' default is 500 ms; build the pool's
     /// manager with [`deadpool_redis::Manager::new_with_config`] to choose another), unless
@@ -391,13 +262,13 @@ impl RedisSessionInterface {
                 generation: AtomicU64::new(0),
             },
         };
-        RedisSessionInterface {
+        RedisStore {
             inner: std::sync::Arc::new(inner),
         }
     }
 
     fn from_parts(pool: Pool, slots: usize, response_timeout: Option<Duration>) -> Self {
-        RedisSessionInterface {
+        RedisStore {
             inner: std::sync::Arc::new(Inner {
                 pool,
                 slots: (0..slots.max(1)).map(|_| Slot::default()).collect(),
@@ -427,7 +298,7 @@ impl RedisSessionInterface {
             .build()
             .map_err(|e| {
                 setup_error(
-                    format!("cannot build the connection pool for {}", redact(url)),
+                    format!("cannot build the connection pool for {}", redact_url(url)),
                     e,
                 )
             })?;
@@ -438,12 +309,12 @@ impl RedisSessionInterface {
         );
         store.ping().await.map_err(|e| {
             setup_error(
-                format!("cannot reach Redis at {} (SESSION_REDIS)", redact(url)),
+                format!("cannot reach Redis at {} (SESSION_REDIS)", redact_url(url)),
                 e,
             )
         })?;
-        store.check_version(&redact(url)).await?;
-        tracing::info!(url = %redact(url), connections = options.pool_size, "redis session store ready");
+        store.check_version(&redact_url(url)).await?;
+        tracing::info!(url = %redact_url(url), connections = options.pool_size, "redis session store ready");
         Ok(store)
     }
 
@@ -468,7 +339,7 @@ impl RedisSessionInterface {
         }
         let described = urls
             .iter()
-            .map(|u| redact(u))
+            .map(|u| redact_url(u))
             .collect::<Vec<_>>()
             .join(", ");
         let manager = deadpool_redis::cluster::Manager::new(urls.to_vec(), false)
@@ -499,7 +370,7 @@ impl RedisSessionInterface {
     }
 
     /// Builds the store from `SESSION_REDIS` or `SESSION_REDIS_CLUSTER` and the
-    /// `SESSION_REDIS_*` options (see the [module documentation](self#configuration)).
+    /// `SESSION_REDIS_*` options (see the [module documentation](super#configuration)).
     pub async fn from_figment(
         _config: &SessionConfig,
         figment: &Figment,
@@ -539,7 +410,7 @@ impl RedisSessionInterface {
         }
     }
 
-    /// The number of connection slots (see the [module documentation](self#connections)).
+    /// The number of connection slots (see the [module documentation](super#connections)).
     pub fn connections(&self) -> usize {
         self.inner.slots.len()
     }
@@ -773,7 +644,7 @@ impl Pool {
 }
 
 #[async_trait]
-impl SessionStore for RedisSessionInterface {
+impl SessionStore for RedisStore {
     /// `GETEX key EX <ttl>` with a refresh, `GET key` without; one round trip. An empty
     /// value is a miss.
     async fn load(
@@ -950,7 +821,7 @@ fn check_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
         Some("rediss") => Err(ConfigError::FeatureDisabled { session_type: "redis", feature: "redis-tls" }),
         _ => Err(ConfigError::Invalid {
             key,
-            value: redact(url),
+            value: redact_url(url),
             allowed: "expected a URL such as redis://127.0.0.1:6379/0, rediss://... or redis+unix:///path"
                 .to_owned(),
         }),
@@ -960,7 +831,7 @@ fn check_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
 fn invalid_url(key: &'static str, url: &str, error: RedisError) -> ConfigError {
     ConfigError::Invalid {
         key,
-        value: redact(url),
+        value: redact_url(url),
         allowed: format!("expected a valid Redis URL such as redis://127.0.0.1:6379/0 ({error})"),
     }
 }
@@ -1003,25 +874,6 @@ fn redis_version(info: &str) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The URL without its password, for logs and errors.
-fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            match authority.rsplit_once('@') {
-                Some((userinfo, host)) => {
-                    let user = userinfo.split(':').next().unwrap_or("");
-                    format!("{scheme}://{user}:***@{host}{path}")
-                }
-                None => url.to_owned(),
-            }
-        }
-        None => url.to_owned(),
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -1067,18 +919,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn redact_hides_passwords() {
-        assert_eq!(
-            redact("redis://127.0.0.1:6379/0"),
-            "redis://127.0.0.1:6379/0"
-        );
-        assert_eq!(
-            redact("redis://:secret@host:6379/1"),
-            "redis://:***@host:6379/1"
-        );
-        assert_eq!(redact("rediss://user:pw@host"), "rediss://user:***@host");
-    }
 
     #[test]
     fn lists_from_the_environment() {

@@ -14,7 +14,7 @@ use crate::error::ConfigError;
 use super::Dialect;
 
 /// The longest accepted identifier, in bytes (PostgreSQL truncates longer names).
-pub const MAX_IDENTIFIER_LEN: usize = 63;
+pub(crate) const MAX_IDENTIFIER_LEN: usize = 63;
 
 /// A validated SQL identifier: `^[A-Za-z_][A-Za-z0-9_]{0,62}$`.
 ///

@@ -1,61 +1,3 @@
-//! DynamoDB store (`SESSION_TYPE = "dynamodb"`, cargo feature `dynamodb`), on the AWS SDK
-//! for Rust ([`aws_sdk_dynamodb`] + [`aws_config`]). The SDK is heavy to compile (see the
-//! crate guide); it is only built with this feature.
-//!
-//! # Configuration
-//!
-//! | key | default | meaning |
-//! |---|---|---|
-//! | `SESSION_DYNAMODB` | `{}` | a table `{ endpoint_url = "http://127.0.0.1:8000", region = "us-east-1" }`; both optional |
-//! | `SESSION_DYNAMODB_TABLE` | `"Sessions"` | table name (Flask-Session 0.8 reads this key; its docs' `SESSION_DYNAMODB_TABLE_NAME` is not read) |
-//! | `SESSION_DYNAMODB_TABLE_EXISTS` | `false` | `true`: touch nothing at startup (no `CreateTable`, no `UpdateTimeToLive`), for deployments whose table is managed elsewhere and whose credentials may only read and write items |
-//!
-//! Credentials, and the region when `SESSION_DYNAMODB.region` is not set, come from the
-//! normal AWS chain (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, profiles,
-//! web identity, ECS/EC2 roles...). Without `endpoint_url` the client talks to real
-//! DynamoDB. Flask-Session takes a boto3 resource here and falls back to
-//! `http://localhost:8000` with dummy credentials; we never invent credentials. A missing
-//! region is a startup error.
-//!
-//! # Table and items
-//!
-//! At startup (unless `SESSION_DYNAMODB_TABLE_EXISTS`): `CreateTable` with key schema `id`
-//! (HASH, `S`) and on-demand billing (`PAY_PER_REQUEST`), as Flask-Session; an existing table
-//! (`ResourceInUseException`) is fine. Then `DescribeTable` until the table is `ACTIVE`
-//! (bounded, 60 s), `DescribeTimeToLive`, and `UpdateTimeToLive` enabling TTL on
-//! `expiration` unless it is already enabled (Flask-Session 0.8 means to do this but never
-//! does; "already enabled" answers are tolerated, TTL on another attribute is logged).
-//!
-//! Items, as Flask-Session writes them: `id` (S) = `<prefix><sid>`, `val` (B) = the
-//! serialized session bytes, `expiration` (N) = Unix time in whole seconds (UTC) when the
-//! session expires. Flask-Session 0.8 writes a fractional value computed from a naive
-//! UTC datetime, so it is off by the host's UTC offset unless the Flask process runs in
-//! UTC; we read any number.
-//!
-//! # Requests per operation
-//!
-//! `:now` is the current Unix time with milliseconds, `:exp` is now + ttl in whole seconds.
-//! Attribute names go through `#id`, `#val`, `#exp` placeholders.
-//!
-//! | operation | request |
-//! |---|---|
-//! | [`load`](SessionStore::load) | `GetItem` (`ConsistentRead = true`) on `id`; the item counts only when `expiration > now` |
-//! | [`load`](SessionStore::load) with refresh | `UpdateItem` `SET #exp = :exp`, condition `attribute_exists(#id) AND #exp > :now`, `ReturnValues = ALL_NEW` (one round trip); `ConditionalCheckFailed` → `None` |
-//! | [`create`](SessionStore::create) | `PutItem {id, val, expiration}`, condition `attribute_not_exists(#id) OR #exp <= :now` (an expired item DynamoDB has not removed yet does not block); `ConditionalCheckFailed` → `false` |
-//! | [`update`](SessionStore::update) | `UpdateItem` `SET #val = :val, #exp = :exp`, condition `attribute_exists(#id) AND #exp > :now`; `ConditionalCheckFailed` → `false` (a session deleted by a concurrent logout is not written again) |
-//! | [`delete`](SessionStore::delete) | `DeleteItem` on `id` |
-//! | [`rename`](SessionStore::rename) (`regenerate`) | one `TransactWriteItems`: `Put {id: new, val, expiration}` with condition `attribute_not_exists(#id) OR #exp <= :now`, and `Delete` of the old `id` with condition `attribute_exists(#id) AND #exp > :now`. Both happen or neither: a cancelled `Delete` condition → the old session was logged out or moved meanwhile (`SourceGone`); a cancelled `Put` condition → the new id is taken (`TargetExists`); a `TransactionConflict` (a concurrent transaction on one of the items) → sent again, up to 3 times |
-//!
-//! Expiry is always checked on read: DynamoDB deletes expired items only "within a few
-//! days", and test servers such as moto never do.
-//!
-//! # Errors
-//!
-//! Dispatch failures (connection refused, DNS), timeouts, unparsable responses and
-//! throttling / internal server errors are [`StoreError::Unavailable`] (503); other
-//! service errors are [`StoreError::Backend`] (500). The SDK retries (standard mode, 3 attempts)
-//! before reporting; each attempt is limited to 5 s and an operation to 10 s.
-
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -98,6 +40,7 @@ const TABLE_ACTIVE_WAIT: Duration = Duration::from_secs(60);
 /// The `SESSION_DYNAMODB` table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct DynamoDBConnection {
     /// Endpoint URL, e.g. `http://127.0.0.1:8000` for a local server; `None` = real AWS.
     pub endpoint_url: Option<String>,
@@ -108,7 +51,7 @@ pub struct DynamoDBConnection {
 impl DynamoDBConnection {
     /// Loads the AWS configuration (credentials from the default chain) with this endpoint
     /// and region, and 5 s per attempt / 10 s per operation timeouts.
-    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+    pub(crate) async fn sdk_config(&self) -> aws_config::SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))
@@ -129,14 +72,14 @@ impl DynamoDBConnection {
 /// DynamoDB session store: Flask-Session's item layout, conditional writes, expiry
 /// checked on read, refresh in one `UpdateItem`.
 ///
-/// See the [module documentation](self) for every request it sends.
+/// See the [module documentation](super) for every request it sends.
 #[derive(Debug, Clone)]
-pub struct DynamoDBSessionInterface {
+pub struct DynamoDbStore {
     client: Client,
     table: String,
 }
 
-impl DynamoDBSessionInterface {
+impl DynamoDbStore {
     /// Uses `client` and `table`. Unless `table_exists`, creates the table when it is
     /// absent, waits for it to be active and enables TTL on `expiration` (see the module
     /// documentation). Any failure there is a [`ConfigError::Backend`]. With
@@ -147,7 +90,7 @@ impl DynamoDBSessionInterface {
         table: impl Into<String>,
         table_exists: bool,
     ) -> Result<Self, ConfigError> {
-        let store = DynamoDBSessionInterface {
+        let store = DynamoDbStore {
             client,
             table: table.into(),
         };
@@ -456,7 +399,7 @@ fn is_live(item: &HashMap<String, AttributeValue>, now: f64) -> bool {
 }
 
 #[async_trait]
-impl SessionStore for DynamoDBSessionInterface {
+impl SessionStore for DynamoDbStore {
     async fn load(
         &self,
         key: &str,

@@ -1,29 +1,3 @@
-//! `SESSION_TYPE = "cachelib"`: sessions in any [`Cache`], in the spirit of Python's
-//! [cachelib](https://cachelib.readthedocs.io).
-//!
-//! Two caches ship with the crate: [`SimpleCache`] (in memory, per process) and
-//! [`FileSystemCache`] (a directory, shared between processes). Any type that implements
-//! [`Cache`] is a backend too: wrap it in [`CacheLibSessionInterface::new`].
-//!
-//! Configuration: `SESSION_CACHELIB` is a table (Flask-Session takes a cache object):
-//!
-//! ```toml
-//! SESSION_TYPE = "cachelib"
-//! SESSION_CACHELIB = { type = "filesystem", dir = "flask_session", threshold = 500, mode = 0o600 }
-//! # or: SESSION_CACHELIB = { type = "simple", threshold = 500 }
-//! # or just: SESSION_CACHELIB = "simple"
-//! ```
-//!
-//! | field       | default          | meaning                                                 |
-//! |-------------|------------------|---------------------------------------------------------|
-//! | `type`      | `"filesystem"`   | `"simple"` or `"filesystem"` (case-insensitive)        |
-//! | `dir`       | `"flask_session"`| filesystem only: the directory, relative to the CWD     |
-//! | `threshold` | `500`            | max entries before pruning; `0` = no limit              |
-//! | `mode`      | `0o600`          | filesystem only: permission bits of the files           |
-//!
-//! Without `SESSION_CACHELIB` the store is a `FileSystemCache` in `flask_session` with
-//! threshold 500, Flask-Session's fallback (logged at `info`).
-
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -34,8 +8,8 @@ use async_trait::async_trait;
 use figment::Figment;
 use figment::value::Dict;
 
-use super::file_cache::{self, FileCache};
-use crate::config::SessionConfig;
+use crate::backends::file_engine::{self, FileEngine};
+use crate::config::{self, SessionConfig, file_values};
 use crate::error::{ConfigError, StoreError};
 use crate::store::{RenameOutcome, SessionStore};
 
@@ -53,7 +27,7 @@ pub const DEFAULT_MODE: u32 = 0o600;
 ///
 /// A `timeout` of zero means "never expires" (cachelib's rule). Every method must treat
 /// an expired entry exactly like an absent one. The trait is object-safe; a
-/// [`CacheLibSessionInterface`] drives any implementation as a session store:
+/// [`CacheLibStore`] drives any implementation as a session store:
 ///
 /// | [`SessionStore`] call | `Cache` call |
 /// |-----------------------|--------------|
@@ -78,7 +52,7 @@ pub const DEFAULT_MODE: u32 = 0o600;
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// use std::time::Duration;
 /// use actix_flask_session::StoreError;
-/// use actix_flask_session::backends::cachelib::{Cache, CacheLibSessionInterface, SimpleCache};
+/// use actix_flask_session::backends::cachelib::{Cache, CacheLibStore, SimpleCache};
 ///
 /// #[derive(Debug, Default)]
 /// struct Counting { inner: SimpleCache, hits: AtomicU64 }
@@ -107,7 +81,7 @@ pub const DEFAULT_MODE: u32 = 0o600;
 ///     }
 /// }
 ///
-/// let store = CacheLibSessionInterface::new(Counting::default());
+/// let store = CacheLibStore::new(Counting::default());
 /// ```
 #[async_trait]
 pub trait Cache: Send + Sync + fmt::Debug + 'static {
@@ -199,7 +173,7 @@ pub trait Cache: Send + Sync + fmt::Debug + 'static {
     }
 }
 
-/// A [`SessionStore`] over any [`Cache`] (Flask-Session's `CacheLibSessionInterface`).
+/// A [`SessionStore`] over any [`Cache`] (Flask-Session's `CacheLibStore`).
 ///
 /// `C` defaults to `dyn Cache`, the type [`from_figment`](Self::from_figment) builds;
 /// [`new`](Self::new) keeps the concrete type. See [`Cache`] for the mapping of calls.
@@ -210,47 +184,47 @@ pub trait Cache: Send + Sync + fmt::Debug + 'static {
 /// # actix_rt::System::new().block_on(async {
 /// use std::time::Duration;
 /// use actix_flask_session::SessionStore;
-/// use actix_flask_session::backends::cachelib::{CacheLibSessionInterface, SimpleCache};
+/// use actix_flask_session::backends::cachelib::{CacheLibStore, SimpleCache};
 ///
-/// let store = CacheLibSessionInterface::new(SimpleCache::new(500));
+/// let store = CacheLibStore::new(SimpleCache::new(500));
 /// assert!(store.create("session:abc", b"\x80", Duration::from_secs(60)).await?);
 /// assert!(!store.create("session:abc", b"\x80", Duration::from_secs(60)).await?);
 /// # Ok::<_, actix_flask_session::StoreError>(())
 /// # }).unwrap();
 /// ```
-pub struct CacheLibSessionInterface<C: Cache + ?Sized = dyn Cache> {
+pub struct CacheLibStore<C: Cache + ?Sized = dyn Cache> {
     cache: Arc<C>,
 }
 
-impl<C: Cache + ?Sized> Clone for CacheLibSessionInterface<C> {
+impl<C: Cache + ?Sized> Clone for CacheLibStore<C> {
     fn clone(&self) -> Self {
-        CacheLibSessionInterface {
+        CacheLibStore {
             cache: Arc::clone(&self.cache),
         }
     }
 }
 
-impl<C: Cache + ?Sized> fmt::Debug for CacheLibSessionInterface<C> {
+impl<C: Cache + ?Sized> fmt::Debug for CacheLibStore<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CacheLibSessionInterface")
+        f.debug_struct("CacheLibStore")
             .field("cache", &&*self.cache)
             .finish()
     }
 }
 
-impl<C: Cache> CacheLibSessionInterface<C> {
+impl<C: Cache> CacheLibStore<C> {
     /// Uses `cache` as the session store.
     pub fn new(cache: C) -> Self {
-        CacheLibSessionInterface {
+        CacheLibStore {
             cache: Arc::new(cache),
         }
     }
 }
 
-impl<C: Cache + ?Sized> CacheLibSessionInterface<C> {
+impl<C: Cache + ?Sized> CacheLibStore<C> {
     /// Uses a shared `cache` as the session store (e.g. `Arc<dyn Cache>`).
     pub fn from_arc(cache: Arc<C>) -> Self {
-        CacheLibSessionInterface { cache }
+        CacheLibStore { cache }
     }
 
     /// The cache.
@@ -259,8 +233,8 @@ impl<C: Cache + ?Sized> CacheLibSessionInterface<C> {
     }
 }
 
-impl CacheLibSessionInterface {
-    /// Builds the store from `SESSION_CACHELIB` (see the [module docs](self)).
+impl CacheLibStore {
+    /// Builds the store from `SESSION_CACHELIB` (see the [module docs](super)).
     ///
     /// Without the key: a [`FileSystemCache`] in `flask_session` (relative to the current
     /// directory) with threshold 500 and mode `0o600`, as Flask-Session falls back to,
@@ -275,7 +249,7 @@ impl CacheLibSessionInterface {
         _config: &SessionConfig,
         figment: &Figment,
     ) -> Result<Self, ConfigError> {
-        let Some(value) = file_cache::find_key(figment, KEY)? else {
+        let Some(value) = config::find_key(figment, KEY)? else {
             let cache = FileSystemCache::open_blocking(
                 PathBuf::from(DEFAULT_DIR),
                 DEFAULT_THRESHOLD,
@@ -307,17 +281,17 @@ impl CacheLibSessionInterface {
                 Some(v) => v
                     .as_str()
                     .map(str::to_owned)
-                    .ok_or_else(|| invalid(format!("type = {}", file_cache::describe(v)), TYPES))?,
+                    .ok_or_else(|| invalid(format!("type = {}", file_values::describe(v)), TYPES))?,
             };
             (kind, table)
         } else {
             return Err(invalid(
-                file_cache::describe(&value),
+                file_values::describe(&value),
                 "a table such as { type = \"filesystem\", dir = \"flask_session\", threshold = 500, mode = 0o600 } or { type = \"simple\" }",
             ));
         };
         let threshold = match table.get("threshold") {
-            Some(v) => file_cache::parse_threshold(v, KEY)?,
+            Some(v) => file_values::parse_threshold(v, KEY)?,
             None => DEFAULT_THRESHOLD,
         };
         match kind.trim().to_ascii_lowercase().as_str() {
@@ -337,11 +311,11 @@ impl CacheLibSessionInterface {
             }
             "filesystem" => {
                 let dir = match table.get("dir") {
-                    Some(v) => file_cache::parse_dir(v, KEY)?,
+                    Some(v) => file_values::parse_dir(v, KEY)?,
                     None => PathBuf::from(DEFAULT_DIR),
                 };
                 let mode = match table.get("mode") {
-                    Some(v) => file_cache::parse_mode(v, KEY)?,
+                    Some(v) => file_values::parse_mode(v, KEY)?,
                     None => DEFAULT_MODE,
                 };
                 let cache = FileSystemCache::open_blocking(dir, threshold, mode).await?;
@@ -365,7 +339,7 @@ fn invalid(value: String, allowed: &str) -> ConfigError {
 }
 
 #[async_trait]
-impl<C: Cache + ?Sized> SessionStore for CacheLibSessionInterface<C> {
+impl<C: Cache + ?Sized> SessionStore for CacheLibStore<C> {
     async fn load(
         &self,
         key: &str,
@@ -694,8 +668,8 @@ impl Cache for SimpleCache {
 /// The file names (SHA-256 of the key), the file format (a 24-byte header with the
 /// absolute expiry, then the value), atomic writes, the cross-process locking and the
 /// threshold pruning are those of the `filesystem` session store and are documented in
-/// [`file_cache`](super::file_cache#entry-file-format-version-1); a `FileSystemCache` and a
-/// `FileSystemSessionInterface` on the same directory read each other's entries. All
+/// [`file_engine`](crate::backends::file_engine#entry-file-format-version-1); a `FileSystemCache` and a
+/// `FileSystemStore` on the same directory read each other's entries. All
 /// file work runs on tokio's blocking pool. Per call (`<file>` = the key's file, `<lock>`
 /// = its lock file):
 ///
@@ -712,10 +686,10 @@ impl Cache for SimpleCache {
 ///
 /// A write that adds a file may first prune the directory, so that it never holds more
 /// than `threshold + slack` files per process (see [`slack`](Self::slack) and the module
-/// docs of `file_cache`). [`has_native_ttl`](Cache::has_native_ttl) is `false`.
+/// docs of `file_engine`). [`has_native_ttl`](Cache::has_native_ttl) is `false`.
 #[derive(Debug, Clone)]
 pub struct FileSystemCache {
-    files: FileCache,
+    files: FileEngine,
 }
 
 impl FileSystemCache {
@@ -732,12 +706,12 @@ impl FileSystemCache {
     /// write bits; [`ConfigError::Backend`] when the directory cannot be created or
     /// written.
     pub fn new(dir: impl AsRef<Path>, threshold: usize, mode: u32) -> Result<Self, ConfigError> {
-        let files = FileCache::open(dir.as_ref().to_path_buf(), threshold, mode, BACKEND, KEY)?;
+        let files = FileEngine::open(dir.as_ref().to_path_buf(), threshold, mode, BACKEND, KEY)?;
         Ok(FileSystemCache { files })
     }
 
     async fn open_blocking(dir: PathBuf, threshold: usize, mode: u32) -> Result<Self, ConfigError> {
-        let files = file_cache::open_blocking(dir, threshold, mode, BACKEND, KEY).await?;
+        let files = file_engine::open_blocking(dir, threshold, mode, BACKEND, KEY).await?;
         Ok(FileSystemCache { files })
     }
 
@@ -753,7 +727,7 @@ impl FileSystemCache {
 
     /// How many files one process may add over the threshold before it prunes: the
     /// directory never holds more than `threshold + slack` files per process sharing it
-    /// (see [`file_cache::slack_for`]).
+    /// (see the file engine's `slack_for`).
     pub fn slack(&self) -> usize {
         self.files.slack()
     }

@@ -1,33 +1,11 @@
-//! `SESSION_TYPE = "filesystem"`: one file per session in a directory.
-//!
-//! Configuration (Flask-Session's keys and defaults):
-//!
-//! | key                      | default                       | meaning                                  |
-//! |--------------------------|-------------------------------|------------------------------------------|
-//! | `SESSION_FILE_DIR`       | `flask_session` (in the CWD)  | the directory, created if missing        |
-//! | `SESSION_FILE_THRESHOLD` | `500`                         | max number of files before pruning; `0` = no limit |
-//! | `SESSION_FILE_MODE`      | `0o600` (= 384)               | permission bits of session files (Unix)   |
-//!
-//! ```toml
-//! SESSION_TYPE = "filesystem"
-//! SESSION_FILE_DIR = "/var/lib/myapp/sessions"
-//! SESSION_FILE_THRESHOLD = 0     # never evict live sessions
-//! SESSION_FILE_MODE = 0o640      # TOML octal literal; 640 would be decimal
-//! ```
-//!
-//! The file names, the file format, the locking scheme and the pruning rules are
-//! documented in [`file_cache`](super::file_cache#entry-file-format-version-1). Unlike Flask-Session (cachelib +
-//! pickle), files hold the serialized session bytes behind a small header, so the
-//! directory cannot be shared with a Python app; every other store can be.
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use figment::Figment;
 
-use super::file_cache::{self, FileCache};
-use crate::config::SessionConfig;
+use crate::backends::file_engine::{self, FileEngine};
+use crate::config::{self, SessionConfig, file_values};
 use crate::error::{ConfigError, StoreError};
 use crate::store::{RenameOutcome, SessionStore};
 
@@ -41,13 +19,13 @@ pub const DEFAULT_THRESHOLD: usize = 500;
 pub const DEFAULT_MODE: u32 = 0o600;
 
 /// A [`SessionStore`] keeping each session in its own file in a directory
-/// (Flask-Session's `FileSystemSessionInterface`).
+/// (Flask-Session's `FileSystemStore`).
 ///
 /// Safe to share between worker threads and between processes using the same directory.
 /// All file work runs on tokio's blocking pool (`spawn_blocking`). What each call does on
 /// disk (`<file>` = `<dir>/<sha256-hex of key>`, `<lock>` = `<dir>/.locks/<first two hex
 /// digits>`, "write" = temporary file + `fchmod(mode)` + rename, see
-/// [`file_cache`](super::file_cache#entry-file-format-version-1)):
+/// [`file_engine`](crate::backends::file_engine#entry-file-format-version-1)):
 ///
 /// | call | file operations |
 /// |------|-----------------|
@@ -69,21 +47,21 @@ pub const DEFAULT_MODE: u32 = 0o600;
 /// # actix_rt::System::new().block_on(async {
 /// use std::time::Duration;
 /// use actix_flask_session::SessionStore;
-/// use actix_flask_session::backends::filesystem::FileSystemSessionInterface;
+/// use actix_flask_session::backends::filesystem::FileSystemStore;
 ///
 /// let dir = tempfile::tempdir()?;
-/// let store = FileSystemSessionInterface::new(dir.path(), 500, 0o600)?;
+/// let store = FileSystemStore::new(dir.path(), 500, 0o600)?;
 /// assert!(store.create("session:abc", b"\x80", Duration::from_secs(60)).await?);
 /// assert_eq!(store.load("session:abc", None).await?.as_deref(), Some(&b"\x80"[..]));
 /// # Ok::<_, Box<dyn std::error::Error>>(())
 /// # }).unwrap();
 /// ```
 #[derive(Debug, Clone)]
-pub struct FileSystemSessionInterface {
-    files: FileCache,
+pub struct FileSystemStore {
+    files: FileEngine,
 }
 
-impl FileSystemSessionInterface {
+impl FileSystemStore {
     /// Opens (creating if needed) the session directory `dir`, with a pruning `threshold`
     /// (`0` = no limit) and the permission bits `mode` for session files.
     ///
@@ -98,14 +76,14 @@ impl FileSystemSessionInterface {
     /// write bits; [`ConfigError::Backend`] naming `SESSION_FILE_DIR` when the directory
     /// cannot be created or written.
     pub fn new(dir: impl AsRef<Path>, threshold: usize, mode: u32) -> Result<Self, ConfigError> {
-        let files = FileCache::open(
+        let files = FileEngine::open(
             dir.as_ref().to_path_buf(),
             threshold,
             mode,
             BACKEND,
             "SESSION_FILE_DIR",
         )?;
-        Ok(FileSystemSessionInterface { files })
+        Ok(FileSystemStore { files })
     }
 
     /// Builds the store from `SESSION_FILE_DIR`, `SESSION_FILE_THRESHOLD` and
@@ -136,18 +114,18 @@ impl FileSystemSessionInterface {
             Some(dir) => PathBuf::from(dir),
             None => PathBuf::from(DEFAULT_DIR),
         };
-        let threshold = match file_cache::find_key(figment, "SESSION_FILE_THRESHOLD")? {
-            Some(v) => file_cache::parse_threshold(&v, "SESSION_FILE_THRESHOLD")?,
+        let threshold = match config::find_key(figment, "SESSION_FILE_THRESHOLD")? {
+            Some(v) => file_values::parse_threshold(&v, "SESSION_FILE_THRESHOLD")?,
             None => DEFAULT_THRESHOLD,
         };
-        let mode = match file_cache::find_key(figment, "SESSION_FILE_MODE")? {
-            Some(v) => file_cache::parse_mode(&v, "SESSION_FILE_MODE")?,
+        let mode = match config::find_key(figment, "SESSION_FILE_MODE")? {
+            Some(v) => file_values::parse_mode(&v, "SESSION_FILE_MODE")?,
             None => DEFAULT_MODE,
         };
         let files =
-            file_cache::open_blocking(dir, threshold, mode, BACKEND, "SESSION_FILE_DIR").await?;
+            file_engine::open_blocking(dir, threshold, mode, BACKEND, "SESSION_FILE_DIR").await?;
         tracing::info!(dir = %files.dir().display(), threshold, mode = format_args!("{mode:#o}"), "filesystem session store");
-        Ok(FileSystemSessionInterface { files })
+        Ok(FileSystemStore { files })
     }
 
     /// The session directory (absolute).
@@ -162,7 +140,7 @@ impl FileSystemSessionInterface {
 
     /// How many files one process may add over the threshold before it prunes: the
     /// directory never holds more than `threshold + slack` files per process sharing it
-    /// (see [`file_cache::slack_for`]).
+    /// (see the file engine's `slack_for`).
     pub fn slack(&self) -> usize {
         self.files.slack()
     }
@@ -179,7 +157,7 @@ impl FileSystemSessionInterface {
 }
 
 #[async_trait]
-impl SessionStore for FileSystemSessionInterface {
+impl SessionStore for FileSystemStore {
     async fn load(
         &self,
         key: &str,
