@@ -205,19 +205,39 @@ pub(crate) async fn rename_in_steps<S: SessionStore + ?Sized>(
     value: &[u8],
     ttl: Duration,
 ) -> Result<RenameOutcome, StoreError> {
-    if !store.create(to, value, ttl).await? {
+    move_in_steps(to, store.create(to, value, ttl), store.remove(from), || {
+        store.delete(to)
+    })
+    .await
+}
+
+/// A move made of three steps, for stores (and caches) that cannot make it atomic:
+/// `create_to` (false: the new key is taken), then `remove_from` (false: the old entry
+/// was deleted or moved meanwhile, so the new key is deleted again). The new key briefly
+/// exists next to the old one, before its id is known to anyone.
+pub(crate) async fn move_in_steps<D, DF>(
+    to: &str,
+    create_to: impl Future<Output = Result<bool, StoreError>>,
+    remove_from: impl Future<Output = Result<bool, StoreError>>,
+    delete_to: D,
+) -> Result<RenameOutcome, StoreError>
+where
+    D: Fn() -> DF,
+    DF: Future<Output = Result<(), StoreError>>,
+{
+    if !create_to.await? {
         return Ok(RenameOutcome::TargetExists);
     }
-    match store.remove(from).await {
+    match remove_from.await {
         Ok(true) => Ok(RenameOutcome::Moved),
         Ok(false) => {
-            store.delete(to).await?;
+            delete_to().await?;
             Ok(RenameOutcome::SourceGone)
         }
         Err(error) => {
             // Best effort: the new id was never handed out, so its entry is unreachable
             // anyway and expires with its time to live.
-            if let Err(cleanup) = store.delete(to).await {
+            if let Err(cleanup) = delete_to().await {
                 tracing::warn!(key = %to, error = %cleanup, "could not delete the new key of a failed rename");
             }
             Err(error)

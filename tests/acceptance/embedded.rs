@@ -61,3 +61,51 @@ mod trait_defaults {
         Minimal(CacheLibSessionInterface::new(SimpleCache::new(500)))
     });
 }
+
+/// A user's `Cache` that implements only the required methods, so cachelib's default
+/// `rename` (and `get_and_touch`, `has`) carry the suite.
+mod cache_trait_defaults {
+    use std::time::Duration;
+
+    use actix_flask_session::StoreError;
+    use actix_flask_session::backends::cachelib::{Cache, CacheLibSessionInterface, SimpleCache};
+
+    #[derive(Debug)]
+    struct MinimalCache(SimpleCache);
+
+    #[async_trait::async_trait]
+    impl Cache for MinimalCache {
+        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            self.0.get(key).await
+        }
+        async fn set(&self, key: &str, value: &[u8], timeout: Duration) -> Result<(), StoreError> {
+            self.0.set(key, value, timeout).await
+        }
+        async fn add(
+            &self,
+            key: &str,
+            value: &[u8],
+            timeout: Duration,
+        ) -> Result<bool, StoreError> {
+            self.0.add(key, value, timeout).await
+        }
+        async fn replace(
+            &self,
+            key: &str,
+            value: &[u8],
+            timeout: Duration,
+        ) -> Result<bool, StoreError> {
+            self.0.replace(key, value, timeout).await
+        }
+        async fn touch(&self, key: &str, timeout: Duration) -> Result<bool, StoreError> {
+            self.0.touch(key, timeout).await
+        }
+        async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+            self.0.delete(key).await
+        }
+    }
+
+    actix_flask_session::acceptance_suite!(|| async {
+        CacheLibSessionInterface::new(MinimalCache(SimpleCache::new(500)))
+    });
+}

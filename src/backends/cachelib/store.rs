@@ -138,20 +138,13 @@ pub trait Cache: Send + Sync + fmt::Debug + 'static {
         value: &[u8],
         timeout: Duration,
     ) -> Result<RenameOutcome, StoreError> {
-        if !self.add(to, value, timeout).await? {
-            return Ok(RenameOutcome::TargetExists);
-        }
-        match self.delete(from).await {
-            Ok(true) => Ok(RenameOutcome::Moved),
-            Ok(false) => {
-                self.delete(to).await?;
-                Ok(RenameOutcome::SourceGone)
-            }
-            Err(error) => {
-                let _ = self.delete(to).await;
-                Err(error)
-            }
-        }
+        crate::store::move_in_steps(
+            to,
+            self.add(to, value, timeout),
+            self.delete(from),
+            || async { self.delete(to).await.map(drop) },
+        )
+        .await
     }
 
     /// Whether `key` has a live entry. The default calls [`get`](Self::get).
