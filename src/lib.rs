@@ -121,6 +121,7 @@ pub mod signer;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod users;
 
 #[cfg(feature = "cachelib")]
 #[doc(inline)]
@@ -160,6 +161,8 @@ pub use async_trait::async_trait;
 pub use extension::Session;
 #[doc(inline)]
 pub use store::{RenameOutcome, SessionStore};
+#[doc(inline)]
+pub use users::{IndexEntry, UserSession, UserSessions};
 
 /// The README's Rust code compiles (`cargo test --doc`).
 #[cfg(doctest)]

@@ -33,10 +33,12 @@
 mod cases;
 mod harness;
 mod recording;
+mod users;
 
 pub use cases::*;
 pub use harness::{Gate, Harness, Reply, request, routes, send};
 pub use recording::{Op, RecordingStore};
+pub use users::*;
 
 /// Runs a future to completion on a fresh actix system (what `#[actix_web::test]` does).
 pub fn run<F: std::future::Future>(future: F) -> F::Output {
