@@ -114,10 +114,11 @@ mod tests {
     use super::*;
 
     fn config(absolute: Option<u64>, idle: u64) -> SessionConfig {
-        let mut config = SessionConfig::default();
-        config.absolute_lifetime = absolute.map(Duration::from_secs);
-        config.lifetime = Duration::from_secs(idle);
-        config
+        SessionConfig {
+            absolute_lifetime: absolute.map(Duration::from_secs),
+            lifetime: Duration::from_secs(idle),
+            ..SessionConfig::default()
+        }
     }
 
     fn loaded(data: Vec<(Value, Value)>) -> SessionState {

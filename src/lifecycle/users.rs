@@ -154,7 +154,7 @@ impl UserIndexing {
                     .find(|e| e.handle == old_handle);
             }
             store
-                .index_remove(&index, &[old_handle.clone()], index_ttl(config))
+                .index_remove(&index, std::slice::from_ref(&old_handle), index_ttl(config))
                 .await?;
             self.seen().remove(&old_handle);
         }

@@ -34,6 +34,7 @@ use crate::config::keys::KeyType::{Table};
 
 #[cfg(feature = "cachelib")]
 mod store;
+#[cfg(feature = "cachelib")]
 mod users;
 #[cfg(feature = "cachelib")]
 #[doc(inline)]

@@ -138,6 +138,7 @@ use crate::config::keys::KeyType::{Duration, Integer, Text, TextOrList};
 
 #[cfg(feature = "redis")]
 mod store;
+#[cfg(feature = "redis")]
 mod users;
 #[cfg(feature = "redis")]
 #[doc(inline)]
