@@ -35,6 +35,12 @@ needs!(
     "redis"
 );
 needs!(
+    redis_rename_script_needs_features,
+    "needs --features redis,testing (or --all-features)",
+    "redis",
+    "testing"
+);
+needs!(
     sql_needs_features,
     "needs --features postgres,mysql,sqlite (or --all-features)",
     "postgres",

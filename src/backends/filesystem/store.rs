@@ -12,11 +12,11 @@ use crate::store::{RenameOutcome, SessionStore};
 const BACKEND: &str = "filesystem";
 
 /// The default `SESSION_FILE_DIR`, relative to the current directory.
-pub const DEFAULT_DIR: &str = "flask_session";
+pub(crate) const DEFAULT_DIR: &str = "flask_session";
 /// The default `SESSION_FILE_THRESHOLD`.
-pub const DEFAULT_THRESHOLD: usize = 500;
+pub(crate) const DEFAULT_THRESHOLD: usize = 500;
 /// The default `SESSION_FILE_MODE` (`0o600`, decimal 384).
-pub const DEFAULT_MODE: u32 = 0o600;
+pub(crate) const DEFAULT_MODE: u32 = 0o600;
 
 /// A [`SessionStore`] keeping each session in its own file in a directory
 /// (Flask-Session's `FileSystemStore`).
@@ -25,7 +25,7 @@ pub const DEFAULT_MODE: u32 = 0o600;
 /// All file work runs on tokio's blocking pool (`spawn_blocking`). What each call does on
 /// disk (`<file>` = `<dir>/<sha256-hex of key>`, `<lock>` = `<dir>/.locks/<first two hex
 /// digits>`, "write" = temporary file + `fchmod(mode)` + rename, see
-/// [`file_engine`](crate::backends::file_engine#entry-file-format-version-1)):
+/// [the module docs](super#entry-file-format-version-1)):
 ///
 /// | call | file operations |
 /// |------|-----------------|

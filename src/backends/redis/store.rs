@@ -4,6 +4,9 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+/// The `deadpool-redis` crate this store is built on (and through it `redis`), for an
+/// application that builds its own pool for [`RedisStore::new`] or
+/// [`RedisStore::cluster`]: the same version, no dependency of its own to keep in step.
 pub use deadpool_redis;
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{
@@ -26,19 +29,19 @@ use crate::store::{RenameOutcome, SessionStore};
 /// Returns 2 (and changes nothing) when the old key is gone, 0 (and changes nothing) when
 /// the new key exists, and 1 when the session was moved. Redis runs a script atomically,
 /// so no logout or other `regenerate` can land between the check and the move.
-pub const RENAME_SCRIPT: &str = "if redis.call('EXISTS', KEYS[1]) == 0 then return 2 end \
+pub(crate) const RENAME_SCRIPT: &str = "if redis.call('EXISTS', KEYS[1]) == 0 then return 2 end \
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then \
 redis.call('DEL', KEYS[1]) return 1 else return 0 end";
 
 /// `SESSION_REDIS` when neither it nor `SESSION_REDIS_CLUSTER` is set: a local Redis, as
 /// Flask-Session's default client.
-pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
+pub(crate) const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
 
 /// Default for `SESSION_REDIS_CONNECT_TIMEOUT` and `SESSION_REDIS_RESPONSE_TIMEOUT`.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The oldest Redis the store works with: `GETEX` came in Redis 6.2.
-pub const MIN_REDIS_VERSION: Version = Version::new(6, 2, 0);
+pub(crate) const MIN_REDIS_VERSION: Version = Version::new(6, 2, 0);
 
 const NAME: &str = "redis";
 const CLUSTER_NAME: &str = "redis-cluster";
@@ -230,6 +233,11 @@ impl RedisStore {
     /// timeout of the connections the pool makes (redis' default is 500 ms; build the pool's
     /// manager with [`deadpool_redis::Manager::new_with_config`] to choose another), unless
     /// [`with_response_timeout`](Self::with_response_timeout) sets one.
+    ///
+    /// The pool is `deadpool-redis`'s, the one dependency type here: it is how an
+    /// application hands over a pool it built itself. Build it with the re-exported
+    /// [`deadpool_redis`](crate::backends::redis::deadpool_redis), so its version is this
+    /// crate's.
     pub fn new(pool: deadpool_redis::Pool) -> Self {
         let size = pool.status().max_size;
         Self::from_parts(Pool::Single(pool), size, None)
@@ -237,7 +245,8 @@ impl RedisStore {
 
     /// A store over Redis Cluster connections made by `pool` (feature `redis-cluster`).
     /// It keeps as many connections as the pool's `max_size`. Commands are not timed out
-    /// unless [`with_response_timeout`](Self::with_response_timeout) says so.
+    /// unless [`with_response_timeout`](Self::with_response_timeout) says so. The pool is
+    /// `deadpool-redis`'s (re-exported), as for [`new`](Self::new).
     #[cfg(feature = "redis-cluster")]
     pub fn cluster(pool: deadpool_redis::cluster::Pool) -> Self {
         let size = pool.status().max_size;

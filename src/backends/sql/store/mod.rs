@@ -235,7 +235,8 @@ impl std::fmt::Debug for SqlStore {
 
 impl SqlStore {
     /// The store on `table` through `pool` (a [`SqlPool`], or an application's Diesel
-    /// r2d2 pool). Checks that the table and its columns exist: if not, the error says how
+    /// r2d2 pool: Diesel's pool types are in this API only so that an application can hand
+    /// over a pool it built itself, see [`SqlPool`]'s `From` impls). Checks that the table and its columns exist: if not, the error says how
     /// to create them.
     pub async fn new(pool: impl Into<SqlPool>, table: SqlTable) -> Result<Self, ConfigError> {
         let pool = pool.into();
