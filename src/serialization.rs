@@ -121,8 +121,8 @@ const PY_MAX_SECS: i64 = 253_402_300_799;
 ///
 /// Fails with [`SerializationError::Encode`] for values that Python could not read back:
 /// strings that are not UTF-8, malformed or out-of-range timestamps, maps used as map keys,
-/// nesting deeper than [`MAX_DEPTH`]; and, in JSON, extension types other than timestamps
-/// and keys that JSON cannot hold (see the [module docs](self)).
+/// nesting deeper than `MAX_DEPTH`; and, in JSON, extension types other than timestamps
+/// and keys that JSON cannot hold (see the module docs).
 pub fn encode(
     map: &[(Value, Value)],
     format: SerializationFormat,
@@ -152,7 +152,7 @@ pub fn encoded_len(
 /// The data must be a single msgpack map or JSON object with no trailing bytes; anything
 /// else (a JSON array, truncated msgpack, garbage, empty input) is
 /// [`SerializationError::Decode`], with both formats' reasons in the message. Values nested
-/// deeper than [`MAX_DEPTH`] are refused in either format, so that whatever is read can be
+/// deeper than `MAX_DEPTH` are refused in either format, so that whatever is read can be
 /// written back. The work is linear in the input.
 pub fn decode(
     bytes: &[u8],

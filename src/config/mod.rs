@@ -40,7 +40,7 @@
 //! Values of environment variables are parsed like figment does (`true` is a boolean, `45`
 //! an integer, `[a, b]` a list, `{ k = "v" }` a table), except for the keys whose value is
 //! always a string (`SECRET_KEY`, `SESSION_KEY_PREFIX`, URLs, names, ...; see
-//! [`KeyType::Text`](keys::KeyType::Text) in [`keys`]), which are taken verbatim so that `SECRET_KEY=007` stays `"007"`.
+//! the text keys of the README's key table), which are taken verbatim so that `SECRET_KEY=007` stays `"007"`.
 //! Variables that start with `SESSION_` but are not keys (desktops set `SESSION_MANAGER`)
 //! are ignored with a warning that suggests the closest key.
 //!
@@ -330,7 +330,7 @@ impl SessionConfig {
         sources::session_file().merge(SessionEnv::new())
     }
 
-    /// Reads and validates the core keys ([`keys::CORE_KEYS`]) of `figment`, with
+    /// Reads and validates the core keys (those not of a backend) of `figment`, with
     /// Flask-Session's defaults for absent keys.
     ///
     /// Also rejects unknown keys (with a did-you-mean suggestion): every key of the

@@ -711,7 +711,7 @@ impl SessionStore for RedisStore {
         }
     }
 
-    /// Single Redis: [`RENAME_SCRIPT`] by `EVALSHA` (one round trip; `EVAL` once more if
+    /// Single Redis: `RENAME_SCRIPT` by `EVALSHA` (one round trip; `EVAL` once more if
     /// Redis does not have the script cached). Cluster: `SET new NX EX`, then `DEL old`,
     /// rolled back by `DEL new` when `DEL old` deleted nothing (the trait's default, with
     /// [`remove`](SessionStore::remove) as `DEL`).
