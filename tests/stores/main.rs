@@ -23,6 +23,7 @@ mod mongodb;
 mod mongodb_outage;
 mod redis;
 mod redis_outage;
+mod redis_sentinel;
 mod server_versions;
 mod sql;
 mod sql_migrations;
