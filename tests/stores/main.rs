@@ -29,6 +29,7 @@ mod sql;
 mod sql_migrations;
 /// Re-runs this binary as a child (`--exact sql_shutdown::shutdown_child`).
 mod sql_shutdown;
+mod sql_sweep;
 
 needs!(
     redis_needs_features,
