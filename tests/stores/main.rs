@@ -17,6 +17,7 @@ mod vectors;
 mod dynamodb;
 mod dynamodb_outage;
 mod embedded;
+mod filesystem_sweep;
 mod memcached;
 mod memcached_outage;
 mod mongodb;
