@@ -15,6 +15,7 @@ mod support;
 mod vectors;
 
 mod dynamodb;
+mod instances;
 mod key_rotation;
 mod memcached;
 mod mongodb;
