@@ -78,14 +78,14 @@ cluster_ok() {
   local flags; flags=$(redis-cli -h 127.0.0.1 -p 7000 cluster nodes 2>/dev/null | awk '{print $3}')
   [ "$(grep -c master <<<"$flags")" -eq 3 ] && [ "$(grep -c slave <<<"$flags")" -eq 3 ]
 }
-sentinel_ok() {  # every sentinel knows a master that answers, with 2 replicas, and quorum is reachable
+sentinel_ok() {  # every sentinel has quorum, and the master they name has 2 replicas in sync
   local p addr host port
   for p in $SENTINEL_PORTS; do
     redis-cli -h 127.0.0.1 -p "$p" sentinel ckquorum "$SENTINEL_MASTER" 2>/dev/null | grep -q '^OK 3 usable' || return 1
   done
   addr=$(redis-cli -h 127.0.0.1 -p "${SENTINEL_PORTS%% *}" sentinel get-master-addr-by-name "$SENTINEL_MASTER" 2>/dev/null | tr '\n' ' ')
   read -r host port <<<"$addr"
-  [ -n "${port:-}" ] && redis-cli -h "$host" -p "$port" info replication 2>/dev/null | tr -d '\r' | grep -qx 'connected_slaves:2'
+  [ -n "${port:-}" ] && [ "$(redis-cli -h "$host" -p "$port" info replication 2>/dev/null | grep -c 'state=online')" -eq 2 ]
 }
 memcached_ok() { printf 'version\r\nquit\r\n' | timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MEMCACHED_PORT; cat >&3; head -1 <&3" 2>/dev/null | grep -q '^VERSION'; }
 mongo_ok() {
@@ -283,7 +283,7 @@ start_sentinel() {
     local replica=()
     [ "$p" = "$master" ] || replica=(--replicaof 127.0.0.1 "$master")
     redis-server --port "$p" --bind 127.0.0.1 --daemonize yes --dir "$dir/$p" --save "" --appendonly no \
-      --logfile "$LOG/redis-$p.log" --pidfile "$RUN/redis-$p.pid" "${replica[@]}"
+      --repl-diskless-sync-delay 0 --logfile "$LOG/redis-$p.log" --pidfile "$RUN/redis-$p.pid" "${replica[@]}"
   done
   for p in $SENTINEL_DATA_PORTS; do wait_for 10 redis_ok "$p" || return 1; done
   for p in $SENTINEL_PORTS; do

@@ -14,6 +14,7 @@ mod support;
 #[path = "../support/vectors.rs"]
 mod vectors;
 
+mod drill;
 mod dynamodb;
 mod dynamodb_outage;
 mod embedded;
@@ -25,6 +26,7 @@ mod mongodb_outage;
 mod redis;
 mod redis_outage;
 mod redis_sentinel;
+mod redis_sentinel_drill;
 mod server_versions;
 mod sql;
 mod sql_migrations;

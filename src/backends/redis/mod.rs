@@ -99,7 +99,7 @@
 //! # Outages
 //!
 //! Connection refused, reset or timed out, `LOADING`, `CLUSTERDOWN`, `MASTERDOWN`,
-//! `TRYAGAIN` and `READONLY` are [`StoreError::Unavailable`](crate::StoreError::Unavailable): a request that needs its
+//! `TRYAGAIN`, `READONLY` and no master known to the sentinels are [`StoreError::Unavailable`](crate::StoreError::Unavailable): a request that needs its
 //! session answers `503 Service Unavailable` with an opaque body and the cause is logged.
 //! Requests that do not take the session never touch Redis and are unaffected. When Redis
 //! returns, the next request reconnects; nothing needs a restart. A `WRONGTYPE` answer

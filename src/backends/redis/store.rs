@@ -835,6 +835,8 @@ fn is_outage(error: &RedisError) -> bool {
         || matches!(
             error.kind(),
             ErrorKind::ClusterConnectionNotFound
+                | ErrorKind::MasterNameNotFoundBySentinel
+                | ErrorKind::NoValidReplicasFoundBySentinel
                 | ErrorKind::Server(
                     ServerErrorKind::BusyLoading
                         | ServerErrorKind::ClusterDown
