@@ -158,3 +158,40 @@ where
     }
     figures
 }
+
+/// The reply of one command to the Redis on `port` as text (`None`: no answer).
+#[cfg(feature = "redis")]
+pub fn ask(port: u16, args: &[&str]) -> Option<String> {
+    use actix_flask_session::backends::redis::deadpool_redis::redis::{self, Value};
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).ok()?;
+    let mut conn = client
+        .get_connection_with_timeout(Duration::from_millis(300))
+        .ok()?;
+    let mut cmd = redis::cmd(args[0]);
+    for arg in &args[1..] {
+        cmd.arg(*arg);
+    }
+    let text = |v: Value| match v {
+        Value::BulkString(b) => String::from_utf8_lossy(&b).into_owned(),
+        Value::SimpleString(s) => s,
+        Value::VerbatimString { text, .. } => text,
+        Value::Int(i) => i.to_string(),
+        other => format!("{other:?}"),
+    };
+    Some(match cmd.query::<Value>(&mut conn).ok()? {
+        Value::Array(items) => items.into_iter().map(text).collect::<Vec<_>>().join(" "),
+        other => text(other),
+    })
+}
+
+/// Polls `ready` every 50 ms; panics after `timeout` saying `what`.
+pub async fn eventually(timeout: Duration, what: &str, ready: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} within {timeout:?}"
+        );
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -24,6 +24,7 @@ mod memcached_outage;
 mod mongodb;
 mod mongodb_outage;
 mod redis;
+mod redis_cluster_drill;
 mod redis_outage;
 mod redis_sentinel;
 mod redis_sentinel_drill;

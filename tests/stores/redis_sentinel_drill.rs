@@ -5,46 +5,19 @@
 //! request must be a 503, and the figures (503 window, writes lost) are printed.
 #![cfg(feature = "redis-sentinel")]
 
-use crate::drill::{Load, figures};
+use crate::drill::{Load, ask, eventually, figures};
 use crate::support::outage::ChildServer;
 
 use std::process::Command;
 use std::time::Duration;
 
 use actix_flask_session::SessionStore;
-use actix_flask_session::backends::redis::deadpool_redis::redis;
 use actix_flask_session::backends::redis::{RedisOptions, RedisSentinel, RedisSessionInterface};
 
 const MASTER: u16 = 21500;
 const REPLICAS: [u16; 2] = [21501, 21502];
 const SENTINELS: [u16; 3] = [21510, 21511, 21512];
 const GROUP: &str = "drill";
-
-/// The reply of one command to the server on `port` as text (`None`: no answer).
-fn ask(port: u16, args: &[&str]) -> Option<String> {
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).ok()?;
-    let mut conn = client
-        .get_connection_with_timeout(Duration::from_millis(300))
-        .ok()?;
-    let mut cmd = redis::cmd(args[0]);
-    for arg in &args[1..] {
-        cmd.arg(*arg);
-    }
-    let value: redis::Value = cmd.query(&mut conn).ok()?;
-    Some(match value {
-        redis::Value::BulkString(b) => String::from_utf8_lossy(&b).into_owned(),
-        redis::Value::SimpleString(s) => s,
-        redis::Value::Array(items) => items
-            .into_iter()
-            .map(|v| match v {
-                redis::Value::BulkString(b) => String::from_utf8_lossy(&b).into_owned(),
-                other => format!("{other:?}"),
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
-        other => format!("{other:?}"),
-    })
-}
 
 async fn data_node(port: u16, replica_of: Option<u16>) -> ChildServer {
     let mut command = Command::new("redis-server");
@@ -93,18 +66,6 @@ async fn sentinel(port: u16, dir: &std::path::Path) -> ChildServer {
         })
         .await;
     server
-}
-
-/// Polls `ready` every 50 ms; panics after `timeout` saying `what`.
-async fn eventually(timeout: Duration, what: &str, ready: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + timeout;
-    while !ready() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{what} within {timeout:?}"
-        );
-        actix_rt::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn master_port() -> Option<u16> {
