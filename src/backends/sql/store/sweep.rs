@@ -118,7 +118,7 @@ impl Sweep {
                 PG_KEY
             ),
             Dialect::MySql => format!("SELECT CAST(GET_LOCK({MYSQL_NAME}, 0) AS SIGNED) AS got"),
-            Dialect::Sqlite => return Ok(self.lock_file(conn)?),
+            Dialect::Sqlite => return self.lock_file(conn),
         };
         let row = Template::new(sql)
             .bind(vec![Bind::Text(&self.name)])
