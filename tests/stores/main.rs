@@ -31,6 +31,7 @@ mod redis_sentinel_drill;
 mod server_versions;
 mod sql;
 mod sql_migrations;
+mod sql_restart_drill;
 /// Re-runs this binary as a child (`--exact sql_shutdown::shutdown_child`).
 mod sql_shutdown;
 mod sql_sweep;
