@@ -1,6 +1,7 @@
 //! Several app instances on one store, as behind a load balancer: three real actix
 //! servers (each its own `Session` built from the same settings, so its own store
-//! connections) share Redis, PostgreSQL, MongoDB or one filesystem directory, and one
+//! connections) share Redis (alone or through Sentinel), PostgreSQL, MongoDB or one
+//! filesystem directory, and one
 //! browser sends each request to the next instance in turn. Login, reads, writes,
 //! `regenerate` and logout must behave exactly as on one instance.
 
@@ -26,11 +27,16 @@ fn sid(cookie: &str) -> &str {
 }
 
 async fn three_instances_behave_as_one(settings: Settings) {
-    let apps = [
-        MirrorApp::start(settings.session().await),
-        MirrorApp::start(settings.session().await),
-        MirrorApp::start(settings.session().await),
-    ];
+    three_instances_with([
+        settings.session().await,
+        settings.session().await,
+        settings.session().await,
+    ])
+    .await;
+}
+
+async fn three_instances_with(sessions: [actix_flask_session::Session; 3]) {
+    let apps = sessions.map(MirrorApp::start);
     let mut turn = 0usize;
     let mut next = |path: &str| {
         let url = format!("{}{path}", apps[turn % apps.len()].url());
@@ -156,4 +162,32 @@ async fn three_instances_on_one_directory() {
             .str("SESSION_FILE_DIR", dir.path().to_str().expect("utf-8 path")),
     )
     .await;
+}
+
+#[cfg(feature = "redis-sentinel")]
+#[actix_rt::test]
+async fn three_instances_through_redis_sentinel() {
+    use figment::providers::Format as _;
+    let nodes = std::env::var("REDIS_SENTINEL_URLS").unwrap_or_else(|_| {
+        "redis://127.0.0.1:26379,redis://127.0.0.1:26380,redis://127.0.0.1:26381".to_owned()
+    });
+    let master = std::env::var("REDIS_SENTINEL_MASTER").unwrap_or_else(|_| "mymaster".to_owned());
+    let settings = base("instances-sentinel").str("SESSION_TYPE", "redis");
+    let nodes = nodes
+        .split(',')
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // A table value: the settings' TOML carries it verbatim.
+    let figment = settings
+        .figment()
+        .merge(figment::providers::Toml::string(&format!(
+            "SESSION_REDIS_SENTINEL = {{ master = \"{master}\", nodes = [{nodes}] }}"
+        )));
+    let session = || async {
+        actix_flask_session::Session::from_figment(&figment)
+            .await
+            .unwrap_or_else(|e| panic!("Redis Sentinel is not reachable: {e}; run scripts/test.sh"))
+    };
+    three_instances_with([session().await, session().await, session().await]).await;
 }
