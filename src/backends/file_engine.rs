@@ -38,6 +38,8 @@ pub(crate) fn slack_for(threshold: usize) -> usize {
 
 const LOCK_DIR: &str = ".locks";
 const TMP_PREFIX: &str = ".afs-tmp-";
+/// The file under the lock directory that one sweep at a time holds.
+const SWEEP_LOCK: &str = "sweep";
 /// Temporary files older than this are leftovers of a crashed writer.
 const STALE_TMP_AGE: Duration = Duration::from_secs(3600);
 
@@ -427,7 +429,8 @@ impl FileEngine {
         self.run(move |inner| inner.delete(&name)).await
     }
 
-    /// Removes expired and corrupt entries and stale temporary files.
+    /// Removes expired and corrupt entries and stale temporary files; one process at a
+    /// time per directory (the others skip theirs and report 0).
     pub(crate) async fn delete_expired(&self) -> Result<u64, StoreError> {
         self.run(|inner| inner.delete_expired()).await
     }
@@ -455,6 +458,25 @@ impl Inner {
         // File::lock (stable since Rust 1.89, hence the crate's rust-version).
         file.lock()?;
         Ok(KeyLock { _file: file })
+    }
+
+    /// The sweep lock, `.locks/sweep`, shared by every process on the directory; `None`
+    /// (not waited for) when another process is sweeping.
+    fn try_sweep_lock(&self) -> io::Result<Option<KeyLock>> {
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(self.mode | 0o600);
+        }
+        fs::create_dir_all(&self.lock_dir)?;
+        let file = options.open(self.lock_dir.join(SWEEP_LOCK))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(KeyLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -728,6 +750,10 @@ impl Inner {
     }
 
     fn delete_expired(&self) -> io::Result<u64> {
+        let Some(_sweeping) = self.try_sweep_lock()? else {
+            tracing::debug!(backend = self.backend, dir = %self.dir.display(), "another process is sweeping: sweep skipped");
+            return Ok(0);
+        };
         let mut removed = 0;
         let names = self.list_entries()?;
         let now = since_epoch();

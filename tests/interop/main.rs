@@ -16,6 +16,7 @@ mod support;
 mod vectors;
 
 mod dynamodb;
+mod instances;
 mod memcached;
 mod mongodb;
 mod redis;

@@ -35,7 +35,7 @@ pub(crate) const DEFAULT_MODE: u32 = 0o600;
 /// | [`update`](SessionStore::update) | lock `<lock>`; read `<file>`; if absent/expired/corrupt → remove, `false`; else write over it → `true` |
 /// | [`delete`](SessionStore::delete), [`remove`](SessionStore::remove) | lock `<lock>`; remove `<file>` (absent is fine) |
 /// | [`rename`](SessionStore::rename) | lock both keys' `<lock>`s (lower stripe first); read the old `<file>`: if not live → `SourceGone`; read the new one: if live → `TargetExists`; write the new `<file>` with `persist_noclobber`, remove the old one → `Moved` |
-/// | [`delete_expired`](SessionStore::delete_expired) | list `<dir>`; read each header; for each dead one: lock, re-check, remove; remove `.afs-tmp-*` older than an hour |
+/// | [`delete_expired`](SessionStore::delete_expired) | skipped (0) when another process holds `<dir>/.locks/sweep`, else holding it: list `<dir>`; read each header; for each dead one: lock, re-check, remove; remove `.afs-tmp-*` older than an hour |
 ///
 /// [`has_native_ttl`](SessionStore::has_native_ttl) is `false`: expired files are removed
 /// when met and by `delete_expired`, which the lifecycle runs in the background every

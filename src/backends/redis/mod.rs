@@ -14,13 +14,15 @@
 //! | `SESSION_REDIS_POOL_SIZE` | number of multiplexed connections (see below) | number of CPUs |
 //! | `SESSION_REDIS_CONNECT_TIMEOUT` | seconds or a duration string (`"500ms"`) | 5 s |
 //! | `SESSION_REDIS_RESPONSE_TIMEOUT` | seconds or a duration string | 5 s |
+//! | `SESSION_REDIS_SENTINEL` | `{ master = "mymaster", nodes = ["redis://10.0.0.1:26379", ...] }`, optionally `db`, `username`, `password` of the master (feature `redis-sentinel`) | none |
 //!
 //! ```toml
 //! SESSION_TYPE = "redis"
 //! SESSION_REDIS = "redis://127.0.0.1:6379/0"
 //! ```
 //!
-//! Setting both `SESSION_REDIS` and `SESSION_REDIS_CLUSTER` is an error; setting neither
+//! Setting more than one of `SESSION_REDIS`, `SESSION_REDIS_CLUSTER` and
+//! `SESSION_REDIS_SENTINEL` is an error; setting none
 //! means a local Redis, `redis://127.0.0.1:6379/0`, as in Flask-Session.
 //! [`from_figment`](RedisStore::from_figment) sends one `PING`, so a wrong
 //! address (or no local Redis) fails at startup rather than on the first request.
@@ -96,7 +98,7 @@
 //! # Outages
 //!
 //! Connection refused, reset or timed out, `LOADING`, `CLUSTERDOWN`, `MASTERDOWN`,
-//! `TRYAGAIN` and `READONLY` are [`StoreError::Unavailable`](crate::StoreError::Unavailable): a request that needs its
+//! `TRYAGAIN`, `READONLY` and no master known to the sentinels are [`StoreError::Unavailable`](crate::StoreError::Unavailable): a request that needs its
 //! session answers `503 Service Unavailable` with an opaque body and the cause is logged.
 //! Requests that do not take the session never touch Redis and are unaffected. When Redis
 //! returns, the next request reconnects; nothing needs a restart. A `WRONGTYPE` answer
@@ -133,8 +135,13 @@
 use crate::backends::Backend;
 use crate::config::keys::key;
 use crate::config::keys::KeyDefault::{Described, Unset, Value};
-use crate::config::keys::KeyType::{Duration, Integer, Text, TextOrList};
+use crate::config::keys::KeyType::{Duration, Integer, Table, Text, TextOrList};
 
+#[cfg(feature = "redis-sentinel")]
+mod sentinel;
+#[cfg(feature = "redis-sentinel")]
+#[doc(inline)]
+pub use sentinel::RedisSentinel;
 #[cfg(feature = "redis")]
 mod store;
 #[cfg(feature = "redis")]
@@ -155,6 +162,7 @@ key("SESSION_REDIS", Text, Value("\"redis://127.0.0.1:6379/0\"")),
     key("SESSION_REDIS_POOL_SIZE", Integer, Described("the number of CPUs")),
     key("SESSION_REDIS_CONNECT_TIMEOUT", Duration, Value("\"5s\"")),
     key("SESSION_REDIS_RESPONSE_TIMEOUT", Duration, Value("\"5s\"")),
+    key("SESSION_REDIS_SENTINEL", Table, Unset),
     ],
     build: build_store!(feature = "redis", RedisStore),
 };
