@@ -45,7 +45,7 @@ impl MongoDbStore {
             // Two upserts of one new id at once: one inserts, the other hits the unique
             // index and, tried again, updates.
             match self
-                .collection()
+                .collection
                 .update_one(doc! { "id": &id }, update.clone())
                 .upsert(true)
                 .await
@@ -65,7 +65,7 @@ impl MongoDbStore {
         _ttl: Duration,
     ) -> Result<(), StoreError> {
         let ids: Vec<String> = handles.iter().map(|h| entry_id(index, h)).collect();
-        self.collection()
+        self.collection
             .delete_many(doc! { "id": { "$in": ids } })
             .await
             .map_err(map_error)?;
@@ -75,7 +75,7 @@ impl MongoDbStore {
     pub(crate) async fn list_index(&self, index: &str) -> Result<Vec<IndexEntry>, StoreError> {
         // Every id from `<index>/` up to `<index>0` (`0` follows `/`): the entries.
         let documents: Vec<Document> = self
-            .collection()
+            .collection
             .find(doc! {
                 "id": { "$gt": format!("{index}/"), "$lt": format!("{index}0") },
                 "expiration": { "$gt": DateTime::now() },
@@ -102,7 +102,7 @@ impl MongoDbStore {
 
     pub(crate) async fn live(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
         let found: Vec<Document> = self
-            .collection()
+            .collection
             .find(doc! { "id": { "$in": keys }, "expiration": { "$gt": DateTime::now() } })
             .projection(doc! { "id": 1, "_id": 0 })
             .await
