@@ -43,9 +43,10 @@ impl UserIndexing {
                 key: "SESSION_USER_KEY",
                 value: format!("{user_key:?}"),
                 allowed: format!(
-                    "the {} store cannot enumerate or find a user's sessions, so it keeps no \
-                     per-user index; leave SESSION_USER_KEY unset, or use the redis, \
-                     mongodb, filesystem or cachelib store",
+                    "the {} store keeps no per-user index, so it cannot list or revoke a \
+                     user's sessions (memcached cannot enumerate its keys; the sql and \
+                     dynamodb stores have no index yet); leave SESSION_USER_KEY unset, or use \
+                     the redis, mongodb, filesystem or cachelib store",
                     store.name()
                 ),
             });
