@@ -136,13 +136,18 @@ async fn sessions(session: ServerSideSession) -> actix_web::Result<HttpResponse>
         ));
     }
     Ok(page(&format!(
-        "<h2>Your sessions, {}</h2><p id=count>{} sessions</p>\
+        "<h2>Your sessions, {}</h2><p id=count>{} {}</p>\
          <table border=1 cellpadding=4 style=\"border-collapse: collapse\">\
          <tr><th>Browser</th><th>Address</th><th>Logged in</th><th>Last seen</th><th></th></tr>{rows}</table>\
          <form method=post action=/sessions/revoke-others><button id=others>Log out everywhere else</button></form>\
          <p><a href=/>Home</a></p>",
         html_escape::encode_text(&name),
         list.len(),
+        if list.len() == 1 {
+            "session"
+        } else {
+            "sessions"
+        },
     )))
 }
 
