@@ -206,11 +206,25 @@ async fn profile(driver: &str, chromium: &Path, data_dir: &Path, agent: &str) ->
     let serde_json::Value::Object(capabilities) = capabilities else {
         unreachable!("an object literal")
     };
-    ClientBuilder::new(HttpConnector::new())
+    let browser = ClientBuilder::new(HttpConnector::new())
         .capabilities(capabilities)
         .connect(driver)
         .await
-        .unwrap_or_else(|e| panic!("chromedriver at {driver} starts a browser: {e}"))
+        .unwrap_or_else(|e| panic!("chromedriver at {driver} starts a browser: {e}"));
+    // A 1000x700 page (the window's size includes its frame).
+    let frame = browser
+        .execute(
+            "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]",
+            vec![],
+        )
+        .await
+        .expect("window sizes");
+    let frame: [u32; 2] = serde_json::from_value(frame).expect("two sizes");
+    browser
+        .set_window_size(1000 + frame[0], 700 + frame[1])
+        .await
+        .expect("resize the window");
+    browser
 }
 
 /// The page's visible text.
