@@ -163,7 +163,7 @@ mod tests {
             "the scan finds keys"
         );
         // Misspellings the did-you-mean tests use on purpose.
-        let examples = ["SESSION_TPYE", "SESSION_MANAGER"];
+        let examples = ["SESSION_TPYE", "SESSION_MANAGER", "SESSION_COOKIE_SAMSITE"];
         for (key, file) in found {
             assert!(
                 super::find(&key).is_some() || examples.contains(&key.as_str()),
