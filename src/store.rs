@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::error::StoreError;
+use crate::users::IndexEntry;
 
 /// What [`SessionStore::rename`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -192,6 +193,65 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// A short name for logs and errors, e.g. `"redis"`.
     fn name(&self) -> &'static str {
         "custom"
+    }
+
+    /// Whether the store keeps per-user indexes (the `index_*` methods below), which
+    /// `SESSION_USER_KEY` needs. The default is `false`, and a configuration with
+    /// `SESSION_USER_KEY` over such a store is refused at startup.
+    fn supports_user_index(&self) -> bool {
+        false
+    }
+
+    /// Writes `entry` into the index named `index` (one per user), beside the session
+    /// data, never inside it. With `replace` the entry replaces one of the same handle;
+    /// without, an existing entry only gets the new `last_seen` (its creation time and
+    /// client details stay). The index itself lives at least `ttl` from now.
+    async fn index_put(
+        &self,
+        index: &str,
+        entry: &IndexEntry,
+        replace: bool,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let _ = (index, entry, replace, ttl);
+        Err(no_user_index(self.name()))
+    }
+
+    /// Removes the entries with these handles from `index` (absent ones are fine). A
+    /// store that cannot rewrite the index and keep its expiry gives what remains `ttl`.
+    async fn index_remove(
+        &self,
+        index: &str,
+        handles: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let _ = (index, handles, ttl);
+        Err(no_user_index(self.name()))
+    }
+
+    /// Every entry of `index`, stale ones included (the caller checks them with
+    /// [`live_keys`](Self::live_keys) and removes those whose session is gone).
+    async fn index_list(&self, index: &str) -> Result<Vec<IndexEntry>, StoreError> {
+        let _ = index;
+        Err(no_user_index(self.name()))
+    }
+
+    /// For each storage key, whether it has a live entry. The default loads each key
+    /// (without refresh); stores that can ask in one round trip should override it.
+    async fn live_keys(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        let mut live = Vec::with_capacity(keys.len());
+        for key in keys {
+            live.push(self.load(key, None).await?.is_some());
+        }
+        Ok(live)
+    }
+}
+
+/// The error of the `index_*` methods of a store without per-user indexes.
+fn no_user_index(backend: &'static str) -> StoreError {
+    StoreError::InvalidInput {
+        backend,
+        message: "this store keeps no per-user index (SESSION_USER_KEY)".to_owned(),
     }
 }
 

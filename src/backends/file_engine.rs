@@ -423,6 +423,27 @@ impl FileEngine {
             .await
     }
 
+    /// Changes the entry of `key` in one step under its lock: `change` gets the live
+    /// payload (or `None`) and answers the new one (`None` removes the entry) and a result.
+    /// The new payload expires after `ttl`, or keeps the old expiry when `ttl` is `None`
+    /// (a new entry then lives `fallback_ttl`).
+    #[cfg_attr(not(feature = "filesystem"), allow(dead_code))]
+    pub(crate) async fn modify<T, F>(
+        &self,
+        key: &str,
+        ttl: Option<Duration>,
+        fallback_ttl: Duration,
+        change: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Option<Vec<u8>>) -> (Option<Vec<u8>>, T) + Send + 'static,
+    {
+        let name = file_name(key);
+        self.run(move |inner| inner.modify(&name, ttl, fallback_ttl, change))
+            .await
+    }
+
     /// Removes the entry; `true` if a live entry was removed.
     pub(crate) async fn delete(&self, key: &str) -> Result<bool, StoreError> {
         let name = file_name(key);
@@ -700,6 +721,35 @@ impl Inner {
         }
         remove_if_exists(&self.path(from))?;
         Ok(RenameOutcome::Moved)
+    }
+
+    #[cfg_attr(not(feature = "filesystem"), allow(dead_code))]
+    fn modify<T>(
+        &self,
+        name: &str,
+        ttl: Option<Duration>,
+        fallback_ttl: Duration,
+        change: impl FnOnce(Option<Vec<u8>>) -> (Option<Vec<u8>>, T),
+    ) -> io::Result<T> {
+        let _reservation = self.reserve()?;
+        let _lock = self.lock(name)?;
+        let current = self.read_live_locked(name)?;
+        let old_expiry = current.as_ref().map(|(expiry, _)| *expiry);
+        let (next, result) = change(current.map(|(_, payload)| payload));
+        match next {
+            Some(payload) => {
+                let expiry = match (ttl, old_expiry) {
+                    (Some(ttl), _) => expiry_for(ttl),
+                    (None, Some(expiry)) => expiry,
+                    (None, None) => expiry_for(fallback_ttl),
+                };
+                self.replace_file(name, expiry, &payload)?;
+            }
+            None => {
+                remove_if_exists(&self.path(name))?;
+            }
+        }
+        Ok(result)
     }
 
     fn delete(&self, name: &str) -> io::Result<bool> {

@@ -84,6 +84,11 @@ pub const CORE_KEYS: &[Key] = &[
     key("PERMANENT_SESSION_LIFETIME", Duration, Value("\"31d\"")),
     key("SESSION_REFRESH_EACH_REQUEST", Bool, Value("true")),
     key("APPLICATION_ROOT", Text, Value("\"/\"")),
+    key("SESSION_ABSOLUTE_LIFETIME", Duration, Unset),
+    key("SESSION_USER_KEY", Text, Unset),
+    key("SESSION_MAX_PER_USER", Integer, Unset),
+    key("SESSION_TRACK_CLIENT", Bool, Value("false")),
+    key("SESSION_LAST_SEEN_INTERVAL", Duration, Value("\"1m\"")),
 ];
 
 /// Every known key with its type and default: the core's, then each backend's in the order

@@ -289,6 +289,61 @@ impl ServerSideSession {
     }
 }
 
+/// Sessions per user (`SESSION_USER_KEY`; see [`UserSessions`](crate::UserSessions)).
+impl ServerSideSession {
+    /// The user id this session holds and the handle of its stored entry (the one it
+    /// was loaded from, before any `regenerate` of this request moves it).
+    fn user_and_handle(&self) -> (Option<String>, String) {
+        let guard = self.lock();
+        let user = self
+            .interface()
+            .users()
+            .and_then(|users| users.user_of(&guard.data));
+        let key = guard.stale_key.as_deref().unwrap_or(guard.key());
+        (user, crate::users::handle_of(key))
+    }
+
+    fn admin(&self) -> crate::UserSessions {
+        crate::UserSessions::new(self.interface().clone())
+    }
+
+    /// The live sessions of this session's user (the value under `SESSION_USER_KEY`),
+    /// oldest first, this one marked [`current`](crate::UserSession::current); empty when
+    /// the session holds no user. An error when `SESSION_USER_KEY` is not set.
+    pub async fn user_sessions(&self) -> Result<Vec<crate::UserSession>, SessionUnavailable> {
+        let (user, handle) = self.user_and_handle();
+        let Some(user) = user else {
+            return Ok(Vec::new());
+        };
+        Ok(self.admin().list_marking(&user, Some(&handle)).await?)
+    }
+
+    /// Revokes the session of this user named by `handle` (from
+    /// [`user_sessions`](Self::user_sessions)); revoking this session itself is a
+    /// [`clear`](Self::clear). Returns whether a session was revoked.
+    pub async fn revoke_session(&self, handle: &str) -> Result<bool, SessionUnavailable> {
+        let (user, own) = self.user_and_handle();
+        let Some(user) = user else {
+            return Ok(false);
+        };
+        if handle == own {
+            self.clear();
+            return Ok(true);
+        }
+        Ok(self.admin().revoke(&user, handle).await?)
+    }
+
+    /// "Log out everywhere else": revokes every session of this user but this one.
+    /// Returns how many were revoked.
+    pub async fn revoke_other_sessions(&self) -> Result<usize, SessionUnavailable> {
+        let (user, own) = self.user_and_handle();
+        let Some(user) = user else {
+            return Ok(0);
+        };
+        Ok(self.admin().revoke_all_except(&user, &own).await?)
+    }
+}
+
 impl FromRequest for ServerSideSession {
     type Error = SessionUnavailable;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
@@ -314,6 +369,10 @@ impl FromRequest for ServerSideSession {
             session
                 .load(|| session.interface().requested_key(req.headers()))
                 .await?;
+            if session.interface().users().is_some_and(|u| u.track_client) {
+                let client = crate::users::ClientInfo::of(&req);
+                session.raw_lock().client.get_or_insert(client);
+            }
             session.mark_accessed();
             Ok(session)
         })

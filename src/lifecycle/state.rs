@@ -38,6 +38,13 @@ pub(crate) struct SessionState {
     /// insert of a request (or when a large session is decoded off the worker), then kept
     /// up to date by every change, so an insert costs the size of its value only.
     encoded_len: Option<usize>,
+    /// The creation time (Unix seconds) kept for `SESSION_ABSOLUTE_LIFETIME`, taken out of
+    /// the data while the request runs (see `lifecycle::lifetime`).
+    pub created: Option<u64>,
+    /// The user id the session held when it was loaded (`SESSION_USER_KEY`).
+    pub user: Option<String>,
+    /// The request's client, kept when `SESSION_TRACK_CLIENT` is on.
+    pub client: Option<crate::users::ClientInfo>,
 }
 
 impl SessionState {
@@ -217,7 +224,8 @@ impl SessionState {
         Some(v)
     }
 
-    /// Flask's `clear()`: everything goes but `_permanent`, which is kept (default false).
+    /// Flask's `clear()`: everything goes but `_permanent`, which is kept (default false); a
+    /// session filled again after it starts a new absolute lifetime.
     pub(crate) fn clear(&mut self) {
         let permanent = self.permanent();
         self.data.clear();
@@ -225,6 +233,7 @@ impl SessionState {
             .push((Value::from(PERMANENT_KEY), Value::Boolean(permanent)));
         self.modified = true;
         self.encoded_len = None;
+        self.created = None;
     }
 
     pub(crate) fn permanent(&self) -> bool {

@@ -333,6 +333,33 @@ fn invalid(value: String, allowed: &str) -> ConfigError {
 
 #[async_trait]
 impl<C: Cache + ?Sized> SessionStore for CacheLibStore<C> {
+    fn supports_user_index(&self) -> bool {
+        true
+    }
+
+    async fn index_put(
+        &self,
+        index: &str,
+        entry: &crate::IndexEntry,
+        replace: bool,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.put_index_entry(index, entry, replace, ttl).await
+    }
+
+    async fn index_remove(
+        &self,
+        index: &str,
+        handles: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.remove_index_entries(index, handles, ttl).await
+    }
+
+    async fn index_list(&self, index: &str) -> Result<Vec<crate::IndexEntry>, StoreError> {
+        self.list_index(index).await
+    }
+
     async fn load(
         &self,
         key: &str,

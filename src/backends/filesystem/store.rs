@@ -62,6 +62,11 @@ pub struct FileSystemStore {
 }
 
 impl FileSystemStore {
+    /// The file engine (for the per-user index).
+    pub(super) fn engine(&self) -> &FileEngine {
+        &self.files
+    }
+
     /// Opens (creating if needed) the session directory `dir`, with a pruning `threshold`
     /// (`0` = no limit) and the permission bits `mode` for session files.
     ///
@@ -158,6 +163,33 @@ impl FileSystemStore {
 
 #[async_trait]
 impl SessionStore for FileSystemStore {
+    fn supports_user_index(&self) -> bool {
+        true
+    }
+
+    async fn index_put(
+        &self,
+        index: &str,
+        entry: &crate::IndexEntry,
+        replace: bool,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.put_index_entry(index, entry, replace, ttl).await
+    }
+
+    async fn index_remove(
+        &self,
+        index: &str,
+        handles: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.remove_index_entries(index, handles, ttl).await
+    }
+
+    async fn index_list(&self, index: &str) -> Result<Vec<crate::IndexEntry>, StoreError> {
+        self.list_index(index).await
+    }
+
     async fn load(
         &self,
         key: &str,
