@@ -159,7 +159,7 @@ pub use async_trait::async_trait;
 #[doc(inline)]
 pub use extension::Session;
 #[doc(inline)]
-pub use store::{RenameOutcome, SessionStore};
+pub use store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
 
 /// The README's Rust code compiles (`cargo test --doc`).
 #[cfg(doctest)]

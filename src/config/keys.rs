@@ -84,6 +84,7 @@ pub const CORE_KEYS: &[Key] = &[
     key("PERMANENT_SESSION_LIFETIME", Duration, Value("\"31d\"")),
     key("SESSION_REFRESH_EACH_REQUEST", Bool, Value("true")),
     key("APPLICATION_ROOT", Text, Value("\"/\"")),
+    key("SESSION_CONCURRENCY", Text, Value("\"last-write-wins\"")),
 ];
 
 /// Every known key with its type and default: the core's, then each backend's in the order

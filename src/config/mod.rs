@@ -82,6 +82,7 @@
 //! ([`extract_string_key`], [`extract_bool_key`], [`extract_duration_key`],
 //! [`extract_string_list_key`]): absent keys are `None`, type errors name the key.
 
+mod concurrency;
 mod env;
 mod extract;
 #[cfg(any(feature = "filesystem", feature = "cachelib"))]
@@ -106,6 +107,7 @@ use extract::{read_integer, read_lifetime, value_to_string};
 use unknown_keys::check_unknown_keys;
 use validate::{CLEANUP_ALLOWED, ID_LENGTH_ALLOWED, MAX_SIZE_ALLOWED, invalid};
 
+pub use concurrency::Concurrency;
 pub use env::SessionEnv;
 pub use extract::{
     extract_bool_key, extract_duration_key, extract_key, extract_pool_size_key, extract_string_key,
@@ -282,6 +284,8 @@ pub struct SessionConfig {
     pub lifetime: Duration,
     /// `SESSION_REFRESH_EACH_REQUEST` (default `true`).
     pub refresh_each_request: bool,
+    /// `SESSION_CONCURRENCY` (default [`Concurrency::LastWriteWins`]).
+    pub concurrency: Concurrency,
 }
 
 impl Default for SessionConfig {
@@ -306,6 +310,7 @@ impl Default for SessionConfig {
             cookie_partitioned: false,
             lifetime: Duration::from_secs(31 * 24 * 3600),
             refresh_each_request: true,
+            concurrency: Concurrency::LastWriteWins,
         }
     }
 }
@@ -447,6 +452,10 @@ impl SessionConfig {
             lifetime: read_lifetime(figment)?.unwrap_or(defaults.lifetime),
             refresh_each_request: extract_bool_key(figment, "SESSION_REFRESH_EACH_REQUEST")?
                 .unwrap_or(defaults.refresh_each_request),
+            concurrency: match extract_string_key(figment, "SESSION_CONCURRENCY")? {
+                Some(value) => value.parse()?,
+                None => defaults.concurrency,
+            },
         };
         config.validate()?;
         Ok(config)

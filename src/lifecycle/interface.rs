@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use actix_web::http::header::{HeaderMap, HeaderValue, SET_COOKIE, VARY};
 
+use super::merge::{self, Journal, SaveLocks};
 use super::state::SessionState;
-use crate::config::SessionConfig;
+use crate::config::{Concurrency, SessionConfig};
 use crate::cookie::CookieSettings;
 use crate::error::{ConfigError, SerializationError, SessionUnavailable};
 use crate::serialization;
@@ -69,6 +70,9 @@ struct Inner {
     signer: Option<Signer>,
     cookie: CookieSettings,
     cleanup: Option<Cleanup>,
+    /// `SESSION_CONCURRENCY = "merge"`: the saves of one session in this process, one at
+    /// a time.
+    save_locks: Option<SaveLocks>,
 }
 
 /// Runs `delete_expired` in the background every N session-using requests, one at a time.
@@ -120,6 +124,21 @@ impl ServerSideSessionInterface {
             _ => None,
         };
         check_key_shape(store.as_ref(), &config)?;
+        let save_locks = match config.concurrency {
+            Concurrency::LastWriteWins => None,
+            Concurrency::Merge if store.supports_compare_and_swap() => Some(SaveLocks::default()),
+            Concurrency::Merge => {
+                return Err(ConfigError::Invalid {
+                    key: "SESSION_CONCURRENCY",
+                    value: "\"merge\"".to_owned(),
+                    allowed: format!(
+                        "the {} store has no compare-and-swap (SessionStore::compare_and_swap), \
+                         which merge mode needs; use \"last-write-wins\"",
+                        store.name()
+                    ),
+                });
+            }
+        };
         let cookie = CookieSettings::from_config(&config);
         Ok(ServerSideSessionInterface {
             inner: Arc::new(Inner {
@@ -128,6 +147,7 @@ impl ServerSideSessionInterface {
                 signer,
                 cookie,
                 cleanup,
+                save_locks,
             }),
         })
     }
@@ -226,7 +246,24 @@ impl ServerSideSessionInterface {
             return self.fresh();
         };
         let refresh = config.refresh_each_request.then_some(config.lifetime);
-        let bytes = match self.inner.store.load(&key, refresh).await {
+        let mut journal = None;
+        let loaded = match config.concurrency {
+            Concurrency::LastWriteWins => self.inner.store.load(&key, refresh).await,
+            Concurrency::Merge => {
+                self.inner
+                    .store
+                    .load_versioned(&key, refresh)
+                    .await
+                    .map(|found| {
+                        found.map(|versioned| {
+                            let bytes = versioned.bytes().to_vec();
+                            journal = Some(Journal::new(versioned));
+                            bytes
+                        })
+                    })
+            }
+        };
+        let bytes = match loaded {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return self.fresh(),
             Err(error @ crate::StoreError::BadData { .. }) => {
@@ -258,6 +295,7 @@ impl ServerSideSessionInterface {
                 let mut state =
                     SessionState::loaded(key, config.key_prefix.len(), data, encoded_len);
                 state.resign = resign;
+                state.journal = journal;
                 Ok(state)
             }
             Err(error) => self.discard_bad_entry(&key, &error).await,
@@ -339,7 +377,14 @@ impl ServerSideSessionInterface {
                     max: config.max_size,
                 }));
             }
-            if state.stored {
+            if let (true, Some(journal), Some(locks)) =
+                (state.stored, state.journal.take(), &self.inner.save_locks)
+            {
+                let store = store.as_ref();
+                if !merge::save(store, config, locks, &mut state, journal, bytes).await? {
+                    return Ok(());
+                }
+            } else if state.stored {
                 let key = state.key();
                 if !store.update(key, &bytes, config.lifetime).await? {
                     tracing::info!(%key, "session was deleted by another request; change dropped");

@@ -2,6 +2,7 @@
 //! the interface that opens and saves it, and the middleware that ties both to actix.
 
 mod interface;
+mod merge;
 mod middleware;
 mod request_ext;
 mod server_side_session;

@@ -2,6 +2,7 @@
 
 use rmpv::Value;
 
+use super::merge::{Change, Journal};
 use crate::config::SerializationFormat;
 use crate::error::SerializationError;
 use crate::serialization::{self, SessionMap};
@@ -38,6 +39,9 @@ pub(crate) struct SessionState {
     /// insert of a request (or when a large session is decoded off the worker), then kept
     /// up to date by every change, so an insert costs the size of its value only.
     encoded_len: Option<usize>,
+    /// With `SESSION_CONCURRENCY = "merge"`, for a loaded session: the version it was
+    /// loaded at and every change since, replayed onto a newer entry on a conflict.
+    pub journal: Option<Journal>,
 }
 
 impl SessionState {
@@ -195,6 +199,9 @@ impl SessionState {
 
     /// Stores `value` at `position` (the index of `key`) or at the end.
     fn set(&mut self, position: Option<usize>, key: &str, value: Value) {
+        if let Some(journal) = &mut self.journal {
+            journal.record(Change::Set(key.to_owned(), value.clone()));
+        }
         match position {
             Some(i) => self.data[i].1 = value,
             None => self.data.push((Value::from(key), value)),
@@ -205,6 +212,9 @@ impl SessionState {
     pub(crate) fn remove(&mut self, key: &str, format: SerializationFormat) -> Option<Value> {
         let i = self.position(key)?;
         self.modified = true;
+        if let Some(journal) = &mut self.journal {
+            journal.record(Change::Remove(key.to_owned()));
+        }
         let (k, v) = self.data.remove(i);
         if let Some(total) = self.encoded_len {
             let n = self.data.len();
@@ -220,6 +230,9 @@ impl SessionState {
     /// Flask's `clear()`: everything goes but `_permanent`, which is kept (default false).
     pub(crate) fn clear(&mut self) {
         let permanent = self.permanent();
+        if let Some(journal) = &mut self.journal {
+            journal.record(Change::Clear);
+        }
         self.data.clear();
         self.data
             .push((Value::from(PERMANENT_KEY), Value::Boolean(permanent)));

@@ -32,10 +32,12 @@
 
 mod cases;
 mod harness;
+mod merge;
 mod recording;
 
 pub use cases::*;
 pub use harness::{Gate, Harness, Reply, request, routes, send};
+pub use merge::*;
 pub use recording::{Op, RecordingStore};
 
 /// Runs a future to completion on a fresh actix system (what `#[actix_web::test]` does).
