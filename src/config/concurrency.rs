@@ -64,3 +64,22 @@ impl FromStr for Concurrency {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_value_names_the_key_and_the_allowed_values() {
+        let error = "Merge".parse::<Concurrency>().unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "invalid value for SESSION_CONCURRENCY: \"Merge\"; expected \"last-write-wins\" or \
+             \"merge\" (lowercase)"
+        );
+        assert_eq!(
+            "last-write-wins".parse::<Concurrency>().ok(),
+            Some(Concurrency::LastWriteWins)
+        );
+    }
+}
