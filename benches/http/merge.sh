@@ -67,10 +67,14 @@ stats() {
   echo "$b"
 }
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$2"; }
-# `name calls` per Redis command (INFO itself left out).
+# `name calls usec` per Redis command (INFO itself left out).
 redis_calls() {
   redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r' |
-    awk -F'[:=,]' '/^cmdstat_/ && $1 != "cmdstat_info" { sub("cmdstat_", "", $1); print $1, $3 }'
+    awk -F'[:=,]' '/^cmdstat_/ && $1 != "cmdstat_info" { sub("cmdstat_", "", $1); print $1, $3, $5 }'
+}
+# Redis CPU (commandstats usec, all commands) per request.
+redis_usec() { # before-file after-file requests
+  awk -v r="$3" 'NR == FNR { b[$1] = $3; next } { s += $3 - b[$1] } END { printf "%.2f", s / r }' "$1" "$2"
 }
 # Per request, each command whose count moved: "getex 1.00 evalsha 1.00 ...". Commands a
 # script runs (redis.call) are counted by Redis too, though they cost no round trip.
@@ -83,7 +87,8 @@ wrk_run() { # out-file url [wrk args]
 }
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 reqs() { awk '/requests in/ {print $1}' "$1"; }
-non2xx() { awk '/Non-2xx/ {print $5}' "$1" | head -1 | sed 's/^$/0/;s/^/0+/' | bc; }
+non2xx() { local n; n=$(awk '/Non-2xx/ {print $5}' "$1" | head -1); echo "${n:-0}"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 echo "## 1. One session, $CONNECTIONS connections, $DURATION"
 echo
@@ -115,7 +120,7 @@ done
 echo
 echo "## 2. No conflict (Redis; each in-flight request on a session of its own), medians of $ROUNDS"
 echo
-declare -A RPS CPR CONF
+declare -A RPS CPR CONF USEC CPU
 for mode in last-write-wins merge; do
   start redis "$mode"
   : >"$OUT/cookies-$mode"
@@ -128,11 +133,14 @@ for round in $(seq "$ROUNDS"); do
       start redis "$mode"
       s0=$(stats)
       redis_calls >"$OUT/before"
+      ticks=$(cpu_ticks "$SERVER")
       f="$OUT/nc-$mode-$route-$round.txt"
       COOKIES="$OUT/cookies-$mode" THREADS="$THREADS" wrk_run "$f" "http://127.0.0.1:$PORT/$route" \
         -s "$HERE/distinct_sessions.lua"
       s1=$(stats)
       redis_calls >"$OUT/after"
+      USEC[$mode-$route]+="$(redis_usec "$OUT/before" "$OUT/after" "$(reqs "$f")") "
+      CPU[$mode-$route]+="$(awk -v t="$(( $(cpu_ticks "$SERVER") - ticks ))" -v hz="$(getconf CLK_TCK)" -v r="$(reqs "$f")" 'BEGIN{printf "%.1f", t * 1e6 / hz / r}') "
       RPS[$mode-$route]+="$(rps "$f") "
       CPR[$mode-$route]="$(per_request "$OUT/before" "$OUT/after" "$(reqs "$f")")"
       CONF[$mode-$route]+="$(( $(field changed "$s1") - $(field changed "$s0") )) "
@@ -141,14 +149,15 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-echo "| route | mode | req/s | / last-write-wins | Redis commands per request (last round) | conflicts per round |"
-echo "|---|---|---:|---:|---|---|"
+echo "| route | mode | req/s | / last-write-wins | server CPU µs/req | Redis CPU µs/req | Redis commands per request (last round) | conflicts per round |"
+echo "|---|---|---:|---:|---:|---:|---|---|"
 for route in read incr; do
   base=$(median "${RPS[last-write-wins-$route]}")
   for mode in last-write-wins merge; do
     r=$(median "${RPS[$mode-$route]}")
-    printf '| /%s | %s | %s | %s | %s | %s |\n' "$route" "$mode" "$r" \
+    printf '| /%s | %s | %s | %s | %s | %s | %s | %s |\n' "$route" "$mode" "$r" \
       "$(awk -v a="$r" -v b="$base" 'BEGIN{printf "%.3f", a/b}')" \
+      "$(median "${CPU[$mode-$route]}")" "$(median "${USEC[$mode-$route]}")" \
       "${CPR[$mode-$route]}" "${CONF[$mode-$route]}"
   done
 done

@@ -46,7 +46,11 @@ impl Counting {
 
 #[async_trait]
 impl SessionStore for Counting {
-    async fn load(&self, key: &str, refresh: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn load(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.load(key, refresh).await
     }
     async fn create(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
@@ -76,7 +80,10 @@ impl SessionStore for Counting {
         value: &[u8],
         ttl: Duration,
     ) -> Result<SwapOutcome, StoreError> {
-        let outcome = self.inner.compare_and_swap(key, expected, value, ttl).await?;
+        let outcome = self
+            .inner
+            .compare_and_swap(key, expected, value, ttl)
+            .await?;
         let counter = match outcome {
             SwapOutcome::Swapped => &self.counts.stored,
             SwapOutcome::Changed(_) => &self.counts.changed,
@@ -143,18 +150,28 @@ async fn hello() -> &'static str {
 async fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(8095);
-    let target = args.next().unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
+    let target = args
+        .next()
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
     let mode = args.next().unwrap_or_else(|| "last-write-wins".to_owned());
-    let io = std::io::Error::other;
+    fn io(e: impl std::error::Error + Send + Sync + 'static) -> std::io::Error {
+        std::io::Error::other(e)
+    }
     let inner: Box<dyn SessionStore> = if let Some(dir) = target.strip_prefix("fs:") {
         Box::new(FileSystemStore::new(dir, 0, 0o600).map_err(io)?)
     } else if target.starts_with("postgres") {
-        let pool = SqlPool::connect(&target, &PoolOptions::default()).await.map_err(io)?;
+        let pool = SqlPool::connect(&target, &PoolOptions::default())
+            .await
+            .map_err(io)?;
         let table = SqlTable::default();
         migrate::migrate(&pool, &table).await.map_err(io)?;
         Box::new(SqlStore::new(pool, table).await.map_err(io)?)
     } else {
-        Box::new(RedisStore::connect(&target, &RedisOptions::default()).await.map_err(io)?)
+        Box::new(
+            RedisStore::connect(&target, &RedisOptions::default())
+                .await
+                .map_err(io)?,
+        )
     };
     let counts = Arc::new(Counts::default());
     let store = Counting {
