@@ -256,7 +256,7 @@ impl Versioned {
     /// the stored bytes are equal to these.
     ///
     /// ```
-    /// use actix_flask_session::store::Versioned;
+    /// use actix_flask_session::Versioned;
     ///
     /// let loaded = Versioned::new(b"\x80".to_vec());
     /// assert_eq!((loaded.bytes(), loaded.token()), (&b"\x80"[..], None));

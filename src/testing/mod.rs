@@ -39,6 +39,7 @@ mod recording;
 pub use cases::*;
 #[doc(hidden)]
 pub use harness::{Gate, Harness, Reply, request, routes, send};
+#[doc(hidden)]
 pub use merge::*;
 pub use recording::{Op, RecordingStore};
 

@@ -14,11 +14,11 @@ use std::time::Duration;
 use actix_flask_session::backends::filesystem::FileSystemStore;
 use actix_flask_session::backends::redis::{RedisOptions, RedisStore};
 use actix_flask_session::backends::sql::{PoolOptions, SqlPool, SqlStore, SqlTable, migrate};
-use actix_flask_session::store::{SwapOutcome, Versioned};
 use actix_flask_session::{
     ServerSideSession, ServerSideSessionInterface, Session, SessionConfig, SessionStore,
     StoreError, async_trait,
 };
+use actix_flask_session::{SwapOutcome, Versioned};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 /// What the wrapped store answered: writes that stored, compare-and-swaps that met a
