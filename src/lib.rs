@@ -171,7 +171,7 @@ pub use async_trait::async_trait;
 #[doc(inline)]
 pub use extension::Session;
 #[doc(inline)]
-pub use store::{RenameOutcome, SessionStore};
+pub use store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
 #[doc(inline)]
 pub use users::{IndexEntry, UserSession, UserSessions};
 

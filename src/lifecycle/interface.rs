@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use actix_web::http::header::{HeaderMap, HeaderValue, SET_COOKIE, VARY};
 
 use super::lifetime;
+use super::merge::{self, Journal, SaveLocks};
 use super::state::SessionState;
 use super::users::UserIndexing;
-use crate::config::SessionConfig;
+use crate::config::{Concurrency, SessionConfig};
 use crate::cookie::CookieSettings;
 use crate::error::{ConfigError, SerializationError, SessionUnavailable};
 use crate::serialization;
@@ -72,6 +73,9 @@ struct Inner {
     cookie: CookieSettings,
     cleanup: Option<Cleanup>,
     users: Option<UserIndexing>,
+    /// `SESSION_CONCURRENCY = "merge"`: the saves of one session in this process, one at
+    /// a time.
+    save_locks: Option<SaveLocks>,
 }
 
 /// Runs `delete_expired` in the background every N session-using requests, one at a time.
@@ -124,6 +128,21 @@ impl ServerSideSessionInterface {
         };
         check_key_shape(store.as_ref(), &config)?;
         let users = UserIndexing::from_config(&config, store.as_ref())?;
+        let save_locks = match config.concurrency {
+            Concurrency::LastWriteWins => None,
+            Concurrency::Merge if store.supports_compare_and_swap() => Some(SaveLocks::default()),
+            Concurrency::Merge => {
+                return Err(ConfigError::Invalid {
+                    key: "SESSION_CONCURRENCY",
+                    value: "\"merge\"".to_owned(),
+                    allowed: format!(
+                        "the {} store has no compare-and-swap (SessionStore::compare_and_swap), \
+                         which merge mode needs; use \"last-write-wins\"",
+                        store.name()
+                    ),
+                });
+            }
+        };
         let cookie = CookieSettings::from_config(&config);
         Ok(ServerSideSessionInterface {
             inner: Arc::new(Inner {
@@ -133,6 +152,7 @@ impl ServerSideSessionInterface {
                 cookie,
                 cleanup,
                 users,
+                save_locks,
             }),
         })
     }
@@ -231,7 +251,24 @@ impl ServerSideSessionInterface {
             return self.fresh();
         };
         let refresh = lifetime::read_refresh(config);
-        let bytes = match self.inner.store.load(&key, refresh).await {
+        let mut journal = None;
+        let loaded = match config.concurrency {
+            Concurrency::LastWriteWins => self.inner.store.load(&key, refresh).await,
+            Concurrency::Merge => {
+                self.inner
+                    .store
+                    .load_versioned(&key, refresh)
+                    .await
+                    .map(|found| {
+                        found.map(|versioned| {
+                            let bytes = versioned.bytes().to_vec();
+                            journal = Some(Journal::new(versioned));
+                            bytes
+                        })
+                    })
+            }
+        };
+        let bytes = match loaded {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return self.fresh(),
             Err(error @ crate::StoreError::BadData { .. }) => {
@@ -273,6 +310,8 @@ impl ServerSideSessionInterface {
                     self.inner.store.delete(state.key()).await?;
                     return self.fresh();
                 }
+                // Set after `after_load`: taking the creation time out is not a change to replay.
+                state.journal = journal;
                 Ok(state)
             }
             Err(error) => self.discard_bad_entry(&key, &error).await,
@@ -362,7 +401,14 @@ impl ServerSideSessionInterface {
                 }));
             }
             let moved_from = state.stale_key.clone();
-            if state.stored {
+            if let (true, Some(journal), Some(locks)) =
+                (state.stored, state.journal.take(), &self.inner.save_locks)
+            {
+                let store = store.as_ref();
+                if !merge::save(store, config, ttl, locks, &mut state, journal, bytes).await? {
+                    return Ok(());
+                }
+            } else if state.stored {
                 let key = state.key();
                 if !store.update(key, &bytes, ttl).await? {
                     tracing::info!(%key, "session was deleted by another request; change dropped");
