@@ -115,6 +115,7 @@ pub mod cookie;
 pub mod error;
 mod extension;
 mod lifecycle;
+mod observability;
 pub mod serialization;
 pub mod sid;
 pub mod signer;
@@ -158,6 +159,8 @@ pub use rmpv::Value;
 pub use async_trait::async_trait;
 #[doc(inline)]
 pub use extension::Session;
+#[doc(inline)]
+pub use observability::StoreHealth;
 #[doc(inline)]
 pub use store::{RenameOutcome, SessionStore};
 

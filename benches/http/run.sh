@@ -17,6 +17,7 @@
 #
 # Knobs: ROUNDS=3 DURATION=10s CONNECTIONS=64 THREADS=2 SERVER_CPU=0 WRK_CPU=1
 #        REDIS_PORT=6391 BENCH_TARGET_DIR=<target dir> ONLY="afs raw raw-cookie actix-session"
+#        (add `afs-metrics`: `afs` with the crate's `metrics` feature and a Prometheus recorder)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +39,7 @@ done
 echo "building release binaries (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
 cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml"
 cargo build --release --quiet --manifest-path "$HERE/actix-session-peer/Cargo.toml"
+case " $ONLY " in *" afs-metrics "*) build_afs_metrics ;; esac
 BIN="$CARGO_TARGET_DIR/release"
 
 start_redis "$OUT/redis.log"
@@ -78,6 +80,7 @@ start_server() { # name binary port [VAR=value for the server's environment]
 for name in $ONLY; do
   case $name in
     afs) start_server afs "$BIN/afs" 18081 ;;
+    afs-metrics) start_server afs-metrics "$BIN/afs-metrics" 18085 ;;
     actix-session) start_server actix-session "$BIN/actix-session-peer" 18082 ;;
     raw) start_server raw "$BIN/raw" 18083 ;;
     raw-cookie) start_server raw-cookie "$BIN/raw" 18084 RAW_COOKIE=1 ;;

@@ -10,6 +10,7 @@ use super::state::SessionState;
 use crate::config::SessionConfig;
 use crate::cookie::CookieSettings;
 use crate::error::{ConfigError, SerializationError, SessionUnavailable};
+use crate::observability::{self, Instrumented, Load, Save, Trigger};
 use crate::serialization;
 use crate::sid;
 use crate::signer::Signer;
@@ -120,6 +121,7 @@ impl ServerSideSessionInterface {
             _ => None,
         };
         check_key_shape(store.as_ref(), &config)?;
+        let store = Instrumented::wrap(store);
         let cookie = CookieSettings::from_config(&config);
         Ok(ServerSideSessionInterface {
             inner: Arc::new(Inner {
@@ -171,7 +173,9 @@ impl ServerSideSessionInterface {
     /// Deletes every expired entry now (for stores without native expiry); this is what
     /// `flask session_cleanup` does, for a cron job.
     pub async fn cleanup(&self) -> Result<u64, crate::StoreError> {
-        self.inner.store.delete_expired().await
+        let deleted = self.inner.store.delete_expired().await;
+        observability::cleaned(Trigger::Manual, &deleted);
+        deleted
     }
 
     /// A new, empty session under a fresh id.
@@ -188,8 +192,12 @@ impl ServerSideSessionInterface {
     /// cookie, or its signature (with `SESSION_USE_SIGNER`) or its shape is wrong, and the
     /// request starts a new session.
     pub(crate) fn requested_key(&self, headers: &HeaderMap) -> Option<RequestedKey> {
-        let cookie = self.inner.cookie.read(headers)?;
+        let Some(cookie) = self.inner.cookie.read(headers) else {
+            observability::loaded(Load::Fresh);
+            return None;
+        };
         if cookie.is_empty() {
+            observability::loaded(Load::Fresh);
             return None;
         }
         let (sid, resign) = match &self.inner.signer {
@@ -198,6 +206,7 @@ impl ServerSideSessionInterface {
                     tracing::debug!(
                         "session cookie has no valid signature; starting a new session"
                     );
+                    observability::loaded(Load::BadCookie);
                     return None;
                 };
                 (sid, key_index > 0)
@@ -206,6 +215,7 @@ impl ServerSideSessionInterface {
         };
         if !sid::is_well_formed(sid, self.inner.config.id_length) {
             tracing::debug!("session cookie is not a well-formed id; starting a new session");
+            observability::loaded(Load::BadCookie);
             return None;
         }
         Some(RequestedKey {
@@ -228,11 +238,17 @@ impl ServerSideSessionInterface {
         let refresh = config.refresh_each_request.then_some(config.lifetime);
         let bytes = match self.inner.store.load(&key, refresh).await {
             Ok(Some(bytes)) => bytes,
-            Ok(None) => return self.fresh(),
+            Ok(None) => {
+                observability::loaded(Load::Miss);
+                return self.fresh();
+            }
             Err(error @ crate::StoreError::BadData { .. }) => {
                 return self.discard_bad_entry(&key, &error).await;
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => {
+                observability::loaded(Load::Error);
+                return Err(error.into());
+            }
         };
         let format = config.serialization_format;
         if bytes.len() > config.max_size {
@@ -255,6 +271,7 @@ impl ServerSideSessionInterface {
         };
         match decoded {
             Ok((encoded_len, data)) => {
+                observability::loaded(Load::Hit);
                 let mut state =
                     SessionState::loaded(key, config.key_prefix.len(), data, encoded_len);
                 state.resign = resign;
@@ -273,6 +290,7 @@ impl ServerSideSessionInterface {
         error: &dyn std::fmt::Display,
     ) -> Result<SessionState, SessionUnavailable> {
         tracing::warn!(%key, %error, "unusable session data deleted; starting a new session");
+        observability::loaded(Load::Corrupt);
         if let Err(error) = self.inner.store.delete(key).await {
             tracing::warn!(%key, %error, "could not delete corrupt session data");
         }
@@ -283,9 +301,18 @@ impl ServerSideSessionInterface {
     /// updates never recreate a deleted entry, new ids never overwrite an existing one.
     pub(crate) async fn save(
         &self,
-        mut state: SessionState,
+        state: SessionState,
         headers: &mut HeaderMap,
     ) -> Result<(), SessionUnavailable> {
+        observability::saved(self.write(state, headers).await)
+    }
+
+    /// [`save`](Self::save)'s work, saying what it did.
+    async fn write(
+        &self,
+        mut state: SessionState,
+        headers: &mut HeaderMap,
+    ) -> Result<Save, SessionUnavailable> {
         let config = &self.inner.config;
         let store = &self.inner.store;
         // Extraction marks the session accessed, so every saved session varies by cookie
@@ -303,17 +330,24 @@ impl ServerSideSessionInterface {
                     self.inner.cookie.session_cookie(&value, state.permanent()),
                 );
             }
-            if state.modified {
-                if state.stored {
-                    store.delete(state.key()).await?;
-                }
-                if let Some(stale) = &state.stale_key {
-                    store.delete(stale).await?;
-                }
-                self.set_cookie(headers, self.inner.cookie.deletion_cookie());
+            if !state.modified {
+                return Ok(Save::Unchanged);
             }
-            return Ok(());
+            let stored = state.stored || state.stale_key.is_some();
+            if state.stored {
+                store.delete(state.key()).await?;
+            }
+            if let Some(stale) = &state.stale_key {
+                store.delete(stale).await?;
+            }
+            self.set_cookie(headers, self.inner.cookie.deletion_cookie());
+            return Ok(if stored {
+                Save::Deleted
+            } else {
+                Save::Unchanged
+            });
         }
+        let mut outcome = Save::Unchanged;
         if state.modified {
             let format = config.serialization_format;
             let bytes = if state
@@ -343,22 +377,27 @@ impl ServerSideSessionInterface {
                 let key = state.key();
                 if !store.update(key, &bytes, config.lifetime).await? {
                     tracing::info!(%key, "session was deleted by another request; change dropped");
-                    return Ok(());
+                    return Ok(Save::Gone);
                 }
+                outcome = Save::Updated;
             } else if !self.create(&mut state, &bytes).await? {
-                return Ok(());
+                return Ok(Save::Gone);
+            } else if state.stale_key.is_some() {
+                outcome = Save::Regenerated;
+            } else {
+                outcome = Save::Created;
             }
         } else if !(state.stored
             && (state.resign || config.refresh_each_request && state.permanent()))
         {
-            return Ok(());
+            return Ok(Save::Unchanged);
         }
         let value = self.signed_sid(state.sid());
         self.set_cookie(
             headers,
             self.inner.cookie.session_cookie(&value, state.permanent()),
         );
-        Ok(())
+        Ok(outcome)
     }
 
     /// Writes a session under a free id: its own, or fresh ones after a collision. A
@@ -419,7 +458,9 @@ impl ServerSideSessionInterface {
         let running = Arc::clone(&cleanup.running);
         tokio::spawn(async move {
             let _reset = ResetOnDrop(running);
-            match store.delete_expired().await {
+            let deleted = store.delete_expired().await;
+            observability::cleaned(Trigger::Background, &deleted);
+            match deleted {
                 Ok(count) => tracing::debug!(count, "expired sessions deleted"),
                 Err(error) => tracing::warn!(%error, "expired-session cleanup failed"),
             }
