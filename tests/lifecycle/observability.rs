@@ -73,22 +73,31 @@ impl Metrics {
     }
 }
 
+/// One expected series: name, labels, count.
+type Series = (&'static str, Vec<(&'static str, &'static str)>, u64);
+
 /// `name{label=value,...}` (labels in alphabetical order) => count.
-fn expect(entries: &[(&str, &[(&str, &str)], u64)]) -> BTreeMap<String, u64> {
+fn series(entries: Vec<Series>) -> BTreeMap<String, u64> {
     entries
-        .iter()
+        .into_iter()
         .map(|(name, labels, n)| {
             let mut labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             labels.sort();
-            (format!("{name}{{{}}}", labels.join(",")), *n)
+            (format!("{name}{{{}}}", labels.join(",")), n)
         })
         .collect()
 }
 
-fn call(
-    operation: &'static str,
-    outcome: &'static str,
-) -> (&'static str, Vec<(&'static str, &'static str)>) {
+fn load(outcome: &'static str) -> Series {
+    (LOADS, vec![("outcome", outcome)], 1)
+}
+
+fn save(outcome: &'static str) -> Series {
+    (SAVES, vec![("outcome", outcome)], 1)
+}
+
+/// One call of the cachelib store.
+fn store_call(operation: &'static str, outcome: &'static str) -> Series {
     (
         CALLS,
         vec![
@@ -96,32 +105,8 @@ fn call(
             ("operation", operation),
             ("outcome", outcome),
         ],
+        1,
     )
-}
-
-/// Builds the expectation from (name, labels, count) with owned label lists.
-fn series(entries: Vec<(&str, Vec<(&str, &str)>, u64)>) -> BTreeMap<String, u64> {
-    let borrowed: Vec<(&str, &[(&str, &str)], u64)> = entries
-        .iter()
-        .map(|(name, labels, n)| (*name, labels.as_slice(), *n))
-        .collect();
-    expect(&borrowed)
-}
-
-fn load(outcome: &'static str) -> (&'static str, Vec<(&'static str, &'static str)>, u64) {
-    (LOADS, vec![("outcome", outcome)], 1)
-}
-
-fn save(outcome: &'static str) -> (&'static str, Vec<(&'static str, &'static str)>, u64) {
-    (SAVES, vec![("outcome", outcome)], 1)
-}
-
-fn store_call(
-    operation: &'static str,
-    outcome: &'static str,
-) -> (&'static str, Vec<(&'static str, &'static str)>, u64) {
-    let (name, labels) = call(operation, outcome);
-    (name, labels, 1)
 }
 
 async fn get(session: ServerSideSession) -> actix_web::Result<String> {
@@ -428,10 +413,7 @@ impl SessionStore for Failing {
     }
 }
 
-fn failing(
-    operation: &'static str,
-    outcome: &'static str,
-) -> (&'static str, Vec<(&'static str, &'static str)>, u64) {
+fn failing(operation: &'static str, outcome: &'static str) -> Series {
     (
         CALLS,
         vec![
@@ -443,10 +425,7 @@ fn failing(
     )
 }
 
-fn error(
-    operation: &'static str,
-    kind: &'static str,
-) -> (&'static str, Vec<(&'static str, &'static str)>, u64) {
+fn error(operation: &'static str, kind: &'static str) -> Series {
     (
         ERRORS,
         vec![
