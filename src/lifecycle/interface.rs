@@ -10,7 +10,7 @@ use super::state::SessionState;
 use crate::config::SessionConfig;
 use crate::cookie::CookieSettings;
 use crate::error::{ConfigError, SerializationError, SessionUnavailable};
-use crate::observability::{self, Instrumented, Load, Save, Trigger};
+use crate::observability::{self, Instrumented, Load, Observer, Save, Trigger};
 use crate::serialization;
 use crate::sid;
 use crate::signer::Signer;
@@ -70,6 +70,7 @@ struct Inner {
     signer: Option<Signer>,
     cookie: CookieSettings,
     cleanup: Option<Cleanup>,
+    observer: Observer,
 }
 
 /// Runs `delete_expired` in the background every N session-using requests, one at a time.
@@ -130,6 +131,7 @@ impl ServerSideSessionInterface {
                 signer,
                 cookie,
                 cleanup,
+                observer: Observer::default(),
             }),
         })
     }
@@ -193,11 +195,11 @@ impl ServerSideSessionInterface {
     /// request starts a new session.
     pub(crate) fn requested_key(&self, headers: &HeaderMap) -> Option<RequestedKey> {
         let Some(cookie) = self.inner.cookie.read(headers) else {
-            observability::loaded(Load::Fresh);
+            self.inner.observer.loaded(Load::Fresh);
             return None;
         };
         if cookie.is_empty() {
-            observability::loaded(Load::Fresh);
+            self.inner.observer.loaded(Load::Fresh);
             return None;
         }
         let (sid, resign) = match &self.inner.signer {
@@ -206,7 +208,7 @@ impl ServerSideSessionInterface {
                     tracing::debug!(
                         "session cookie has no valid signature; starting a new session"
                     );
-                    observability::loaded(Load::BadCookie);
+                    self.inner.observer.loaded(Load::BadCookie);
                     return None;
                 };
                 (sid, key_index > 0)
@@ -215,7 +217,7 @@ impl ServerSideSessionInterface {
         };
         if !sid::is_well_formed(sid, self.inner.config.id_length) {
             tracing::debug!("session cookie is not a well-formed id; starting a new session");
-            observability::loaded(Load::BadCookie);
+            self.inner.observer.loaded(Load::BadCookie);
             return None;
         }
         Some(RequestedKey {
@@ -239,14 +241,14 @@ impl ServerSideSessionInterface {
         let bytes = match self.inner.store.load(&key, refresh).await {
             Ok(Some(bytes)) => bytes,
             Ok(None) => {
-                observability::loaded(Load::Miss);
+                self.inner.observer.loaded(Load::Miss);
                 return self.fresh();
             }
             Err(error @ crate::StoreError::BadData { .. }) => {
                 return self.discard_bad_entry(&key, &error).await;
             }
             Err(error) => {
-                observability::loaded(Load::Error);
+                self.inner.observer.loaded(Load::Error);
                 return Err(error.into());
             }
         };
@@ -271,7 +273,7 @@ impl ServerSideSessionInterface {
         };
         match decoded {
             Ok((encoded_len, data)) => {
-                observability::loaded(Load::Hit);
+                self.inner.observer.loaded(Load::Hit);
                 let mut state =
                     SessionState::loaded(key, config.key_prefix.len(), data, encoded_len);
                 state.resign = resign;
@@ -290,7 +292,7 @@ impl ServerSideSessionInterface {
         error: &dyn std::fmt::Display,
     ) -> Result<SessionState, SessionUnavailable> {
         tracing::warn!(%key, %error, "unusable session data deleted; starting a new session");
-        observability::loaded(Load::Corrupt);
+        self.inner.observer.loaded(Load::Corrupt);
         if let Err(error) = self.inner.store.delete(key).await {
             tracing::warn!(%key, %error, "could not delete corrupt session data");
         }
@@ -304,7 +306,7 @@ impl ServerSideSessionInterface {
         state: SessionState,
         headers: &mut HeaderMap,
     ) -> Result<(), SessionUnavailable> {
-        observability::saved(self.write(state, headers).await)
+        self.inner.observer.saved(self.write(state, headers).await)
     }
 
     /// [`save`](Self::save)'s work, saying what it did.

@@ -95,39 +95,79 @@ impl Instrumented {
         call: impl Future<Output = Result<T, StoreError>>,
         outcome: impl FnOnce(&T) -> usize,
     ) -> Result<T, StoreError> {
-        let span = tracing::debug_span!(
-            "session_store",
-            backend = self.backend,
-            operation = operation.name(),
-            outcome = tracing::field::Empty,
-            duration_us = tracing::field::Empty,
-            error_kind = tracing::field::Empty,
-        );
-        let timed = cfg!(feature = "metrics") || !span.is_disabled();
-        let start = timed.then(Instant::now);
-        let mut call = pin!(call.instrument(span));
-        let result = call.as_mut().await;
-        let elapsed = start.map_or(Duration::ZERO, |start| start.elapsed());
-        let index = match &result {
-            Ok(value) => outcome(value),
-            Err(_) => operation.error_index(),
-        };
-        let span = call.span();
-        if !span.is_disabled() {
-            span.record("outcome", operation.outcome(index));
-            span.record("duration_us", elapsed.as_micros() as u64);
-            if let Err(error) = &result {
-                span.record("error_kind", super::error_kind(error));
+        // Checked first: a span that is off costs nothing more than this check.
+        if tracing::level_enabled!(tracing::Level::DEBUG) {
+            let span = tracing::debug_span!(
+                "session_store",
+                backend = self.backend,
+                operation = operation.name(),
+                outcome = tracing::field::Empty,
+                duration_us = tracing::field::Empty,
+                error_kind = tracing::field::Empty,
+            );
+            if !span.is_disabled() {
+                let start = Instant::now();
+                let mut call = pin!(call.instrument(span));
+                let result = call.as_mut().await;
+                let elapsed = start.elapsed();
+                let index = outcome_index(operation, &result, outcome);
+                let span = call.span();
+                span.record("outcome", operation.outcome(index));
+                span.record("duration_us", elapsed.as_micros() as u64);
+                if let Err(error) = &result {
+                    span.record("error_kind", super::error_kind(error));
+                }
+                self.record(operation, index, elapsed, &result);
+                return result;
             }
         }
         #[cfg(feature = "metrics")]
+        let start = Instant::now();
+        let result = call.await;
+        #[cfg(feature = "metrics")]
+        self.record(
+            operation,
+            outcome_index(operation, &result, outcome),
+            start.elapsed(),
+            &result,
+        );
+        #[cfg(not(feature = "metrics"))]
+        let _ = outcome;
+        result
+    }
+}
+
+impl Instrumented {
+    /// Records one call's latency and, when it failed, its error (`metrics` feature).
+    #[inline]
+    fn record<T>(
+        &self,
+        operation: Operation,
+        index: usize,
+        elapsed: Duration,
+        result: &Result<T, StoreError>,
+    ) {
+        #[cfg(feature = "metrics")]
         {
             self.keys.call(operation as usize, index, elapsed);
-            if let Err(error) = &result {
+            if let Err(error) = result {
                 super::record::store_error(self.backend, operation.name(), error);
             }
         }
-        result
+        #[cfg(not(feature = "metrics"))]
+        let _ = (operation, index, elapsed, result);
+    }
+}
+
+/// The index of a call's outcome in its operation's list.
+fn outcome_index<T>(
+    operation: Operation,
+    result: &Result<T, StoreError>,
+    outcome: impl FnOnce(&T) -> usize,
+) -> usize {
+    match result {
+        Ok(value) => outcome(value),
+        Err(_) => operation.error_index(),
     }
 }
 

@@ -3,8 +3,8 @@
 //! facade (cargo feature `metrics`; the application installs the exporter), and a health
 //! check that pings the store.
 //!
-//! The lifecycle reports its decisions here with one call each ([`loaded`], [`saved`],
-//! [`cleaned`]); store calls are observed by [`Instrumented`], a store that wraps the
+//! The lifecycle reports its decisions here with one call each ([`Observer::loaded`],
+//! [`Observer::saved`], [`cleaned`]); store calls are observed by [`Instrumented`], a store that wraps the
 //! configured one, so the backends know nothing of it. Labels are bounded: backend,
 //! operation, outcome, error kind; never a session or user id.
 
@@ -116,21 +116,34 @@ pub(crate) fn error_kind(error: &StoreError) -> &'static str {
     }
 }
 
-/// Records how a session was opened.
-#[inline]
-pub(crate) fn loaded(outcome: Load) {
+/// Where an interface reports how its sessions were opened and saved (with the `metrics`
+/// feature, it keeps the counters' handles).
+#[derive(Debug, Default)]
+pub(crate) struct Observer {
     #[cfg(feature = "metrics")]
-    record::loaded(outcome);
-    #[cfg(not(feature = "metrics"))]
-    let _ = outcome;
+    handles: record::Handles,
 }
 
-/// Records what a save did (or that it failed), and hands the result back.
-#[inline]
-pub(crate) fn saved(result: Result<Save, SessionUnavailable>) -> Result<(), SessionUnavailable> {
-    #[cfg(feature = "metrics")]
-    record::saved(result.as_ref().ok().copied());
-    result.map(|_: Save| ())
+impl Observer {
+    /// Records how a session was opened.
+    #[inline]
+    pub(crate) fn loaded(&self, outcome: Load) {
+        #[cfg(feature = "metrics")]
+        record::loaded(&self.handles, outcome);
+        #[cfg(not(feature = "metrics"))]
+        let _ = outcome;
+    }
+
+    /// Records what a save did (or that it failed), and hands the result back.
+    #[inline]
+    pub(crate) fn saved(
+        &self,
+        result: Result<Save, SessionUnavailable>,
+    ) -> Result<(), SessionUnavailable> {
+        #[cfg(feature = "metrics")]
+        record::saved(&self.handles, result.as_ref().ok().copied());
+        result.map(|_: Save| ())
+    }
 }
 
 /// Records a cleanup run and how many expired sessions it deleted.

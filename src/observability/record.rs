@@ -1,10 +1,13 @@
-//! The `metrics` calls (cargo feature `metrics`). Keys with fixed labels are built once;
-//! the recorder is looked up at every call, so a recorder installed after the interface
-//! was built (or a thread-local one in a test) still gets everything.
+//! The `metrics` calls (cargo feature `metrics`). Keys with fixed labels are built once.
+//! The hot ones (loads, saves, store-call latencies) also keep the handle the recorder gave
+//! for them, tagged with that recorder's address: the recorder is looked up at every call,
+//! and the handle is reused only while it is the same one, so a recorder installed after
+//! the interface was built (or a thread-local one in a test) still gets everything.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics::{Key, Label, Level, Metadata, Unit};
+use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder, Unit};
 
 use super::names::{self, Kind};
 use super::{Load, Save, Trigger};
@@ -32,6 +35,47 @@ fn increment(key: &Key, by: u64) {
     metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(by));
 }
 
+/// A handle registered with one recorder, kept for the next calls on that recorder.
+#[derive(Debug)]
+struct Cached<T>(OnceLock<(usize, T)>);
+
+impl<T> Default for Cached<T> {
+    fn default() -> Self {
+        Cached(OnceLock::new())
+    }
+}
+
+impl<T> Cached<T> {
+    /// Runs `f` on the handle for `key` from the current recorder: the kept one when it
+    /// came from this recorder, else a fresh registration.
+    fn with(&self, key: &Key, register: fn(&dyn Recorder, &Key) -> T, f: impl FnOnce(&T)) {
+        metrics::with_recorder(|recorder| {
+            let id = (recorder as *const dyn Recorder).cast::<()>() as usize;
+            let (kept_id, handle) = self.0.get_or_init(|| (id, register(recorder, key)));
+            if *kept_id == id {
+                f(handle);
+            } else {
+                f(&register(recorder, key));
+            }
+        });
+    }
+}
+
+fn register_counter(recorder: &dyn Recorder, key: &Key) -> Counter {
+    recorder.register_counter(key, &METADATA)
+}
+
+fn register_histogram(recorder: &dyn Recorder, key: &Key) -> Histogram {
+    recorder.register_histogram(key, &METADATA)
+}
+
+/// The load and save counters of one interface.
+#[derive(Debug, Default)]
+pub(crate) struct Handles {
+    loads: [Cached<Counter>; 6],
+    saves: [Cached<Counter>; 7],
+}
+
 macro_rules! outcome_keys {
     ($name:expr; $($outcome:literal),* $(,)?) => {
         [$({
@@ -45,7 +89,7 @@ static LOAD_KEYS: [Key; 6] =
     outcome_keys!(names::LOADS; "hit", "miss", "fresh", "corrupt", "bad_cookie", "error");
 static SAVE_KEYS: [Key; 7] = outcome_keys!(names::SAVES; "created", "regenerated", "updated", "unchanged", "deleted", "gone", "error");
 
-pub(crate) fn loaded(outcome: Load) {
+pub(crate) fn loaded(handles: &Handles, outcome: Load) {
     let index = match outcome {
         Load::Hit => 0,
         Load::Miss => 1,
@@ -58,10 +102,10 @@ pub(crate) fn loaded(outcome: Load) {
         LOAD_KEYS[index].labels().next().map(Label::value),
         Some(outcome.as_str())
     );
-    increment(&LOAD_KEYS[index], 1);
+    handles.loads[index].with(&LOAD_KEYS[index], register_counter, |c| c.increment(1));
 }
 
-pub(crate) fn saved(outcome: Option<Save>) {
+pub(crate) fn saved(handles: &Handles, outcome: Option<Save>) {
     let index = match outcome {
         Some(Save::Created) => 0,
         Some(Save::Regenerated) => 1,
@@ -75,7 +119,7 @@ pub(crate) fn saved(outcome: Option<Save>) {
         SAVE_KEYS[index].labels().next().map(Label::value),
         Some(outcome.map_or("error", Save::as_str))
     );
-    increment(&SAVE_KEYS[index], 1);
+    handles.saves[index].with(&SAVE_KEYS[index], register_counter, |c| c.increment(1));
 }
 
 pub(crate) fn cleaned(trigger: Trigger, result: &Result<u64, StoreError>) {
@@ -103,7 +147,7 @@ pub(crate) fn cleaned(trigger: Trigger, result: &Result<u64, StoreError>) {
 #[derive(Debug)]
 pub(crate) struct StoreKeys {
     /// Indexed by operation, then by the operation's outcome (see `super::instrumented`).
-    durations: Vec<Vec<Key>>,
+    durations: Vec<Vec<(Key, Cached<Histogram>)>>,
 }
 
 impl StoreKeys {
@@ -118,14 +162,15 @@ impl StoreKeys {
                 outcomes
                     .iter()
                     .map(|outcome| {
-                        Key::from_parts(
+                        let key = Key::from_parts(
                             names::STORE_CALL_DURATION,
                             vec![
                                 Label::from_static_parts("backend", backend),
                                 Label::from_static_parts("operation", operation),
                                 Label::from_static_parts("outcome", outcome),
                             ],
-                        )
+                        );
+                        (key, Cached::default())
                     })
                     .collect()
             })
@@ -135,16 +180,12 @@ impl StoreKeys {
 
     /// Records one store call.
     pub(crate) fn call(&self, operation: usize, outcome: usize, elapsed: Duration) {
-        if let Some(key) = self
+        if let Some((key, cached)) = self
             .durations
             .get(operation)
             .and_then(|keys| keys.get(outcome))
         {
-            metrics::with_recorder(|recorder| {
-                recorder
-                    .register_histogram(key, &METADATA)
-                    .record(elapsed.as_secs_f64());
-            });
+            cached.with(key, register_histogram, |h| h.record(elapsed.as_secs_f64()));
         }
     }
 }
