@@ -368,8 +368,11 @@ async fn two_browsers_see_and_revoke_each_other_on_the_sessions_page() {
     let (_app, base) = start_quickstart(&app_dir);
     let (_driver, driver_url) = start_chromedriver(&driver);
     let started = shown(time::OffsetDateTime::now_utc());
-    let one = profile(&driver_url, &chromium, &dirs[0], AGENT_ONE).await;
-    let two = profile(&driver_url, &chromium, &dirs[1], AGENT_TWO).await;
+    let (one, two) = futures_util::future::join(
+        profile(&driver_url, &chromium, &dirs[0], AGENT_ONE),
+        profile(&driver_url, &chromium, &dirs[1], AGENT_TWO),
+    )
+    .await;
 
     // Both log in as alice; the first sees both sessions, itself first (oldest first).
     log_in(&one, &base, "alice").await;
