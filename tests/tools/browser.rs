@@ -278,6 +278,17 @@ fn home(text: &str, name: &str, visits: u64) -> Option<String> {
     (rest == "\nYour sessions\nRegenerate session id\nLog out").then(|| prefix.to_owned())
 }
 
+/// Waits for the home page of `name` at visit `visits`; returns the session-id prefix.
+async fn wait_home(browser: &Client, name: &str, visits: u64) -> String {
+    let text = until(
+        browser,
+        &format!("{name}'s home page, visit {visits}"),
+        |t| home(t, name, visits).is_some(),
+    )
+    .await;
+    home(&text, name, visits).unwrap_or_default()
+}
+
 async fn log_in(browser: &Client, base: &str, name: &str) {
     browser.goto(base).await.expect("open the home page");
     until(browser, "the login form", |t| t == LOGGED_OUT).await;
@@ -289,10 +300,7 @@ async fn log_in(browser: &Client, base: &str, name: &str) {
         .await
         .expect("type the name");
     click(browser, "form[action='/login'] button").await;
-    until(browser, "the home page after login", |t| {
-        home(t, name, 1).is_some()
-    })
-    .await;
+    wait_home(browser, name, 1).await;
 }
 
 /// A row of "Your sessions": browser (with " (this one)"), address, logged in, last seen,
@@ -430,20 +438,10 @@ async fn two_browsers_see_and_revoke_each_other_on_the_sessions_page() {
     // Regenerate: a new id (cookie and page), the same entry (still this one, same login
     // time).
     one.goto(&base).await.expect("home");
-    let before = home(
-        &until(&one, "visit 2", |t| home(t, "alice", 2).is_some()).await,
-        "alice",
-        2,
-    )
-    .expect("home page");
+    let before = wait_home(&one, "alice", 2).await;
     let cookie_before = one.get_named_cookie("session").await.expect("cookie");
     click(&one, "form[action='/regenerate'] button").await;
-    let after = home(
-        &until(&one, "visit 3", |t| home(t, "alice", 3).is_some()).await,
-        "alice",
-        3,
-    )
-    .expect("home page");
+    let after = wait_home(&one, "alice", 3).await;
     let cookie_after = one.get_named_cookie("session").await.expect("cookie");
     assert_ne!(before, after, "the page shows a new session id");
     assert_ne!(cookie_before.value(), cookie_after.value(), "a new cookie");
