@@ -49,8 +49,44 @@
 //! atomic on POSIX) or, when the entry must not exist, links it into place without
 //! replacing anything (`renameat2(RENAME_NOREPLACE)` or `link` + `unlink`, through
 //! `tempfile`'s `persist_noclobber`). Readers therefore see either the old or the new
-//! complete file, never a partial one. Files are not `fsync`ed: after a power loss an
-//! entry may be lost or truncated, and a truncated entry is a miss.
+//! complete file, never a partial one. The payload and its length are never written in
+//! place: only a refresh writes into an existing file (below).
+//!
+//! # Refresh in place
+//!
+//! A refresh (a load with `SESSION_REFRESH_EACH_REQUEST`, cachelib's `touch`) moves the
+//! expiry without rewriting the payload: under the key's lock it opens the entry file,
+//! reads and checks it as a locked read does (removing it if expired or corrupt), then
+//! writes bytes 5 to 15 of the header with one positioned write (`pwrite`): the flags
+//! (cleared: the entry is in use), the reserved bytes (zero) and the new expiry. Nothing
+//! is written when both already hold those values, and a refresh that finds, without the
+//! lock, a sound entry in use whose expiry already is the one it would write (a refresh
+//! earlier in the same second) returns the payload without taking the lock, as a plain
+//! read does.
+//!
+//! Why this keeps every file sound: every value of bytes 5 to 15 makes a sound header
+//! (the format checks the magic bytes, the version and the length, which are never
+//! written in place; a flags byte of zero or one and any expiry are valid). A reader
+//! without the lock that catches the write half done may read an expiry mixed from the
+//! old and the new bytes; both values are in the future (the refresh checked the entry
+//! under the lock), and a mix that looks expired only sends the reader to the locked
+//! re-read, which sees the whole new value. Refreshes hold the lock, so they never mix
+//! with each other or with a rewrite; a rewrite renames a new file into place, so a
+//! refresh holding the old file open can only write into the replaced, unlinked one.
+//!
+//! # Durability
+//!
+//! No write is `fsync`ed (neither the entry file, nor the temporary file before its
+//! rename, nor the directory): a session store trades durability for latency the way
+//! Flask-Session's and cachelib's file caches do (they do not `fsync` either), and a
+//! lost session costs a login, not data. What a power loss or a kernel crash can do
+//! (a killed process loses nothing: its writes are in the page cache):
+//!
+//! | write | after a power loss |
+//! |---|---|
+//! | create, update, set, rename (temporary file + `rename`) | the entry may be missing or have its previous content; on filesystems that do not order data before the rename (ext4 with `noauto_da_alloc`, XFS) it may be truncated: a truncated entry is corrupt, hence a miss, and is removed when met |
+//! | refresh (in place) | the entry has its old or its new expiry (the eleven bytes lie in the file's first 512-byte sector; a device that tore one sector write could leave bytes of both: still a sound file, with an expiry mixed from the two) |
+//! | delete, removal of dead entries, pruning (`unlink`) | the file may be back; an expired one is removed again when met |
 //!
 //! # Locking
 //!
@@ -292,6 +328,52 @@ fn mark_used(path: &Path) -> io::Result<()> {
     };
     file.seek(SeekFrom::Start(5))?;
     file.write_all(&[0])
+}
+
+/// Writes bytes 5 to 15 of an entry file's header in place, with one write: the flags
+/// (all clear: the entry is in use), the two reserved bytes (zero) and `expiry`. Any value
+/// these bytes can take makes a sound header, so a reader that catches the write half done,
+/// or a file cut short by a crash in the middle of it, still sees a sound entry (see
+/// [Refresh in place](self#refresh-in-place)).
+fn write_header_in_place(file: &File, expiry: u64) -> io::Result<()> {
+    let mut bytes = [0u8; 11];
+    bytes[3..].copy_from_slice(&expiry.to_le_bytes());
+    write_at(file, &bytes, 5)
+}
+
+#[cfg(unix)]
+fn write_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.write_all_at(bytes, offset)
+}
+
+#[cfg(not(unix))]
+fn write_at(mut file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(bytes)
+}
+
+/// Swaps the files named `a` and `b` atomically (`renameat2(RENAME_EXCHANGE)`); `false`
+/// when the system or the filesystem cannot, and the caller should rename instead. Unlike
+/// a rename over an existing file, an exchange does not make ext4 (`auto_da_alloc`, its
+/// default) start writing the new file out then and there, which made each rewrite about
+/// ten times slower (see [Durability](self#durability)).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use rustix::io::Errno;
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(true),
+        // No exchange on this kernel or filesystem, or `b` is gone (removed without the lock).
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP | Errno::NOENT) => Ok(false),
+        Err(errno) => Err(errno.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<bool> {
+    Ok(false)
 }
 
 fn remove_if_exists(path: &Path) -> io::Result<bool> {
@@ -608,12 +690,19 @@ impl Inner {
         Ok(tmp)
     }
 
-    /// Renames a finished temporary file over `name` (caller holds the lock). The entry
-    /// is in use from now on (its *unused* flag is clear).
+    /// Puts a finished temporary file in place of `name` (caller holds the lock). The
+    /// entry is in use from now on (its *unused* flag is clear).
     fn replace_file(&self, name: &str, expiry: u64, payload: &[u8]) -> io::Result<()> {
-        self.temp_file(expiry, 0, payload)?
-            .persist(self.path(name))
-            .map_err(|e| e.error)?;
+        let tmp = self.temp_file(expiry, 0, payload)?;
+        let path = self.path(name);
+        if exchange(tmp.path(), &path)? {
+            // The temporary name now holds the old entry: closing removes it.
+            if let Err(error) = tmp.close() {
+                tracing::debug!(backend = self.backend, %error, "cannot remove a replaced session file (removed later as a stale temporary file)");
+            }
+            return Ok(());
+        }
+        tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
     }
 
@@ -652,7 +741,7 @@ impl Inner {
     }
 
     /// Reads a live entry under the lock; removes a dead one. `None` = no live entry.
-    fn read_live_locked(&self, name: &str) -> io::Result<Option<(u64, Vec<u8>)>> {
+    fn read_live_locked(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
         let path = self.path(name);
         match read_entry(&path)? {
             Entry::Absent => Ok(None),
@@ -669,9 +758,29 @@ impl Inner {
                     remove_if_exists(&path)?;
                     Ok(None)
                 } else {
-                    Ok(Some((expiry, payload)))
+                    Ok(Some(payload))
                 }
             }
+        }
+    }
+
+    /// Whether `name` holds a live entry, from its header only, under the lock; removes a
+    /// dead one.
+    fn is_live_locked(&self, name: &str) -> io::Result<bool> {
+        let path = self.path(name);
+        match read_expiry(&path)? {
+            None => Ok(false),
+            Some(Err(why)) => {
+                tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
+                remove_if_exists(&path)?;
+                Ok(false)
+            }
+            Some(Ok(expiry)) if is_expired(expiry, since_epoch()) => {
+                tracing::debug!(backend = self.backend, file = %path.display(), "removing expired session file");
+                remove_if_exists(&path)?;
+                Ok(false)
+            }
+            Some(Ok(_)) => Ok(true),
         }
     }
 
@@ -693,18 +802,67 @@ impl Inner {
             Entry::Valid { .. } | Entry::Corrupt(_) => {
                 // Possibly replaced since we read it: decide again under the lock.
                 let _lock = self.lock(name)?;
-                Ok(self.read_live_locked(name)?.map(|(_, payload)| payload))
+                self.read_live_locked(name)
             }
         }
     }
 
+    /// Returns the payload of a live entry after moving its expiry to now + `ttl`, in
+    /// place (see [Refresh in place](self#refresh-in-place)).
     fn get_and_touch(&self, name: &str, ttl: Duration) -> io::Result<Option<Vec<u8>>> {
+        let expiry = expiry_for(ttl);
+        // Refreshed earlier in the same second (the expiry is in whole seconds): nothing to
+        // write, so no lock either, exactly as a read without refresh.
+        if let Entry::Valid {
+            expiry: current,
+            unused: false,
+            payload,
+        } = read_entry(&self.path(name))?
+            && current == expiry
+            && !is_expired(current, since_epoch())
+        {
+            return Ok(Some(payload));
+        }
         let _lock = self.lock(name)?;
-        let Some((_, payload)) = self.read_live_locked(name)? else {
-            return Ok(None);
+        self.touch_locked(name, expiry)
+    }
+
+    /// Under the lock: reads `name`, removes it if dead, else writes `expiry` (and clears
+    /// the *unused* flag) into its header in place, unless they already hold those values.
+    fn touch_locked(&self, name: &str, expiry: u64) -> io::Result<Option<Vec<u8>>> {
+        let path = self.path(name);
+        let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
         };
-        self.replace_file(name, expiry_for(ttl), &payload)?;
-        Ok(Some(payload))
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        match decode(bytes) {
+            Entry::Absent => Ok(None),
+            Entry::Corrupt(why) => {
+                tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
+                remove_if_exists(&path)?;
+                Ok(None)
+            }
+            Entry::Valid {
+                expiry: current, ..
+            } if is_expired(current, since_epoch()) => {
+                tracing::debug!(backend = self.backend, file = %path.display(), "removing expired session file");
+                remove_if_exists(&path)?;
+                Ok(None)
+            }
+            Entry::Valid {
+                expiry: current,
+                unused,
+                payload,
+            } => {
+                if unused || current != expiry {
+                    write_header_in_place(&file, expiry)?;
+                }
+                Ok(Some(payload))
+            }
+        }
     }
 
     #[cfg_attr(not(feature = "cachelib"), allow(dead_code))]
@@ -725,7 +883,7 @@ impl Inner {
     fn add(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<bool> {
         let _reservation = self.reserve()?;
         let _lock = self.lock(name)?;
-        if self.read_live_locked(name)?.is_some() {
+        if self.is_live_locked(name)? {
             return Ok(false);
         }
         // Any dead file was removed above; noclobber also protects against writers that
@@ -735,7 +893,7 @@ impl Inner {
 
     fn replace(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<bool> {
         let _lock = self.lock(name)?;
-        if self.read_live_locked(name)?.is_none() {
+        if !self.is_live_locked(name)? {
             return Ok(false);
         }
         self.replace_file(name, expiry_for(ttl), value)?;
@@ -764,10 +922,10 @@ impl Inner {
         } else {
             Some(self.lock(second)?)
         };
-        if self.read_live_locked(from)?.is_none() {
+        if !self.is_live_locked(from)? {
             return Ok(RenameOutcome::SourceGone);
         }
-        if self.read_live_locked(to)?.is_some() || !self.create_file(to, expiry_for(ttl), value)? {
+        if self.is_live_locked(to)? || !self.create_file(to, expiry_for(ttl), value)? {
             return Ok(RenameOutcome::TargetExists);
         }
         remove_if_exists(&self.path(from))?;
