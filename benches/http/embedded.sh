@@ -29,7 +29,7 @@ cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml" --bin af
 BIN="$CARGO_TARGET_DIR/release/afs-embedded"
 
 declare -A PORT_OF
-port=21400
+port=21450
 for store in $STORES; do
   for refresh in 1 0; do
     name=$store$([ "$refresh" = 0 ] && echo -norefresh || true)
@@ -37,7 +37,10 @@ for store in $STORES; do
     [ "$store" = simple ] || spec="$store:$OUT/dirs/$name"
     AFS_REFRESH=$refresh taskset -c "$SERVER_CPU" "$BIN" "$port" "$spec" >"$OUT/$name.log" 2>&1 &
     PIDS+=($!)
-    until curl -fs -o /dev/null "http://127.0.0.1:$port/hello"; do sleep 0.05; done
+    until curl -fs -o /dev/null "http://127.0.0.1:$port/hello"; do
+      kill -0 "${PIDS[-1]}" 2>/dev/null || { echo "$name did not start: $(cat "$OUT/$name.log")" >&2; exit 1; }
+      sleep 0.05
+    done
     python3 "$HERE/make_cookies.py" "$port" 1 >"$OUT/$name-1.cookies"
     python3 "$HERE/make_cookies.py" "$port" "$SESSIONS" >"$OUT/$name-$SESSIONS.cookies"
     PORT_OF[$name]=$port

@@ -45,11 +45,17 @@
 //!
 //! Every write creates a temporary file `.afs-tmp-*` in the same directory, writes header
 //! and payload, sets the permissions to the configured mode with `fchmod` (so the umask
-//! does not apply and the mode is exact), then renames it over the entry file (`rename`,
-//! atomic on POSIX) or, when the entry must not exist, links it into place without
-//! replacing anything (`renameat2(RENAME_NOREPLACE)` or `link` + `unlink`, through
-//! `tempfile`'s `persist_noclobber`). Readers therefore see either the old or the new
-//! complete file, never a partial one. The payload and its length are never written in
+//! does not apply and the mode is exact), then puts it in place of the entry file or, when
+//! the entry must not exist, links it into place without replacing anything
+//! (`renameat2(RENAME_NOREPLACE)` or `link` + `unlink`, through `tempfile`'s
+//! `persist_noclobber`). To replace an entry, on Linux the two names are swapped
+//! atomically (`renameat2(RENAME_EXCHANGE)`) and the temporary name, which now holds the
+//! old entry, is removed; elsewhere, or on a filesystem without the exchange, the
+//! temporary file is renamed over the entry (`rename`, atomic on POSIX). Either way the
+//! entry's name always refers to a complete file, and readers see either the old or the
+//! new one, never a partial one. A writer killed between the exchange and the removal
+//! leaves the old entry under its `.afs-tmp-*` name, which no reader looks at and
+//! `delete_expired` removes after an hour. The payload and its length are never written in
 //! place: only a refresh writes into an existing file (below).
 //!
 //! # Refresh in place
@@ -84,7 +90,7 @@
 //!
 //! | write | after a power loss |
 //! |---|---|
-//! | create, update, set, rename (temporary file + `rename`) | the entry may be missing or have its previous content; on filesystems that do not order data before the rename (ext4 with `noauto_da_alloc`, XFS) it may be truncated: a truncated entry is corrupt, hence a miss, and is removed when met |
+//! | create, update, set, rename (temporary file, then exchange, rename or link) | the entry may be missing or have its previous content, or be empty or truncated: the kernel may write the new name to disk before the new file's data (ext4's `auto_da_alloc` would flush the data at a rename over an existing file, at ten times the cost of the whole rewrite on the development machine; the exchange does not trigger it); a truncated entry is corrupt, hence a miss, and is removed when met |
 //! | refresh (in place) | the entry has its old or its new expiry (the eleven bytes lie in the file's first 512-byte sector; a device that tore one sector write could leave bytes of both: still a sound file, with an expiry mixed from the two) |
 //! | delete, removal of dead entries, pruning (`unlink`) | the file may be back; an expired one is removed again when met |
 //!
