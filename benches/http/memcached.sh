@@ -27,7 +27,9 @@ echo "building release binaries (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
 cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml" --bin afs-memcached --bin raw-memcached
 BIN="$CARGO_TARGET_DIR/release"
 
-memcached -p "$MC_PORT" -l 127.0.0.1 -U 0 -m 256 -t 1 >"$OUT/memcached.log" 2>&1 &
+as_user=()
+[ "$(id -u)" = 0 ] && as_user=(-u nobody) # memcached refuses to run as root
+memcached "${as_user[@]}" -p "$MC_PORT" -l 127.0.0.1 -U 0 -m 256 -t 1 >"$OUT/memcached.log" 2>&1 &
 PIDS+=($!)
 mc_stats() { # prints cmd_get+cmd_set+cmd_touch
   python3 - "$MC_PORT" <<'PY'
@@ -41,7 +43,10 @@ stats = dict(l.split()[1:3] for l in buf.decode().splitlines() if l.startswith("
 print(int(stats["cmd_get"]) + int(stats["cmd_set"]) + int(stats["cmd_touch"]))
 PY
 }
-until mc_stats >/dev/null 2>&1; do sleep 0.1; done
+until mc_stats >/dev/null 2>&1; do
+  kill -0 "${PIDS[-1]}" 2>/dev/null || { echo "memcached did not start: $(cat "$OUT/memcached.log")" >&2; exit 1; }
+  sleep 0.1
+done
 
 taskset -c "$SERVER_CPU" "$BIN/afs-memcached" 21403 "127.0.0.1:$MC_PORT" >"$OUT/afs.log" 2>&1 &
 PIDS+=($!)
@@ -51,14 +56,16 @@ for p in 21403 21404; do until curl -fs -o /dev/null "http://127.0.0.1:$p/hello"
 python3 "$HERE/make_cookies.py" 21403 "$SESSIONS" >"$OUT/afs.cookies"
 # The raw peer's sessions: the bytes this crate writes for {_permanent: true, n: 1}.
 python3 - "$MC_PORT" "$SESSIONS" "$OUT/raw.cookies" <<'PY'
-import socket, sys
+import socket, sys, time
 port, n, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 value = b"\x82\xaa_permanent\xc3\xa1n\x01"
 s = socket.create_connection(("127.0.0.1", port))
 with open(path, "w") as out:
     for i in range(n):
         sid = f"raw{i:040d}"
-        s.sendall(b"ms session:%s %d T2678400\r\n%s\r\n" % (sid.encode(), len(value), value))
+        # 31 days is over memcached's 30-day limit for relative times: absolute time.
+        expiry = int(time.time()) + 31 * 24 * 3600
+        s.sendall(b"ms session:%s %d T%d\r\n%s\r\n" % (sid.encode(), len(value), expiry, value))
         assert s.recv(64).startswith(b"HD"), "ms failed"
         out.write(f"session={sid}\n")
 PY

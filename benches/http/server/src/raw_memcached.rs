@@ -1,14 +1,21 @@
 //! The raw memcached peer: no session layer. The handler takes the `session` cookie as the
 //! id and sends the meta commands the memcached store sends, through the same client
 //! (async-memcached) and pool (deadpool, 64 connections): `/read`: `mg session:<id> v f
-//! T<ttl>`; `/incr`: the same, then `ms session:<id> <len> T<ttl> MR` with the value's
+//! T<now + ttl>`; `/incr`: the same, then `ms session:<id> <len> T<ttl> MR` with the value's
 //! last byte changed. `raw-memcached <port> <host:port>`; one worker.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use async_memcached::{Client, Error as McError, MetaProtocol};
 use deadpool::managed::{self, Metrics, Pool, RecycleResult};
 
-const TTL: &str = "T2678400";
+/// Flask's 31 days is over memcached's 30-day limit for relative times, so the store (and
+/// this peer) send an absolute Unix time.
+fn ttl_flag() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("T{}", now + 31 * 24 * 3600)
+}
 
 struct Connector(String);
 
@@ -37,8 +44,9 @@ fn key(req: &HttpRequest) -> Option<String> {
 
 async fn get(pool: &McPool, key: &str) -> Option<Vec<u8>> {
     let mut c = pool.get().await.ok()?;
+    let ttl = ttl_flag();
     let v = c
-        .meta_get(key, false, None, Some(&["v", "f", TTL]))
+        .meta_get(key, false, None, Some(&["v", "f", ttl.as_str()]))
         .await
         .ok()??;
     v.data
@@ -68,7 +76,13 @@ async fn incr(req: HttpRequest, pool: web::Data<McPool>) -> HttpResponse {
         return HttpResponse::ServiceUnavailable().finish();
     };
     match c
-        .meta_set(&key, value.as_slice(), false, None, Some(&[TTL, "MR"]))
+        .meta_set(
+            &key,
+            value.as_slice(),
+            false,
+            None,
+            Some(&[ttl_flag().as_str(), "MR"]),
+        )
         .await
     {
         Ok(_) => HttpResponse::Ok().body(value.len().to_string()),
