@@ -2,14 +2,14 @@
 //! both formats, the typed-value conversions, the size measurement an insert makes, and the
 //! decoding of 60 000-entry maps of each key kind (linear since the hardening pass).
 //!
-//! Run with `cargo bench --bench codec` (`cargo bench --bench codec -- decode_60k` for the
+//! Run with `cargo bench --features testing --bench codec` (`cargo bench --bench codec -- decode_60k` for the
 //! large maps alone).
 
 use std::hint::black_box;
 
 use actix_flask_session::SerializationFormat;
 use actix_flask_session::Value;
-use actix_flask_session::serialization::{
+use actix_flask_session::testing::internals::serialization::{
     SessionMap, decode, encode, encoded_len, from_value, to_value,
 };
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -2,12 +2,13 @@
 //! signing an id (itsdangerous HMAC-SHA1, salt `flask-session`) and verifying a signed
 //! cookie (good and tampered).
 //!
-//! Run with `cargo bench --bench cookie`.
+//! Run with `cargo bench --features testing --bench cookie` (the feature opens the
+//! crate's internals to the benchmarks).
 
 use std::hint::black_box;
 
-use actix_flask_session::sid;
-use actix_flask_session::signer::Signer;
+use actix_flask_session::testing::internals::sid;
+use actix_flask_session::testing::internals::signer::Signer;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// The sid of `tests/data/vectors.json` (`token_urlsafe` of the bytes 0x00..0x1f).

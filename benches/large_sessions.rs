@@ -3,7 +3,7 @@
 //! tokio's blocking pool, and the latency of a request that does not use the session while
 //! a large session is loaded on the same (single) worker.
 //!
-//! Run with `cargo bench --bench large_sessions` (prints a report; no criterion). Knobs:
+//! Run with `cargo bench --features testing --bench large_sessions` (prints a report; no criterion). Knobs:
 //! `ROUNDS` (default 5) big-session loads while /hello is timed; `ONLY` = `decode`,
 //! `rates`, `hop` or `worker` for one part.
 
@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_flask_session::backends::cachelib::{CacheLibSessionInterface, SimpleCache};
-use actix_flask_session::serialization::{SessionMap, decode, encode};
+use actix_flask_session::testing::internals::serialization::{SessionMap, decode, encode};
 use actix_flask_session::{
     SerializationFormat, ServerSideSession, ServerSideSessionInterface, Session, SessionConfig,
     SessionStore, Value,

@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use actix_flask_session::{ServerSideSession, Session, SessionConfig, config::CONFIG_PATH_ENV};
+use actix_flask_session::{ServerSideSession, Session, SessionConfig};
 use actix_web::{App, HttpResponse, HttpServer, http::header, web};
 use figment::{Figment, providers::Serialized};
 
@@ -110,7 +110,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
     };
 
-    let config_path = std::env::var(CONFIG_PATH_ENV).unwrap_or_else(|_| "Session.toml".to_owned());
+    let config_path =
+        std::env::var("ACTIX_FLASK_SESSION_CONFIG").unwrap_or_else(|_| "Session.toml".to_owned());
     if Path::new(&config_path).exists() {
         tracing::info!(path = %config_path, "using the session configuration file");
     } else {

@@ -5,12 +5,15 @@
 #   bash scripts/services.sh            # install + start + health-check (default)
 #   bash scripts/services.sh status     # health-check only, start nothing
 #   bash scripts/services.sh stop       # stop what this script starts itself
-#                                       # (mongodb, dynamodb, memcached, redis-cluster)
+#                                       # (mongodb, dynamodb, memcached, redis-cluster, redis-sentinel)
 #   eval "$(bash scripts/services.sh env)"   # export the connection URLs used by tests
 #
 # Services and ports (all bound to 127.0.0.1):
 #   postgres 5432 | mariadb 3306 | redis 6379 | redis-cluster 7000-7005
 #   memcached 11211 | mongodb (SecantusDB, wire-compatible) 27017 | dynamodb (moto) 8000
+#   redis-sentinel: master group "mymaster" = 26390 (master) + 26391, 26392 (replicas),
+#                   watched by the sentinels 26379, 26380, 26381 (redis-server --sentinel;
+#                   after a failover the master may be any of 26390-26392)
 #
 # Choose a subset with SERVICES="redis memcached ..." (default: all).
 # State (venvs, logs, pid files, cluster dirs) lives in $SVC_HOME.
@@ -20,7 +23,7 @@ set -u -o pipefail
 ACTION="${1:-start}"
 SVC_HOME="${SVC_HOME:-${HOME:-.}/.cache/actix-flask-session-services}"
 SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SERVICES="${SERVICES:-postgres mariadb redis redis-cluster memcached mongodb dynamodb}"
+SERVICES="${SERVICES:-postgres mariadb redis redis-cluster redis-sentinel memcached mongodb dynamodb}"
 WAIT_SECS="${WAIT_SECS:-60}"          # per-service health wait
 INSTALL_TIMEOUT="${INSTALL_TIMEOUT:-600}"
 PYTHON="${PYTHON:-python3}"
@@ -31,6 +34,9 @@ MONGO_TTL_SWEEP="${MONGO_TTL_SWEEP:-1}"    # seconds between TTL-index sweeps (m
 DYNAMO_PORT="${DYNAMO_PORT:-8000}"
 MEMCACHED_PORT="${MEMCACHED_PORT:-11211}"
 CLUSTER_PORTS="7000 7001 7002 7003 7004 7005"
+SENTINEL_DATA_PORTS="26390 26391 26392"   # first one starts as the master
+SENTINEL_PORTS="26379 26380 26381"
+SENTINEL_MASTER=mymaster
 
 LOG="$SVC_HOME/logs"; RUN="$SVC_HOME/run"
 mkdir -p "$LOG" "$RUN"
@@ -72,6 +78,15 @@ cluster_ok() {
   local flags; flags=$(redis-cli -h 127.0.0.1 -p 7000 cluster nodes 2>/dev/null | awk '{print $3}')
   [ "$(grep -c master <<<"$flags")" -eq 3 ] && [ "$(grep -c slave <<<"$flags")" -eq 3 ]
 }
+sentinel_ok() {  # every sentinel has quorum, and the master they name has 2 replicas in sync
+  local p addr host port
+  for p in $SENTINEL_PORTS; do
+    redis-cli -h 127.0.0.1 -p "$p" sentinel ckquorum "$SENTINEL_MASTER" 2>/dev/null | grep -q '^OK 3 usable' || return 1
+  done
+  addr=$(redis-cli -h 127.0.0.1 -p "${SENTINEL_PORTS%% *}" sentinel get-master-addr-by-name "$SENTINEL_MASTER" 2>/dev/null | tr '\n' ' ')
+  read -r host port <<<"$addr"
+  [ -n "${port:-}" ] && [ "$(redis-cli -h "$host" -p "$port" info replication 2>/dev/null | grep -c 'state=online')" -eq 2 ]
+}
 memcached_ok() { printf 'version\r\nquit\r\n' | timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MEMCACHED_PORT; cat >&3; head -1 <&3" 2>/dev/null | grep -q '^VERSION'; }
 mongo_ok() {
   tcp_open "$MONGO_PORT" && "$SVC_HOME/venv-mongo/bin/python" - "$MONGO_PORT" <<'EOF' >/dev/null 2>&1
@@ -94,6 +109,13 @@ if [ "$ACTION" = stop ]; then  # only what this script itself started (pid files
     if pid_alive "$RUN/$f.pid"; then kill "$(cat "$RUN/$f.pid")" && echo "stopped $f"; fi
     rm -f "$RUN/$f.pid"
   done
+  if want redis-sentinel; then
+    for p in $SENTINEL_PORTS $SENTINEL_DATA_PORTS; do
+      [ -f "$RUN/redis-$p.pid" ] || continue
+      pid_alive "$RUN/redis-$p.pid" && kill "$(cat "$RUN/redis-$p.pid")" && echo "stopped redis-sentinel node $p"
+      rm -f "$RUN/redis-$p.pid"
+    done
+  fi
   if want redis-cluster; then
     for p in $CLUSTER_PORTS; do
       [ -f "$RUN/redis-$p.pid" ] || continue
@@ -109,6 +131,7 @@ report() {
   want mariadb       && { maria_ok     && status_line ok mariadb 127.0.0.1:3306 "$1" || status_line FAIL mariadb 127.0.0.1:3306 "not healthy (root, no password, db test)"; }
   want redis         && { redis_ok     && status_line ok redis 127.0.0.1:6379 "$1" || status_line FAIL redis 127.0.0.1:6379 "no PONG"; }
   want redis-cluster && { cluster_ok   && status_line ok redis-cluster 127.0.0.1:7000-7005 "$1" || status_line FAIL redis-cluster 127.0.0.1:7000-7005 "cluster_state not ok"; }
+  want redis-sentinel && { sentinel_ok && status_line ok redis-sentinel 127.0.0.1:26379-26381 "$1" || status_line FAIL redis-sentinel 127.0.0.1:26379-26381 "no quorum or master without 2 replicas"; }
   want memcached     && { memcached_ok && status_line ok memcached 127.0.0.1:$MEMCACHED_PORT "$1" || status_line FAIL memcached 127.0.0.1:$MEMCACHED_PORT "no VERSION reply"; }
   want mongodb       && { mongo_ok     && status_line ok mongodb 127.0.0.1:$MONGO_PORT "$1" || status_line FAIL mongodb 127.0.0.1:$MONGO_PORT "no ping reply"; }
   want dynamodb      && { dynamo_ok    && status_line ok dynamodb 127.0.0.1:$DYNAMO_PORT "$1" || status_line FAIL dynamodb 127.0.0.1:$DYNAMO_PORT "ListTables failed"; }
@@ -120,6 +143,8 @@ export PG_URL=postgres://root@127.0.0.1:5432/test
 export MYSQL_URL=mysql://root@127.0.0.1:3306/test
 export REDIS_URL=redis://127.0.0.1:6379
 export REDIS_CLUSTER_URLS=redis://127.0.0.1:7000,redis://127.0.0.1:7001,redis://127.0.0.1:7002,redis://127.0.0.1:7003,redis://127.0.0.1:7004,redis://127.0.0.1:7005
+export REDIS_SENTINEL_URLS=redis://127.0.0.1:26379,redis://127.0.0.1:26380,redis://127.0.0.1:26381
+export REDIS_SENTINEL_MASTER=$SENTINEL_MASTER
 export MEMCACHED_URL=memcache://127.0.0.1:$MEMCACHED_PORT
 export MONGODB_URL=mongodb://127.0.0.1:$MONGO_PORT
 export DYNAMODB_ENDPOINT=http://127.0.0.1:$DYNAMO_PORT
@@ -156,8 +181,10 @@ fi
 # Debian packages, one apt run for whatever is missing.
 APT_PKGS=()
 want memcached     && ! command -v memcached >/dev/null && APT_PKGS+=(memcached)
-{ want redis || want redis-cluster; } && ! command -v redis-server >/dev/null && APT_PKGS+=(redis-server)
-{ want redis || want redis-cluster; } && ! command -v redis-cli >/dev/null && APT_PKGS+=(redis-tools)
+# Sentinel mode is `redis-server --sentinel` (Debian's redis-sentinel package only adds a
+# symlink and a service unit), so redis-server is all the sentinel service needs.
+{ want redis || want redis-cluster || want redis-sentinel; } && ! command -v redis-server >/dev/null && APT_PKGS+=(redis-server)
+{ want redis || want redis-cluster || want redis-sentinel; } && ! command -v redis-cli >/dev/null && APT_PKGS+=(redis-tools)
 want mariadb       && [ ! -x /usr/sbin/mariadbd ] && APT_PKGS+=(mariadb-server mariadb-client)
 want postgres      && [ ! -d /etc/postgresql ] && APT_PKGS+=(postgresql postgresql-client)
 if [ ${#APT_PKGS[@]} -gt 0 ]; then
@@ -241,6 +268,47 @@ if want redis-cluster; then
   fi
 fi
 
+# Redis Sentinel: a master, two replicas and three sentinels, no persistence. Any
+# half-formed state is thrown away and the group is rebuilt from scratch.
+start_sentinel() {
+  local p dir="$SVC_HOME/redis-sentinel" master=${SENTINEL_DATA_PORTS%% *}
+  for p in $SENTINEL_PORTS $SENTINEL_DATA_PORTS; do
+    if pid_alive "$RUN/redis-$p.pid"; then kill "$(cat "$RUN/redis-$p.pid")"; fi
+    rm -f "$RUN/redis-$p.pid"
+  done
+  for p in $SENTINEL_PORTS $SENTINEL_DATA_PORTS; do wait_for 10 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$p)"; done
+  rm -rf "$dir"
+  for p in $SENTINEL_DATA_PORTS; do
+    mkdir -p "$dir/$p"
+    local replica=()
+    [ "$p" = "$master" ] || replica=(--replicaof 127.0.0.1 "$master")
+    redis-server --port "$p" --bind 127.0.0.1 --daemonize yes --dir "$dir/$p" --save "" --appendonly no \
+      --repl-diskless-sync-delay 0 --logfile "$LOG/redis-$p.log" --pidfile "$RUN/redis-$p.pid" "${replica[@]}"
+  done
+  for p in $SENTINEL_DATA_PORTS; do wait_for 10 redis_ok "$p" || return 1; done
+  for p in $SENTINEL_PORTS; do
+    mkdir -p "$dir/$p"
+    cat >"$dir/$p/sentinel.conf" <<CONF
+port $p
+bind 127.0.0.1
+daemonize yes
+dir $dir/$p
+pidfile $RUN/redis-$p.pid
+logfile $LOG/redis-$p.log
+sentinel monitor $SENTINEL_MASTER 127.0.0.1 $master 2
+sentinel down-after-milliseconds $SENTINEL_MASTER 2000
+sentinel failover-timeout $SENTINEL_MASTER 10000
+sentinel parallel-syncs $SENTINEL_MASTER 1
+CONF
+    redis-server "$dir/$p/sentinel.conf" --sentinel
+  done
+}
+if want redis-sentinel; then
+  if sentinel_ok; then NOTE[redis-sentinel]="already running"; else
+    start_sentinel; NOTE[redis-sentinel]="created"
+  fi
+fi
+
 # Wait for the Python installs before starting the Python servers.
 for pid in "${PIP_PIDS[@]}"; do wait "$pid"; done
 for f in mongo moto; do
@@ -300,15 +368,17 @@ if want mariadb; then
 fi
 want redis         && wait_for "$WAIT_SECS" redis_ok 6379
 want redis-cluster && wait_for "$WAIT_SECS" cluster_ok
+want redis-sentinel && wait_for "$WAIT_SECS" sentinel_ok
 want memcached     && wait_for "$WAIT_SECS" memcached_ok
 want mongodb       && wait_for "$WAIT_SECS" mongo_ok
 want dynamodb      && wait_for "$WAIT_SECS" dynamo_ok
 
-for s in postgres mariadb redis redis-cluster memcached mongodb dynamodb; do : "${NOTE[$s]:=}"; done
+for s in postgres mariadb redis redis-cluster redis-sentinel memcached mongodb dynamodb; do : "${NOTE[$s]:=}"; done
 want postgres      && { pg_ok        && status_line ok postgres 127.0.0.1:5432 "${NOTE[postgres]}" || status_line FAIL postgres 127.0.0.1:5432 "not healthy after ${WAIT_SECS}s; see $LOG/postgres-start.log"; }
 want mariadb       && { maria_ok     && status_line ok mariadb 127.0.0.1:3306 "${NOTE[mariadb]}" || status_line FAIL mariadb 127.0.0.1:3306 "not healthy after ${WAIT_SECS}s"; }
 want redis         && { redis_ok     && status_line ok redis 127.0.0.1:6379 "${NOTE[redis]}" || status_line FAIL redis 127.0.0.1:6379 "no PONG; see $LOG/redis-start.log"; }
 want redis-cluster && { cluster_ok   && status_line ok redis-cluster 127.0.0.1:7000-7005 "${NOTE[redis-cluster]}" || status_line FAIL redis-cluster 127.0.0.1:7000-7005 "see $LOG/redis-cluster-create.log"; }
+want redis-sentinel && { sentinel_ok && status_line ok redis-sentinel 127.0.0.1:26379-26381 "${NOTE[redis-sentinel]}" || status_line FAIL redis-sentinel 127.0.0.1:26379-26381 "see $LOG/redis-2637*.log, $LOG/redis-2639*.log"; }
 want memcached     && { memcached_ok && status_line ok memcached "127.0.0.1:$MEMCACHED_PORT" "${NOTE[memcached]}" || status_line FAIL memcached "127.0.0.1:$MEMCACHED_PORT" "no VERSION reply"; }
 want mongodb       && { mongo_ok     && status_line ok mongodb "127.0.0.1:$MONGO_PORT" "${NOTE[mongodb]}" || status_line FAIL mongodb "127.0.0.1:$MONGO_PORT" "see $LOG/mongodb.log, $LOG/pip-mongo.log"; }
 want dynamodb      && { dynamo_ok    && status_line ok dynamodb "127.0.0.1:$DYNAMO_PORT" "${NOTE[dynamodb]}" || status_line FAIL dynamodb "127.0.0.1:$DYNAMO_PORT" "see $LOG/dynamodb.log, $LOG/pip-moto.log"; }

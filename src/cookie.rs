@@ -59,11 +59,6 @@ impl CookieSettings {
         settings
     }
 
-    /// The cookie name (`SESSION_COOKIE_NAME`).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// The value of the first cookie with the session cookie's name, as Flask reads it,
     /// borrowed from the request when it is valid UTF-8 (the norm), else read lossily.
     /// Headers are searched as bytes, so a stray byte elsewhere in the header does not

@@ -56,9 +56,9 @@
 //! # Compatibility with Flask-Session
 //!
 //! With the same `SECRET_KEY`, key prefix and serialization format, both apps read and
-//! write each other's sessions: ids are `token_urlsafe(SESSION_ID_LENGTH)`
-//! ([`sid`]), signed cookies are itsdangerous' format ([`signer`]), stored bytes are
-//! msgspec's MessagePack or JSON ([`serialization`]), and each backend keeps
+//! write each other's sessions: ids are `token_urlsafe(SESSION_ID_LENGTH)`, signed
+//! cookies are itsdangerous' format, stored bytes are msgspec's MessagePack or JSON
+//! ([`SerializationFormat`]), and each backend keeps
 //! Flask-Session's layout. The filesystem and cachelib stores are the exception: Flask
 //! pickles, we never do.
 //!
@@ -108,17 +108,24 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+/// `needs!`, shared with the integration tests: what a unit test module leaves out for a
+/// missing cargo feature, as an ignored test that says so.
+#[cfg(test)]
+#[macro_use]
+#[path = "../tests/support/needs.rs"]
+mod needs;
+
 pub mod backends;
 mod clock;
 pub mod config;
-pub mod cookie;
-pub mod error;
+mod cookie;
+mod error;
 mod extension;
 mod lifecycle;
-pub mod serialization;
-pub mod sid;
-pub mod signer;
-pub mod store;
+mod serialization;
+mod sid;
+mod signer;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -152,6 +159,10 @@ pub use error::{ConfigError, SerializationError, SessionError, SessionUnavailabl
 #[doc(inline)]
 pub use lifecycle::{ServerSideSession, ServerSideSessionInterface, SessionExt, SessionMiddleware};
 pub use rmpv::Value;
+#[doc(inline)]
+pub use serialization::{timestamp_value, value_as_timestamp};
+#[doc(inline)]
+pub use sid::RandomnessError;
 
 /// The attribute macro [`SessionStore`] implementations need (`async-trait`'s), so that
 /// implementing a store needs no extra dependency: `#[actix_flask_session::async_trait]`.
@@ -160,6 +171,12 @@ pub use async_trait::async_trait;
 pub use extension::Session;
 #[doc(inline)]
 pub use store::{RenameOutcome, SessionStore};
+
+/// The recorded Flask-Session 0.8 vectors (`tests/data/vectors.json`), shared with the
+/// integration tests.
+#[cfg(test)]
+#[path = "../tests/support/vectors.rs"]
+mod vectors;
 
 /// The README's Rust code compiles (`cargo test --doc`).
 #[cfg(doctest)]

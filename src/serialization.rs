@@ -90,7 +90,7 @@ pub type SessionMap = Vec<(Value, Value)>;
 
 /// The MessagePack extension type of timestamps (msgpack spec, used by msgspec for aware
 /// datetimes).
-pub const TIMESTAMP_EXT_TYPE: i8 = -1;
+pub(crate) const TIMESTAMP_EXT_TYPE: i8 = -1;
 
 /// Deepest nesting of arrays and maps inside one session value, in both formats: a value
 /// that is an array (or map) of scalars is 1 level deep.
@@ -101,21 +101,7 @@ pub const TIMESTAMP_EXT_TYPE: i8 = -1;
 /// and [`decode`] apply the same limit, so whatever is inserted can be stored and read back,
 /// in either format. It also keeps decoding within a thread's stack: rmpv takes about
 /// 4 KiB of stack per level in a debug build (half a MiB at this depth).
-///
-/// ```
-/// use actix_flask_session::SerializationFormat;
-/// use actix_flask_session::Value;
-/// use actix_flask_session::serialization::{MAX_DEPTH, check_encodable};
-///
-/// let mut value = Value::Nil;
-/// for _ in 0..MAX_DEPTH {
-///     value = Value::Array(vec![value]);
-/// }
-/// assert!(check_encodable(&value, SerializationFormat::MsgPack).is_ok());
-/// let deeper = Value::Array(vec![value]);
-/// assert!(check_encodable(&deeper, SerializationFormat::MsgPack).is_err());
-/// ```
-pub const MAX_DEPTH: usize = 126;
+pub(crate) const MAX_DEPTH: usize = 126;
 
 /// The depth budget given to rmpv's reader for a whole session: it spends 2 units per map
 /// or array, 3 on a string or extension value (2 on binary, 1 on other scalars), so the
@@ -135,8 +121,8 @@ const PY_MAX_SECS: i64 = 253_402_300_799;
 ///
 /// Fails with [`SerializationError::Encode`] for values that Python could not read back:
 /// strings that are not UTF-8, malformed or out-of-range timestamps, maps used as map keys,
-/// nesting deeper than [`MAX_DEPTH`]; and, in JSON, extension types other than timestamps
-/// and keys that JSON cannot hold (see the [module docs](self)).
+/// nesting deeper than `MAX_DEPTH`; and, in JSON, extension types other than timestamps
+/// and keys that JSON cannot hold (see the module docs).
 pub fn encode(
     map: &[(Value, Value)],
     format: SerializationFormat,
@@ -149,16 +135,7 @@ pub fn encode(
 
 /// The number of bytes [`encode`] writes for `map` in `format`, without writing them; fails
 /// when [`encode`] fails.
-///
-/// ```
-/// use actix_flask_session::{SerializationFormat, Value};
-/// use actix_flask_session::serialization::{encode, encoded_len};
-///
-/// let map = vec![(Value::from("n"), Value::from(1))];
-/// let bytes = encode(&map, SerializationFormat::Json).unwrap();
-/// assert_eq!(bytes, b"{\"n\":1}");
-/// assert_eq!(encoded_len(&map, SerializationFormat::Json).unwrap(), bytes.len());
-/// ```
+#[cfg(any(test, feature = "testing"))]
 pub fn encoded_len(
     map: &[(Value, Value)],
     format: SerializationFormat,
@@ -175,7 +152,7 @@ pub fn encoded_len(
 /// The data must be a single msgpack map or JSON object with no trailing bytes; anything
 /// else (a JSON array, truncated msgpack, garbage, empty input) is
 /// [`SerializationError::Decode`], with both formats' reasons in the message. Values nested
-/// deeper than [`MAX_DEPTH`] are refused in either format, so that whatever is read can be
+/// deeper than `MAX_DEPTH` are refused in either format, so that whatever is read can be
 /// written back. The work is linear in the input.
 pub fn decode(
     bytes: &[u8],
@@ -260,6 +237,7 @@ pub fn from_value<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, Se
 /// timestamps, maps used as map keys, nesting deeper than [`MAX_DEPTH`]; and for JSON also
 /// extension types other than the timestamp and map keys that are not strings, numbers,
 /// binary or timestamps.
+#[cfg(test)]
 pub fn check_encodable(
     value: &Value,
     format: SerializationFormat,
@@ -301,6 +279,7 @@ pub(crate) fn frame_len(entries: usize, format: SerializationFormat) -> usize {
 
 /// The bytes [`encode`] writes for one session entry, key and value (JSON's colon is in
 /// [`frame_len`]).
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn entry_len(
     key: &Value,
     value: &Value,
@@ -1298,5 +1277,45 @@ mod tests {
                 key_len(&s("quote\"\u{1}é"), format).unwrap()
             );
         }
+    }
+}
+
+/// Byte-exact vectors: msgspec's own output and the recorded Flask-Session sessions.
+#[cfg(test)]
+mod flask_vectors;
+/// Property tests of what reads untrusted input (the codec, the cookie reader, the signer).
+#[cfg(test)]
+mod properties;
+
+/// The examples of this module's items, as unit tests (the items are crate-private).
+#[cfg(test)]
+mod doc_examples {
+    #[test]
+    fn max_depth_example() {
+        use crate::SerializationFormat;
+        use crate::Value;
+        use crate::serialization::{MAX_DEPTH, check_encodable};
+
+        let mut value = Value::Nil;
+        for _ in 0..MAX_DEPTH {
+            value = Value::Array(vec![value]);
+        }
+        assert!(check_encodable(&value, SerializationFormat::MsgPack).is_ok());
+        let deeper = Value::Array(vec![value]);
+        assert!(check_encodable(&deeper, SerializationFormat::MsgPack).is_err());
+    }
+
+    #[test]
+    fn encoded_len_example() {
+        use crate::serialization::{encode, encoded_len};
+        use crate::{SerializationFormat, Value};
+
+        let map = vec![(Value::from("n"), Value::from(1))];
+        let bytes = encode(&map, SerializationFormat::Json).unwrap();
+        assert_eq!(bytes, b"{\"n\":1}");
+        assert_eq!(
+            encoded_len(&map, SerializationFormat::Json).unwrap(),
+            bytes.len()
+        );
     }
 }

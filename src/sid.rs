@@ -13,12 +13,7 @@ use rand::{TryRngCore, rngs::OsRng};
 pub struct RandomnessError(#[source] rand::rand_core::OsError);
 
 /// Makes a fresh session id from `id_length` random bytes.
-///
-/// ```
-/// let sid = actix_flask_session::sid::generate(32).unwrap();
-/// assert_eq!(sid.len(), 43);
-/// assert!(actix_flask_session::sid::is_well_formed(&sid, 32));
-/// ```
+#[cfg(any(test, feature = "testing"))]
 pub fn generate(id_length: usize) -> Result<String, RandomnessError> {
     let mut sid = String::with_capacity(encoded_len(id_length));
     generate_into(&mut sid, id_length)?;
@@ -44,14 +39,7 @@ pub(crate) fn generate_into(out: &mut String, id_length: usize) -> Result<(), Ra
 }
 
 /// Encodes raw bytes the way `token_urlsafe` does (base64url, no padding).
-///
-/// ```
-/// let bytes: Vec<u8> = (0u8..32).collect();
-/// assert_eq!(
-///     actix_flask_session::sid::encode(&bytes),
-///     "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
-/// );
-/// ```
+#[cfg(test)]
 pub fn encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -121,5 +109,25 @@ mod tests {
     #[test]
     fn ids_differ() {
         assert_ne!(generate(32).unwrap(), generate(32).unwrap());
+    }
+}
+
+/// The examples of this module's items, as unit tests (the items are crate-private).
+#[cfg(test)]
+mod doc_examples {
+    #[test]
+    fn generate_example() {
+        let sid = crate::sid::generate(32).unwrap();
+        assert_eq!(sid.len(), 43);
+        assert!(crate::sid::is_well_formed(&sid, 32));
+    }
+
+    #[test]
+    fn encode_example() {
+        let bytes: Vec<u8> = (0u8..32).collect();
+        assert_eq!(
+            crate::sid::encode(&bytes),
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+        );
     }
 }

@@ -47,14 +47,6 @@ impl std::fmt::Debug for Signer {
 impl Signer {
     /// A signer that signs with `secret_key` and also accepts signatures made with any of
     /// `fallbacks` (oldest last, as Flask's `SECRET_KEY_FALLBACKS`).
-    ///
-    /// ```
-    /// use actix_flask_session::signer::Signer;
-    /// let signer = Signer::new("test-secret", &[] as &[&str]);
-    /// let sid = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-    /// assert_eq!(signer.sign(sid), format!("{sid}.epC2RSSJLkP1L6dqmDdFEcE3xr8"));
-    /// assert_eq!(signer.unsign(&signer.sign(sid)), Some(sid));
-    /// ```
     pub fn new<S: AsRef<str>>(secret_key: &str, fallbacks: &[S]) -> Self {
         let keys = std::iter::once(secret_key)
             .chain(fallbacks.iter().map(AsRef::as_ref))
@@ -75,6 +67,7 @@ impl Signer {
 
     /// Returns the unsigned value when `signed` carries a valid signature from any key of
     /// the ring, `None` otherwise (no separator, undecodable or wrong signature).
+    #[cfg(any(test, feature = "testing"))]
     pub fn unsign<'a>(&self, signed: &'a str) -> Option<&'a str> {
         self.verify(signed).map(|(value, _)| value)
     }
@@ -82,14 +75,6 @@ impl Signer {
     /// Like [`unsign`](Self::unsign), and also says which key of the ring verified the
     /// signature: `0` for the newest key (`SECRET_KEY`), `n` for the n-th of the fallbacks.
     /// A value verified with a fallback should be signed again with the newest key.
-    ///
-    /// ```
-    /// use actix_flask_session::signer::Signer;
-    /// let old = Signer::new("old-secret", &[] as &[&str]);
-    /// let rotated = Signer::new("new-secret", &["old-secret"]);
-    /// assert_eq!(rotated.verify(&old.sign("abc")), Some(("abc", 1)));
-    /// assert_eq!(rotated.verify(&rotated.sign("abc")), Some(("abc", 0)));
-    /// ```
     pub fn verify<'a>(&self, signed: &'a str) -> Option<(&'a str, usize)> {
         let (value, signature) = signed.rsplit_once('.')?;
         let cleaned: String = signature
@@ -131,5 +116,34 @@ mod tests {
             let got: String = dk.as_ref().iter().map(|b| format!("{b:02x}")).collect();
             assert_eq!(got, hex);
         }
+    }
+}
+
+/// itsdangerous' own signatures and leniency, from the recorded Flask-Session vectors.
+#[cfg(test)]
+mod flask_vectors;
+
+/// The examples of this module's items, as unit tests (the items are crate-private).
+#[cfg(test)]
+mod doc_examples {
+    #[test]
+    fn new_example() {
+        use crate::signer::Signer;
+        let signer = Signer::new("test-secret", &[] as &[&str]);
+        let sid = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+        assert_eq!(
+            signer.sign(sid),
+            format!("{sid}.epC2RSSJLkP1L6dqmDdFEcE3xr8")
+        );
+        assert_eq!(signer.unsign(&signer.sign(sid)), Some(sid));
+    }
+
+    #[test]
+    fn verify_example() {
+        use crate::signer::Signer;
+        let old = Signer::new("old-secret", &[] as &[&str]);
+        let rotated = Signer::new("new-secret", &["old-secret"]);
+        assert_eq!(rotated.verify(&old.sign("abc")), Some(("abc", 1)));
+        assert_eq!(rotated.verify(&rotated.sign("abc")), Some(("abc", 0)));
     }
 }

@@ -1,31 +1,4 @@
 //! The backend contract: what a session store must do, and nothing more.
-//!
-//! The lifecycle in [`ServerSideSessionInterface`](crate::ServerSideSessionInterface)
-//! drives a [`SessionStore`] with these calls. Keys are complete storage keys
-//! (`SESSION_KEY_PREFIX + sid`); values are the serialized session bytes, already in the
-//! configured wire format. A store never decodes them.
-//!
-//! | Flask-Session hook          | `SessionStore` call | promise                                                     |
-//! |-----------------------------|---------------------|-------------------------------------------------------------|
-//! | `_retrieve_session_data`    | [`load`](SessionStore::load)      | never returns an expired entry; moves the expiry in the same round trip when asked |
-//! | `_upsert_session` (new sid) | [`create`](SessionStore::create)  | writes only if the key is absent                             |
-//! | `_upsert_session` (known)   | [`update`](SessionStore::update)  | writes only if the key is present (a logout is never undone) |
-//! | `_delete_session`           | [`delete`](SessionStore::delete)  | idempotent                                                   |
-//! | `regenerate` (new id)       | [`rename`](SessionStore::rename)  | moves only if the old key still has a live entry and the new one has none |
-//! | `_delete_expired_sessions`  | [`delete_expired`](SessionStore::delete_expired) | only for stores without native expiry |
-//!
-//! The `testing` feature publishes an acceptance suite that any implementation can run to
-//! prove it keeps these promises (see the crate's `testing` module).
-//!
-//! # Implementing a store
-//!
-//! The trait is used as `Arc<dyn SessionStore>`, and `async fn` in a trait is not yet
-//! object-safe, so it is written with [`async-trait`](https://docs.rs/async-trait). The
-//! crate re-exports the attribute as [`actix_flask_session::async_trait`](crate::async_trait):
-//! put `#[actix_flask_session::async_trait]` on the `impl` block and no extra dependency is
-//! needed. Implement `load`, `create`, `update` and `delete`; override `rename`,
-//! `delete_expired`, `has_native_ttl` and `name` where the store can do better than the
-//! defaults. The [`SessionStore`] page shows a complete store and how it is plugged in.
 
 use std::fmt;
 use std::time::Duration;
@@ -48,8 +21,35 @@ pub enum RenameOutcome {
 
 /// A session store: the persistence half of a session interface.
 ///
-/// Implementations must be cheap to share (`Send + Sync`) and must keep the promises in
-/// the [module documentation](self). All methods are async and must not block the
+/// The lifecycle in [`ServerSideSessionInterface`](crate::ServerSideSessionInterface)
+/// drives a [`SessionStore`] with these calls. Keys are complete storage keys
+/// (`SESSION_KEY_PREFIX + sid`); values are the serialized session bytes, already in the
+/// configured wire format. A store never decodes them.
+///
+/// | Flask-Session hook          | `SessionStore` call | promise                                                     |
+/// |-----------------------------|---------------------|-------------------------------------------------------------|
+/// | `_retrieve_session_data`    | [`load`](SessionStore::load)      | never returns an expired entry; moves the expiry in the same round trip when asked |
+/// | `_upsert_session` (new sid) | [`create`](SessionStore::create)  | writes only if the key is absent                             |
+/// | `_upsert_session` (known)   | [`update`](SessionStore::update)  | writes only if the key is present (a logout is never undone) |
+/// | `_delete_session`           | [`delete`](SessionStore::delete)  | idempotent                                                   |
+/// | `regenerate` (new id)       | [`rename`](SessionStore::rename)  | moves only if the old key still has a live entry and the new one has none |
+/// | `_delete_expired_sessions`  | [`delete_expired`](SessionStore::delete_expired) | only for stores without native expiry |
+///
+/// The `testing` feature publishes an acceptance suite that any implementation can run to
+/// prove it keeps these promises (see the crate's `testing` module).
+///
+/// # Implementing a store
+///
+/// The trait is used as `Arc<dyn SessionStore>`, and `async fn` in a trait is not yet
+/// object-safe, so it is written with [`async-trait`](https://docs.rs/async-trait). The
+/// crate re-exports the attribute as [`actix_flask_session::async_trait`](crate::async_trait):
+/// put `#[actix_flask_session::async_trait]` on the `impl` block and no extra dependency is
+/// needed. Implement `load`, `create`, `update` and `delete`; override `rename`,
+/// `delete_expired`, `has_native_ttl` and `name` where the store can do better than the
+/// defaults. The [`SessionStore`] page shows a complete store and how it is plugged in.
+///
+/// Implementations must be cheap to share (`Send + Sync`) and must keep the promises
+/// above. All methods are async and must not block the
 /// calling thread: run blocking clients on a blocking pool (`tokio::task::spawn_blocking`).
 ///
 /// # Example

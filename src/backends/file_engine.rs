@@ -1,144 +1,8 @@
 //! The file engine shared by `filesystem::FileSystemStore` and
 //! `cachelib::FileSystemCache`: one file per key in a directory, with an expiry header,
 //! atomic writes and cross-process locking.
-//!
-//! This module is public only for its documentation of the on-disk format and of the
-//! locking scheme; the engine itself is crate-private. Use it through
-//! `filesystem::FileSystemStore` or `cachelib::FileSystemCache`.
-//!
-//! # Directory layout
-//!
-//! ```text
-//! <dir>/
-//!   <sha256-hex of key>        one entry file per key (64 lowercase hex characters)
-//!   .afs-tmp-XXXXXX            a write in progress (renamed into place when complete)
-//!   .locks/00 .. .locks/ff     256 lock files, never deleted
-//! ```
-//!
-//! The name of an entry file is the lowercase hex SHA-256 of the UTF-8 key, e.g. the key
-//! `session:szSY6pyEjbCgeLhbfqbXJkTprp78DTFD4X2SomHgKpY` is stored in
-//! `dc42b33094e9b42f48fe11c5a2da30a1dc85d6d53211421677a0fce84fbe37d2` (the same name
-//! cachelib ≥ 0.16 uses; the content is ours, cachelib's pickle files are not readable).
-//! Every other name in the directory is ignored, so the directory may hold other files.
-//!
-//! # Entry file format (version 1)
-//!
-//! | offset | size | content                                                            |
-//! |-------:|-----:|--------------------------------------------------------------------|
-//! | 0      | 4    | magic bytes `AFSS` (`0x41 0x46 0x53 0x53`)                          |
-//! | 4      | 1    | format version, `1`                                                 |
-//! | 5      | 1    | flags: bit 0 = *unused*, set when the entry is created and cleared the first time it is read back or rewritten; other bits zero |
-//! | 6      | 2    | reserved, zero                                                      |
-//! | 8      | 8    | absolute expiry, Unix time in seconds, `u64` little-endian; `0` = never |
-//! | 16     | 8    | payload length in bytes, `u64` little-endian                        |
-//! | 24     | n    | the payload: the serialized session bytes, untouched               |
-//!
-//! A file is *corrupt* when it is shorter than 24 bytes, has other magic bytes or another
-//! version, or its length is not exactly `24 + payload length` (a truncated write). A
-//! corrupt file is a miss, is logged at `warn` and is removed. An entry is *expired* when
-//! its expiry is not `0` and the current Unix time is at or past it; an expired entry is
-//! a miss and is removed when it is met. The expiry is rounded up to the next whole
-//! second, so an entry never expires early. A time to live of zero means "never expires",
-//! as in cachelib.
-//!
-//! # Writes
-//!
-//! Every write creates a temporary file `.afs-tmp-*` in the same directory, writes header
-//! and payload, sets the permissions to the configured mode with `fchmod` (so the umask
-//! does not apply and the mode is exact), then puts it in place of the entry file or, when
-//! the entry must not exist, links it into place without replacing anything
-//! (`renameat2(RENAME_NOREPLACE)` or `link` + `unlink`, through `tempfile`'s
-//! `persist_noclobber`). To replace an entry, on Linux the two names are swapped
-//! atomically (`renameat2(RENAME_EXCHANGE)`) and the temporary name, which now holds the
-//! old entry, is removed; elsewhere, or on a filesystem without the exchange, the
-//! temporary file is renamed over the entry (`rename`, atomic on POSIX). Either way the
-//! entry's name always refers to a complete file, and readers see either the old or the
-//! new one, never a partial one. A writer killed between the exchange and the removal
-//! leaves the old entry under its `.afs-tmp-*` name, which no reader looks at and
-//! `delete_expired` removes after an hour. The payload and its length are never written in
-//! place: only a refresh writes into an existing file (below).
-//!
-//! # Refresh in place
-//!
-//! A refresh (a load with `SESSION_REFRESH_EACH_REQUEST`, cachelib's `touch`) moves the
-//! expiry without rewriting the payload: under the key's lock it opens the entry file,
-//! reads and checks it as a locked read does (removing it if expired or corrupt), then
-//! writes bytes 5 to 15 of the header with one positioned write (`pwrite`): the flags
-//! (cleared: the entry is in use), the reserved bytes (zero) and the new expiry. Nothing
-//! is written when both already hold those values, and a refresh that finds, without the
-//! lock, a sound entry in use whose expiry already is the one it would write (a refresh
-//! earlier in the same second) returns the payload without taking the lock, as a plain
-//! read does.
-//!
-//! Why this keeps every file sound: every value of bytes 5 to 15 makes a sound header
-//! (the format checks the magic bytes, the version and the length, which are never
-//! written in place; a flags byte of zero or one and any expiry are valid). A reader
-//! without the lock that catches the write half done may read an expiry mixed from the
-//! old and the new bytes; both values are in the future (the refresh checked the entry
-//! under the lock), and a mix that looks expired only sends the reader to the locked
-//! re-read, which sees the whole new value. Refreshes hold the lock, so they never mix
-//! with each other or with a rewrite; a rewrite renames a new file into place, so a
-//! refresh holding the old file open can only write into the replaced, unlinked one.
-//!
-//! # Durability
-//!
-//! No write is `fsync`ed (neither the entry file, nor the temporary file before its
-//! rename, nor the directory): a session store trades durability for latency the way
-//! Flask-Session's and cachelib's file caches do (they do not `fsync` either), and a
-//! lost session costs a login, not data. What a power loss or a kernel crash can do
-//! (a killed process loses nothing: its writes are in the page cache):
-//!
-//! | write | after a power loss |
-//! |---|---|
-//! | create, update, set, rename (temporary file, then exchange, rename or link) | the entry may be missing or have its previous content, or be empty or truncated: the kernel may write the new name to disk before the new file's data (ext4's `auto_da_alloc` would flush the data at a rename over an existing file, at ten times the cost of the whole rewrite on the development machine; the exchange does not trigger it); a truncated entry is corrupt, hence a miss, and is removed when met |
-//! | refresh (in place) | the entry has its old or its new expiry (the eleven bytes lie in the file's first 512-byte sector; a device that tore one sector write could leave bytes of both: still a sound file, with an expiry mixed from the two) |
-//! | delete, removal of dead entries, pruning (`unlink`) | the file may be back; an expired one is removed again when met |
-//!
-//! # Locking
-//!
-//! Each key maps to one of 256 lock files, `.locks/<first two hex digits of the file
-//! name>`, which are created on first use and never deleted (deleting a lock file that
-//! another process holds open would let two processes "hold" the same lock). Every
-//! operation that decides on the current state of an entry and then changes it (create
-//! only if absent, update only if present, refresh, delete, removal of an expired or
-//! corrupt entry, pruning) opens that lock file and holds an exclusive
-//! [`File::lock`](std::fs::File::lock) (`flock(LOCK_EX)` on Unix, `LockFileEx` on
-//! Windows) for the whole check-and-write. Locks belong to the open file description, so
-//! threads of one process exclude each other exactly like separate processes do. Every
-//! operation holds one lock, except a rename (`regenerate`), which holds the locks of
-//! both keys (one when they share a stripe), always taking the lower stripe first: with
-//! one global order there is no deadlock.
-//!
-//! Plain reads take no lock: the atomic rename guarantees a consistent file. When a read
-//! finds an expired or corrupt entry it takes the lock, reads again, and removes the file
-//! only if it is still expired or corrupt.
-//!
-//! Consequences: a create races with another create on the same key and exactly one
-//! wins; an update or refresh that runs after a delete finds no file and writes nothing,
-//! so a deleted session is never brought back; a rename moves an entry only if it is
-//! still live when both locks are held, so of two renames of one entry exactly one moves
-//! it, and a rename after a delete writes nothing.
-//!
-//! # Threshold pruning
-//!
-//! With a threshold `T > 0` each process may create at most `S` entry files between two
-//! scans of the directory, where the *slack* `S` is `slack_for(T)`
-//! (`max(16, T / 8)`: 62 for cachelib's default of 500). The create that would be the
-//! process's `S + 1`-th since its last scan scans first, on its own blocking thread (one
-//! scan at a time per process; the process's other creates wait for it): if the
-//! directory holds more than `T` entries, the scan removes the expired and corrupt ones
-//! and, if still over `T`, evicts live entries until `T` remain. So with one process the directory never holds more than `T + S` entries,
-//! and with `P` processes sharing it never more than `T + P × S` (each process adds
-//! fewer than `S` files after the latest scan of any of them), whatever the rate of new
-//! sessions. A directory found over `T` at startup is pruned by the first create.
-//!
-//! Which live entries go (logged at `warn`): first those that are *unused* (header flag:
-//! created and never read back or rewritten since, as every session of a flood of new
-//! visitors is), then the others; within each group the ones closest to expiry first. A
-//! session that is in use (read back by a later request, or refreshed, or modified) thus
-//! survives a flood of new sessions as long as the flood alone can fill the threshold.
-//! `T = 0` disables pruning (and the count is then bounded only by the disk).
-//!
+#![doc = ""]
+#![doc = include_str!("file_engine.md")]
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -153,11 +17,11 @@ use crate::error::{ConfigError, StoreError};
 use crate::store::RenameOutcome;
 
 /// The four magic bytes every entry file starts with.
-pub const MAGIC: [u8; 4] = *b"AFSS";
+pub(crate) const MAGIC: [u8; 4] = *b"AFSS";
 /// The current format version (byte 4 of the header).
-pub const VERSION: u8 = 1;
+pub(crate) const VERSION: u8 = 1;
 /// The length of the header in bytes.
-pub const HEADER_LEN: usize = 24;
+pub(crate) const HEADER_LEN: usize = 24;
 /// Flag bit (byte 5): the entry has not been read back or rewritten since its creation.
 pub(crate) const FLAG_UNUSED: u8 = 1;
 
@@ -174,6 +38,8 @@ pub(crate) fn slack_for(threshold: usize) -> usize {
 
 const LOCK_DIR: &str = ".locks";
 const TMP_PREFIX: &str = ".afs-tmp-";
+/// The file under the lock directory that one sweep at a time holds.
+const SWEEP_LOCK: &str = "sweep";
 /// Temporary files older than this are leftovers of a crashed writer.
 const STALE_TMP_AGE: Duration = Duration::from_secs(3600);
 
@@ -609,7 +475,8 @@ impl FileEngine {
         self.run(move |inner| inner.delete(&name)).await
     }
 
-    /// Removes expired and corrupt entries and stale temporary files.
+    /// Removes expired and corrupt entries and stale temporary files; one process at a
+    /// time per directory (the others skip theirs and report 0).
     pub(crate) async fn delete_expired(&self) -> Result<u64, StoreError> {
         self.run(|inner| inner.delete_expired()).await
     }
@@ -637,6 +504,25 @@ impl Inner {
         // File::lock (stable since Rust 1.89, hence the crate's rust-version).
         file.lock()?;
         Ok(KeyLock { _file: file })
+    }
+
+    /// The sweep lock, `.locks/sweep`, shared by every process on the directory; `None`
+    /// (not waited for) when another process is sweeping.
+    fn try_sweep_lock(&self) -> io::Result<Option<KeyLock>> {
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(self.mode | 0o600);
+        }
+        fs::create_dir_all(&self.lock_dir)?;
+        let file = options.open(self.lock_dir.join(SWEEP_LOCK))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(KeyLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -986,6 +872,10 @@ impl Inner {
     }
 
     fn delete_expired(&self) -> io::Result<u64> {
+        let Some(_sweeping) = self.try_sweep_lock()? else {
+            tracing::debug!(backend = self.backend, dir = %self.dir.display(), "another process is sweeping: sweep skipped");
+            return Ok(0);
+        };
         let mut removed = 0;
         let names = self.list_entries()?;
         let now = since_epoch();

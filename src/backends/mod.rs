@@ -123,9 +123,9 @@ register! {
 }
 
 #[cfg(any(feature = "filesystem", feature = "cachelib"))]
-pub mod file_engine;
+pub(crate) mod file_engine;
 #[cfg(any(feature = "redis", feature = "memcached"))]
-pub mod server_version;
+pub(crate) mod server_version;
 
 #[cfg(test)]
 mod tests {

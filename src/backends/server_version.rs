@@ -13,15 +13,6 @@ use crate::error::ConfigError;
 
 /// A `major.minor.patch` server version. Parsing ignores anything after the three
 /// numbers (`7.2.4-rc1`, `1.6.21 (build)`); a missing patch number is `0`.
-///
-/// ```
-/// use actix_flask_session::backends::server_version::Version;
-///
-/// assert_eq!(Version::parse("7.2.4"), Some(Version::new(7, 2, 4)));
-/// assert_eq!(Version::parse("1.6"), Some(Version::new(1, 6, 0)));
-/// assert!(Version::new(6, 0, 16) < Version::new(6, 2, 0));
-/// assert_eq!(Version::parse("unknown"), None);
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version {
     /// The major version.
@@ -148,5 +139,19 @@ mod tests {
         assert!(requirement.check("h:1", "6.2.0").is_ok());
         assert!(requirement.check("h:1", "7.4.1").is_ok());
         assert!(requirement.check("h:1", "not-a-version").is_ok());
+    }
+}
+
+/// The examples of this module's items, as unit tests (the items are crate-private).
+#[cfg(test)]
+mod doc_examples {
+    #[test]
+    fn version_example() {
+        use crate::backends::server_version::Version;
+
+        assert_eq!(Version::parse("7.2.4"), Some(Version::new(7, 2, 4)));
+        assert_eq!(Version::parse("1.6"), Some(Version::new(1, 6, 0)));
+        assert!(Version::new(6, 0, 16) < Version::new(6, 2, 0));
+        assert_eq!(Version::parse("unknown"), None);
     }
 }

@@ -10,12 +10,12 @@ use super::unknown_keys::suggest_key;
 pub(super) const ENV_SOURCE_NAME: &str = "environment variable(s)";
 
 /// The environment-variable provider of [`SessionConfig::figment`](super::SessionConfig::figment): every variable named
-/// exactly like a key of [`keys::all_keys`] (case-sensitive: `SESSION_TYPE`, not
+/// exactly like a key (case-sensitive: `SESSION_TYPE`, not
 /// `session_type`).
 ///
 /// Values are parsed like figment's `Env` (`true` is a boolean, `45` an integer, `[a, b]`
-/// a list, `{ k = "v" }` a table), except the keys of type [`KeyType::Text`], taken verbatim,
-/// and those of type [`KeyType::TextOrList`], taken verbatim unless they start with `[`. Other
+/// a list, `{ k = "v" }` a table), except the keys whose value is text (`SECRET_KEY`, URLs, names), taken verbatim,
+/// and those that are text or a list, taken verbatim unless they start with `[`. Other
 /// variables starting with `SESSION_` are not merged; each is logged once per read with a
 /// `tracing` warning and the closest key. A known key with a value that is not UTF-8 is an
 /// error.

@@ -102,20 +102,6 @@ pub(super) fn expected(error: &figment::Error) -> String {
 /// `SESSION_DYNAMODB`). Environment values arrive parsed (`SESSION_REDIS_POOL_SIZE=8` is
 /// an integer), except the keys of type [`KeyType::Text`](super::keys::KeyType::Text). For strings prefer
 /// [`extract_string_key`], which also accepts numbers and booleans.
-///
-/// ```
-/// use actix_flask_session::config::extract_key;
-/// use figment::{Figment, providers::{Format, Toml}};
-///
-/// let figment = Figment::from(Toml::string("SESSION_REDIS_POOL_SIZE = 8"));
-/// assert_eq!(extract_key::<u32>(&figment, "SESSION_REDIS_POOL_SIZE")?, Some(8));
-/// assert_eq!(extract_key::<u32>(&figment, "SESSION_MEMCACHED_POOL_SIZE")?, None);
-///
-/// let figment = Figment::from(Toml::string(r#"SESSION_REDIS_POOL_SIZE = "many""#));
-/// let err = extract_key::<u32>(&figment, "SESSION_REDIS_POOL_SIZE").unwrap_err();
-/// assert!(err.to_string().contains("SESSION_REDIS_POOL_SIZE"));
-/// # Ok::<(), actix_flask_session::ConfigError>(())
-/// ```
 pub fn extract_key<T: DeserializeOwned>(
     figment: &Figment,
     key: &'static str,
@@ -142,18 +128,6 @@ pub(super) fn value_to_string(key: &'static str, value: &Value) -> Result<String
 /// Reads `key` as a string, accepting numbers and booleans as their text (figment parses
 /// environment values and TOML has bare integers, so `SECRET_KEY = 12345` is `"12345"`).
 /// `None` when absent; a [`ConfigError::Invalid`] naming the key for a list or table.
-///
-/// ```
-/// use actix_flask_session::config::extract_string_key;
-/// use figment::{Figment, providers::{Format, Toml}};
-///
-/// let figment = Figment::from(Toml::string("SESSION_SQLALCHEMY_TABLE = 2024"));
-/// assert_eq!(
-///     extract_string_key(&figment, "SESSION_SQLALCHEMY_TABLE")?.as_deref(),
-///     Some("2024"),
-/// );
-/// # Ok::<(), actix_flask_session::ConfigError>(())
-/// ```
 pub fn extract_string_key(
     figment: &Figment,
     key: &'static str,
@@ -165,18 +139,6 @@ pub fn extract_string_key(
 
 /// Reads `key` as a list of strings; one string (or number) is a list of one. `None` when
 /// absent; a [`ConfigError::Invalid`] naming the key for a table or nested list.
-///
-/// ```
-/// use actix_flask_session::config::extract_string_list_key;
-/// use figment::{Figment, providers::{Format, Toml}};
-///
-/// let figment = Figment::from(Toml::string(r#"SESSION_MEMCACHED = "10.0.0.1:11211""#));
-/// assert_eq!(
-///     extract_string_list_key(&figment, "SESSION_MEMCACHED")?,
-///     Some(vec!["10.0.0.1:11211".to_owned()]),
-/// );
-/// # Ok::<(), actix_flask_session::ConfigError>(())
-/// ```
 pub fn extract_string_list_key(
     figment: &Figment,
     key: &'static str,
@@ -204,15 +166,6 @@ pub fn extract_string_list_key(
 /// Reads `key` as a boolean: `true`/`false`, the strings `"true"`/`"false"` in any case,
 /// and `1`/`0` (as numbers or strings). `None` when absent; anything else is a
 /// [`ConfigError::Invalid`] naming the key.
-///
-/// ```
-/// use actix_flask_session::config::extract_bool_key;
-/// use figment::{Figment, providers::{Format, Toml}};
-///
-/// let figment = Figment::from(Toml::string("SESSION_DYNAMODB_TABLE_EXISTS = 1"));
-/// assert_eq!(extract_bool_key(&figment, "SESSION_DYNAMODB_TABLE_EXISTS")?, Some(true));
-/// # Ok::<(), actix_flask_session::ConfigError>(())
-/// ```
 pub fn extract_bool_key(figment: &Figment, key: &'static str) -> Result<Option<bool>, ConfigError> {
     const ALLOWED: &str = "expected true or false (also 1 or 0)";
     let Some(value) = find_key(figment, key)? else {
@@ -292,19 +245,6 @@ pub(super) fn parse_duration_value(value: &Value) -> DurationValue {
 /// naming the key. Zero is returned as is: the caller decides whether it is allowed.
 ///
 /// For keys such as `SESSION_REDIS_CONNECT_TIMEOUT`.
-///
-/// ```
-/// use std::time::Duration;
-/// use actix_flask_session::config::extract_duration_key;
-/// use figment::{Figment, providers::{Format, Toml}};
-///
-/// let figment = Figment::from(Toml::string(r#"SESSION_REDIS_CONNECT_TIMEOUT = "1s 500ms""#));
-/// assert_eq!(
-///     extract_duration_key(&figment, "SESSION_REDIS_CONNECT_TIMEOUT")?,
-///     Some(Duration::from_millis(1500)),
-/// );
-/// # Ok::<(), actix_flask_session::ConfigError>(())
-/// ```
 pub fn extract_duration_key(
     figment: &Figment,
     key: &'static str,
@@ -415,5 +355,100 @@ mod tests {
             DurationValue::Negative
         ));
         assert!(secs(Value::from(f64::NAN)).is_none());
+    }
+}
+
+/// The examples of this module's items, as unit tests (the items are crate-private).
+#[cfg(test)]
+mod doc_examples {
+    #[test]
+    fn extract_key_example() -> Result<(), crate::ConfigError> {
+        use crate::config::extract_key;
+        use figment::{
+            Figment,
+            providers::{Format, Toml},
+        };
+
+        let figment = Figment::from(Toml::string("SESSION_REDIS_POOL_SIZE = 8"));
+        assert_eq!(
+            extract_key::<u32>(&figment, "SESSION_REDIS_POOL_SIZE")?,
+            Some(8)
+        );
+        assert_eq!(
+            extract_key::<u32>(&figment, "SESSION_MEMCACHED_POOL_SIZE")?,
+            None
+        );
+
+        let figment = Figment::from(Toml::string(r#"SESSION_REDIS_POOL_SIZE = "many""#));
+        let err = extract_key::<u32>(&figment, "SESSION_REDIS_POOL_SIZE").unwrap_err();
+        assert!(err.to_string().contains("SESSION_REDIS_POOL_SIZE"));
+        Ok(())
+    }
+
+    #[test]
+    fn extract_string_key_example() -> Result<(), crate::ConfigError> {
+        use crate::config::extract_string_key;
+        use figment::{
+            Figment,
+            providers::{Format, Toml},
+        };
+
+        let figment = Figment::from(Toml::string("SESSION_SQLALCHEMY_TABLE = 2024"));
+        assert_eq!(
+            extract_string_key(&figment, "SESSION_SQLALCHEMY_TABLE")?.as_deref(),
+            Some("2024"),
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn extract_string_list_key_example() -> Result<(), crate::ConfigError> {
+        use crate::config::extract_string_list_key;
+        use figment::{
+            Figment,
+            providers::{Format, Toml},
+        };
+
+        let figment = Figment::from(Toml::string(r#"SESSION_MEMCACHED = "10.0.0.1:11211""#));
+        assert_eq!(
+            extract_string_list_key(&figment, "SESSION_MEMCACHED")?,
+            Some(vec!["10.0.0.1:11211".to_owned()]),
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn extract_bool_key_example() -> Result<(), crate::ConfigError> {
+        use crate::config::extract_bool_key;
+        use figment::{
+            Figment,
+            providers::{Format, Toml},
+        };
+
+        let figment = Figment::from(Toml::string("SESSION_DYNAMODB_TABLE_EXISTS = 1"));
+        assert_eq!(
+            extract_bool_key(&figment, "SESSION_DYNAMODB_TABLE_EXISTS")?,
+            Some(true)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn extract_duration_key_example() -> Result<(), crate::ConfigError> {
+        use crate::config::extract::extract_duration_key;
+        use figment::{
+            Figment,
+            providers::{Format, Toml},
+        };
+        use std::time::Duration;
+
+        let figment = Figment::from(Toml::string(
+            r#"SESSION_REDIS_CONNECT_TIMEOUT = "1s 500ms""#,
+        ));
+        assert_eq!(
+            extract_duration_key(&figment, "SESSION_REDIS_CONNECT_TIMEOUT")?,
+            Some(Duration::from_millis(1500)),
+        );
+        Ok(())
     }
 }

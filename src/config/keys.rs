@@ -4,7 +4,7 @@
 //! The core's keys are listed here; each backend declares its own in its module (see
 //! [`backends`](crate::backends)), and [`all`] joins them. This table is the single source
 //! of the key names and defaults that the README's key table and `Session.toml.example`
-//! show; a test (`tests/config/docs.rs`) compares all three and checks each default against
+//! show; a test (`src/config/tests/docs.rs`) compares all three and checks each default against
 //! the code that applies it. A key in the configuration that looks like a session key but
 //! is not known is a startup error with a did-you-mean suggestion.
 

@@ -6,8 +6,8 @@
 //!
 //! 1. Flask-Session's defaults (the [`Default`] impl of [`SessionConfig`]; backends keep
 //!    their own defaults);
-//! 2. a TOML file: the path in the environment variable [`CONFIG_PATH_ENV`]
-//!    (`ACTIX_FLASK_SESSION_CONFIG`), else `Session.toml` in the current directory. A missing
+//! 2. a TOML file: the path in the environment variable `ACTIX_FLASK_SESSION_CONFIG`,
+//!    else `Session.toml` in the current directory. A missing
 //!    `Session.toml` is fine; a missing file named by `ACTIX_FLASK_SESSION_CONFIG` is an
 //!    error;
 //! 3. environment variables spelled exactly like the keys (`SESSION_TYPE=redis`,
@@ -40,7 +40,7 @@
 //! Values of environment variables are parsed like figment does (`true` is a boolean, `45`
 //! an integer, `[a, b]` a list, `{ k = "v" }` a table), except for the keys whose value is
 //! always a string (`SECRET_KEY`, `SESSION_KEY_PREFIX`, URLs, names, ...; see
-//! [`KeyType::Text`](keys::KeyType::Text) in [`keys`]), which are taken verbatim so that `SECRET_KEY=007` stays `"007"`.
+//! the text keys of the README's key table), which are taken verbatim so that `SECRET_KEY=007` stays `"007"`.
 //! Variables that start with `SESSION_` but are not keys (desktops set `SESSION_MANAGER`)
 //! are ignored with a warning that suggests the closest key.
 //!
@@ -75,18 +75,14 @@
 //! at request time (or never), this crate fails at startup: lifetime `0`,
 //! `SESSION_USE_SIGNER` without `SECRET_KEY`, `SameSite=None` or `Partitioned` without
 //! `Secure`, a malformed cookie name.
-//!
-//! # Helpers for backends
-//!
-//! Backend modules read their own keys with [`extract_key`] and its typed siblings
-//! ([`extract_string_key`], [`extract_bool_key`], [`extract_duration_key`],
-//! [`extract_string_list_key`]): absent keys are `None`, type errors name the key.
 
 mod env;
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
 mod extract;
 #[cfg(any(feature = "filesystem", feature = "cachelib"))]
 pub(crate) mod file_values;
-pub mod keys;
+pub(crate) mod keys;
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
 mod redact;
 mod session_type;
 pub(crate) mod sources;
@@ -107,17 +103,20 @@ use unknown_keys::check_unknown_keys;
 use validate::{CLEANUP_ALLOWED, ID_LENGTH_ALLOWED, MAX_SIZE_ALLOWED, invalid};
 
 pub use env::SessionEnv;
-pub use extract::{
-    extract_bool_key, extract_duration_key, extract_key, extract_pool_size_key, extract_string_key,
+// The helpers the backends read their keys with; each feature set uses some of them.
+#[allow(unused_imports)]
+pub(crate) use extract::{
+    extract_bool_key, extract_key, extract_pool_size_key, extract_string_key,
     extract_string_list_key, extract_timeout_key,
 };
-pub use redact::redact_url;
+#[allow(unused_imports)]
+pub(crate) use redact::redact_url;
 pub use session_type::SessionType;
-pub use unknown_keys::suggest_key;
+pub(crate) use unknown_keys::suggest_key;
 
 /// The environment variable that names the TOML configuration file read by
 /// [`SessionConfig::figment`] (default: `Session.toml` in the current directory).
-pub const CONFIG_PATH_ENV: &str = "ACTIX_FLASK_SESSION_CONFIG";
+pub(crate) const CONFIG_PATH_ENV: &str = "ACTIX_FLASK_SESSION_CONFIG";
 
 /// The configuration file read by [`SessionConfig::figment`] when [`CONFIG_PATH_ENV`] is
 /// not set, relative to the current directory.
@@ -135,10 +134,10 @@ pub(crate) const MAX_ID_LENGTH: usize = 256;
 /// while decoding one costs at most about 64 MiB of memory (a decoded value takes 32 bytes
 /// and arrays grow by doubling, so the worst shape, an array of nils, takes up to 64 bytes
 /// per stored byte; a 4 MiB cap would allow 256 MiB per request).
-pub const DEFAULT_MAX_SIZE: usize = 1024 * 1024;
+pub(crate) const DEFAULT_MAX_SIZE: usize = 1024 * 1024;
 
 /// The smallest accepted `SESSION_MAX_SIZE`, in bytes.
-pub const MIN_MAX_SIZE: usize = 1024;
+pub(crate) const MIN_MAX_SIZE: usize = 1024;
 
 /// The longest accepted `PERMANENT_SESSION_LIFETIME`: `i32::MAX` seconds (about 68 years),
 /// so that every store and cookie date can represent the expiry.
@@ -256,7 +255,7 @@ pub struct SessionConfig {
     /// `SESSION_CLEANUP_N_REQUESTS` (default none).
     pub cleanup_n_requests: Option<u64>,
     /// `SESSION_MAX_SIZE`: the largest encoded session, in bytes (default
-    /// [`DEFAULT_MAX_SIZE`], 1 MiB). An insert that would make the session larger fails at
+    /// 1 MiB, 1 048 576). An insert that would make the session larger fails at
     /// the call; a larger stored entry is not decoded: it is deleted, logged and the request
     /// gets a new session.
     pub max_size: usize,
@@ -311,7 +310,8 @@ impl Default for SessionConfig {
 }
 
 impl SessionConfig {
-    /// The default configuration sources: the TOML file named by [`CONFIG_PATH_ENV`] (or
+    /// The default configuration sources: the TOML file named by the environment variable
+    /// `ACTIX_FLASK_SESSION_CONFIG` (or
     /// `Session.toml` in the current directory, if it exists) merged with the environment
     /// variables named like the keys ([`SessionEnv`]), the environment winning.
     ///
@@ -330,7 +330,7 @@ impl SessionConfig {
         sources::session_file().merge(SessionEnv::new())
     }
 
-    /// Reads and validates the core keys ([`keys::CORE_KEYS`]) of `figment`, with
+    /// Reads and validates the core keys (those not of a backend) of `figment`, with
     /// Flask-Session's defaults for absent keys.
     ///
     /// Also rejects unknown keys (with a did-you-mean suggestion): every key of the
@@ -452,3 +452,6 @@ impl SessionConfig {
         Ok(config)
     }
 }
+
+#[cfg(test)]
+mod tests;

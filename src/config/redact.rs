@@ -6,12 +6,6 @@
 /// `url` as errors and logs show it: `redis://user:***@host:6379/0`,
 /// `mongodb://db:27017/x?***`. A string that is not a URL is shown as given. Stores use it
 /// for every URL they put in an error or a log line.
-///
-/// ```
-/// use actix_flask_session::config::redact_url;
-///
-/// assert_eq!(redact_url("redis://app:s3cret@cache:6379/0"), "redis://app:***@cache:6379/0");
-/// ```
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
@@ -58,5 +52,19 @@ mod tests {
         ] {
             assert_eq!(redact_url(given), shown, "{given}");
         }
+    }
+}
+
+/// The examples of this module's items, as unit tests (the items are crate-private).
+#[cfg(test)]
+mod doc_examples {
+    #[test]
+    fn redact_url_example() {
+        use crate::config::redact_url;
+
+        assert_eq!(
+            redact_url("redis://app:s3cret@cache:6379/0"),
+            "redis://app:***@cache:6379/0"
+        );
     }
 }

@@ -11,14 +11,6 @@ use crate::error::ConfigError;
 /// The known key closest to `unknown`, if one is close: compared in upper case by
 /// Damerau-Levenshtein distance, within 2 edits or a quarter of the name's length,
 /// whichever is more.
-///
-/// ```
-/// use actix_flask_session::config::suggest_key;
-///
-/// assert_eq!(suggest_key("SESSION_TPYE"), Some("SESSION_TYPE"));
-/// assert_eq!(suggest_key("session_cookie_samesite"), Some("SESSION_COOKIE_SAMESITE"));
-/// assert_eq!(suggest_key("SESSION_MANAGER"), None);
-/// ```
 pub fn suggest_key(unknown: &str) -> Option<&'static str> {
     let upper = unknown.to_ascii_uppercase();
     let max_distance = (upper.len() / 4).max(2);
@@ -77,4 +69,20 @@ pub(super) fn check_unknown_keys(figment: &Figment) -> Result<(), ConfigError> {
         });
     }
     Ok(())
+}
+
+/// The examples of this module's items, as unit tests (the items are crate-private).
+#[cfg(test)]
+mod doc_examples {
+    #[test]
+    fn suggest_key_example() {
+        use crate::config::suggest_key;
+
+        assert_eq!(suggest_key("SESSION_TPYE"), Some("SESSION_TYPE"));
+        assert_eq!(
+            suggest_key("session_cookie_samesite"),
+            Some("SESSION_COOKIE_SAMESITE")
+        );
+        assert_eq!(suggest_key("SESSION_MANAGER"), None);
+    }
 }

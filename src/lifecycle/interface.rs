@@ -142,11 +142,6 @@ impl ServerSideSessionInterface {
         &self.inner.config
     }
 
-    /// The cookie attributes.
-    pub fn cookie_settings(&self) -> &CookieSettings {
-        &self.inner.cookie
-    }
-
     /// The storage key of a session id: `SESSION_KEY_PREFIX + sid`.
     pub fn storage_key(&self, sid: &str) -> String {
         let mut key = String::with_capacity(self.inner.config.key_prefix.len() + sid.len());

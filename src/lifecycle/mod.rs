@@ -11,3 +11,6 @@ pub use interface::ServerSideSessionInterface;
 pub use middleware::SessionMiddleware;
 pub use request_ext::SessionExt;
 pub use server_side_session::ServerSideSession;
+
+#[cfg(test)]
+mod tests;

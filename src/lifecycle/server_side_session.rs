@@ -143,8 +143,8 @@ impl ServerSideSession {
     }
 
     /// Stores `value` under `key`. The value is serialized now: a value that cannot be
-    /// stored in the configured format (or nested deeper than
-    /// [`MAX_DEPTH`](crate::serialization::MAX_DEPTH)), or that would make
+    /// stored in the configured format (or nested deeper than 126 levels of arrays and
+    /// maps), or that would make
     /// the encoded session larger than `SESSION_MAX_SIZE`, is an error here
     /// ([`SerializationError::TooLarge`](crate::SerializationError::TooLarge) for the size),
     /// never a failure after the handler returned. Setting a key to the value it already

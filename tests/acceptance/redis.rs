@@ -51,3 +51,32 @@ mod cluster {
         }
     });
 }
+
+/// Redis Sentinel (a master, two replicas, three sentinels: `REDIS_SENTINEL_URLS` and
+/// `REDIS_SENTINEL_MASTER`, default the `redis-sentinel` service of `scripts/services.sh`).
+#[cfg(feature = "redis-sentinel")]
+mod sentinel {
+    use super::*;
+    use actix_flask_session::backends::redis::RedisSentinel;
+
+    actix_flask_session::acceptance_suite!(|| async {
+        let nodes: Vec<String> = match std::env::var("REDIS_SENTINEL_URLS") {
+            Ok(list) => list.split(',').map(str::to_owned).collect(),
+            Err(_) => (26379..=26381)
+                .map(|p| format!("redis://127.0.0.1:{p}"))
+                .collect(),
+        };
+        let master =
+            std::env::var("REDIS_SENTINEL_MASTER").unwrap_or_else(|_| "mymaster".to_owned());
+        let sentinel = RedisSentinel::new(master, nodes);
+        match RedisSessionInterface::connect_sentinel(&sentinel, &options()).await {
+            Ok(store) => {
+                assert!(!store.is_cluster());
+                store
+            }
+            Err(e) => panic!(
+                "Redis Sentinel is not reachable ({sentinel:?}): {e}; start the services with scripts/test.sh"
+            ),
+        }
+    });
+}

@@ -8,7 +8,10 @@
 
 use std::error::Error as _;
 
-use actix_flask_session::config::{CONFIG_PATH_ENV, SessionConfig, SessionEnv, SessionType};
+use actix_flask_session::config::{SessionConfig, SessionEnv, SessionType};
+
+/// The environment variable naming the configuration file (documented in `config`).
+const CONFIG_PATH_ENV: &str = "ACTIX_FLASK_SESSION_CONFIG";
 use actix_flask_session::{ConfigError, Session};
 use figment::providers::{Format, Serialized, Toml};
 use figment::{Figment, Jail};

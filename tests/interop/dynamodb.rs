@@ -19,7 +19,7 @@ use support::{FlaskApp, MirrorApp, Settings, random_prefix};
 
 const LIFETIME: i64 = 3600;
 
-/// `{'_permanent': True, 'a': 1, 'b': 'x'}` as Flask-Session 0.8 encodes it (spec §5.4).
+/// `{'_permanent': True, 'a': 1, 'b': 'x'}` as Flask-Session 0.8 encodes it.
 fn ab() -> &'static str {
     crate::vectors::permanent_ab_msgpack_hex()
 }
@@ -89,7 +89,7 @@ async fn sessions_are_shared_both_ways() {
         "the mirror app takes its credentials from the AWS environment: run scripts/test.sh (or eval \"$(bash scripts/services.sh env)\")"
     );
     let prefix = random_prefix("ddb");
-    let tag = actix_flask_session::sid::generate(9).expect("random");
+    let tag = crate::support::random_token(9);
     let table = format!("afs_interop_{tag}");
     let common = Settings::default()
         .str("SESSION_TYPE", "dynamodb")

@@ -18,7 +18,7 @@ The actix mirror app in tests/support/ offers the same routes with the same answ
     POST /regenerate       app.session_interface.regenerate(session)
     POST /permanent/<0|1>  session.permanent = bool
     GET  /dump             {"sid": ..., "permanent": ..., "data": {key: <tagged>, ...}}
-    POST /set_typed        stores the values of spec §5.4's round-trip table
+    POST /set_typed        stores the values of the round-trip table (one value per stored type)
     GET  /ready            readiness probe (no session)
 
 <tagged> is JSON with tags for what JSON cannot say: bytes {"$bytes": base64},
@@ -139,7 +139,7 @@ def tag(value):
 
 
 def typed_values():
-    """The Python values of spec §5.4's round-trip table."""
+    """The Python values of the round-trip table (one value per stored type)."""
     return {
         "tuple": (1, "a"),
         "set": {7},

@@ -1,6 +1,7 @@
 //! Wire compatibility with Flask-Session 0.8: the recorded vectors
 //! (`tests/data/vectors.json`: signatures, serialization, stored bytes) and live runs
-//! against the real Flask app (`flask_app.py`, one module per backend), key rotation.
+//! against the real Flask app (`flask_app.py`, one module per backend). The codec's and
+//! the signer's own vectors are unit tests in `src/serialization` and `src/signer`.
 
 #[macro_use]
 #[path = "../support/needs.rs"]
@@ -15,12 +16,10 @@ mod support;
 mod vectors;
 
 mod dynamodb;
-mod key_rotation;
+mod instances;
 mod memcached;
 mod mongodb;
 mod redis;
-mod serialization_vectors;
-mod signer_vectors;
 mod sql;
 
 needs!(

@@ -15,7 +15,7 @@ use support::{Browser, FlaskApp, MirrorApp, Settings, random_prefix};
 
 const LIFETIME: i64 = 31 * 24 * 3600;
 
-/// `{'_permanent': True, 'a': 1, 'b': 'x'}` as Flask-Session 0.8 encodes it (spec §5.4).
+/// `{'_permanent': True, 'a': 1, 'b': 'x'}` as Flask-Session 0.8 encodes it.
 fn ab() -> &'static str {
     crate::vectors::permanent_ab_msgpack_hex()
 }

@@ -6,6 +6,7 @@
 
 use crate::support;
 
+use actix_flask_session::Session;
 use actix_flask_session::backends::redis::deadpool_redis::redis;
 use serde_json::{Value as Json, json};
 use support::{Browser, FlaskApp, MirrorApp, Settings, random_prefix};
@@ -43,6 +44,8 @@ fn settings(v: Variant, tag: &str) -> Settings {
 struct Pair {
     flask: FlaskApp,
     actix: MirrorApp,
+    /// The actix app's session setup, for the cookie value it computes for a given id.
+    session: Session,
     browser: Browser,
     redis: redis::aio::MultiplexedConnection,
     prefix: String,
@@ -57,7 +60,8 @@ impl Pair {
             .expect("a prefix")
             .to_owned();
         let flask = FlaskApp::start(&settings);
-        let actix = MirrorApp::start(settings.session().await);
+        let session = settings.session().await;
+        let actix = MirrorApp::start(session.clone());
         let client = redis::Client::open(redis_url()).expect("valid url");
         let redis = client
             .get_multiplexed_async_connection()
@@ -71,6 +75,7 @@ impl Pair {
         Pair {
             flask,
             actix,
+            session,
             browser: Browser::new(),
             redis,
             prefix,
@@ -104,7 +109,7 @@ impl Pair {
             .expect("TTL")
     }
 
-    /// The bytes Flask-Session writes for `{'a': 1, 'b': 'x'}` in this variant (spec §5.4).
+    /// The bytes Flask-Session writes for `{'a': 1, 'b': 'x'}` in this variant.
     fn ab_bytes(&self) -> Vec<u8> {
         match (self.variant.json, self.variant.permanent) {
             (false, true) => crate::vectors::serialized("msgpack", "permanent_session"),
@@ -265,8 +270,8 @@ fn is_deletion_cookie(header: &str) -> bool {
 }
 
 /// The signed cookie value of `sid`, as both apps compute it.
-async fn signed(_p: &Pair, sid: &str) -> String {
-    actix_flask_session::signer::Signer::new(SECRET, &[] as &[&str]).sign(sid)
+async fn signed(p: &Pair, sid: &str) -> String {
+    p.session.interface().cookie_value(sid)
 }
 
 #[actix_rt::test]
@@ -389,7 +394,7 @@ async fn permanent_flag_and_regenerate_are_shared() {
     assert_eq!(actix_dump["data"]["user"], json!("alice"));
 }
 
-/// Spec §5.4's round-trip table, msgpack column.
+/// The round-trip table of Python values (msgpack column).
 fn typed_msgpack() -> Json {
     json!({
         "tuple": [1, "a"],
@@ -406,7 +411,7 @@ fn typed_msgpack() -> Json {
     })
 }
 
-/// Spec §5.4's round-trip table, JSON column.
+/// The round-trip table of Python values (JSON column).
 fn typed_json() -> Json {
     let mut expected = typed_msgpack();
     expected["bytes"] = json!("AP8=");

@@ -18,14 +18,14 @@ use aws_sdk_dynamodb::types::{
 };
 use support::raw::dynamodb::{endpoint, raw};
 
-/// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (spec §5.4).
+/// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}`.
 fn flask_bytes() -> Vec<u8> {
     crate::vectors::permanent_ab_msgpack()
 }
 const MINUTE: Duration = Duration::from_secs(60);
 
 fn unique_table(name: &str) -> String {
-    let tag = actix_flask_session::sid::generate(9).expect("random tag");
+    let tag = crate::support::random_token(9);
     format!("afs_{name}_{tag}")
 }
 

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use actix_flask_session::backends::cachelib::{
     Cache, CacheLibSessionInterface, FileSystemCache, SimpleCache,
 };
-use actix_flask_session::backends::file_engine::{HEADER_LEN, MAGIC, VERSION};
 use actix_flask_session::backends::filesystem::FileSystemSessionInterface;
 use actix_flask_session::{ConfigError, RenameOutcome, SessionConfig, SessionStore};
 use figment::Figment;
@@ -71,6 +70,12 @@ fn file_subjects(dir: &TempDir) -> Vec<Subject> {
         .filter(|s| s.files.is_some())
         .collect()
 }
+
+/// The entry files' header, as the file engine writes it: the magic bytes, the format
+/// version (byte 4) and the header length.
+const MAGIC: [u8; 4] = *b"AFSS";
+const VERSION: u8 = 1;
+const HEADER_LEN: usize = 24;
 
 fn sha256_hex(key: &str) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, key.as_bytes()))

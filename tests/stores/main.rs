@@ -14,25 +14,38 @@ mod support;
 #[path = "../support/vectors.rs"]
 mod vectors;
 
+mod drill;
 mod dynamodb;
 mod dynamodb_outage;
 mod embedded;
+mod filesystem_sweep;
 mod memcached;
 mod memcached_outage;
 mod mongodb;
 mod mongodb_outage;
 mod redis;
+mod redis_cluster_drill;
 mod redis_outage;
+mod redis_sentinel;
+mod redis_sentinel_drill;
 mod server_versions;
 mod sql;
 mod sql_migrations;
+mod sql_restart_drill;
 /// Re-runs this binary as a child (`--exact sql_shutdown::shutdown_child`).
 mod sql_shutdown;
+mod sql_sweep;
 
 needs!(
     redis_needs_features,
     "needs --features redis (or --all-features)",
     "redis"
+);
+needs!(
+    redis_rename_script_needs_features,
+    "needs --features redis,testing (or --all-features)",
+    "redis",
+    "testing"
 );
 needs!(
     sql_needs_features,

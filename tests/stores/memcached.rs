@@ -13,14 +13,14 @@ use actix_flask_session::backends::memcached::MemcachedSessionInterface;
 use actix_flask_session::{SessionStore, StoreError};
 use support::raw::memcached::{assert_absolute_ttl, raw_get, server};
 
-/// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (spec §5.4).
+/// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}`.
 fn flask_bytes() -> Vec<u8> {
     crate::vectors::permanent_ab_msgpack()
 }
 const MINUTE: Duration = Duration::from_secs(60);
 
 fn unique_key(name: &str) -> String {
-    let tag = actix_flask_session::sid::generate(12).expect("random tag");
+    let tag = crate::support::random_token(12);
     format!("mcstore:{name}:{tag}")
 }
 
@@ -328,11 +328,7 @@ async fn overlong_keys_are_refused_at_startup() {
     let session = Session::from_figment(&figment(250 - 43))
         .await
         .expect("250-byte keys");
-    let key = format!(
-        "{}{}",
-        "p".repeat(207),
-        actix_flask_session::sid::generate(32).unwrap()
-    );
+    let key = format!("{}{}", "p".repeat(207), crate::support::random_token(32));
     assert_eq!(key.len(), 250);
     let store = session.interface().store();
     assert!(

@@ -12,7 +12,7 @@ use mongodb::bson::{Binary, Bson, DateTime, Document, doc};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 
-/// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}` (spec §5.4).
+/// Flask-Session 0.8's bytes for `{'_permanent': True, 'a': 1, 'b': 'x'}`.
 fn flask_bytes() -> Vec<u8> {
     crate::vectors::permanent_ab_msgpack()
 }
@@ -24,9 +24,7 @@ fn url() -> String {
 }
 
 fn unique(name: &str) -> String {
-    let tag = actix_flask_session::sid::generate(9)
-        .expect("random tag")
-        .replace(['-', '_'], "x");
+    let tag = crate::support::random_token(9).replace(['-', '_'], "x");
     format!("{name}_{tag}")
 }
 

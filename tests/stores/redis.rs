@@ -10,14 +10,14 @@ use std::time::Duration;
 use actix_flask_session::backends::redis::deadpool_redis::redis::{
     self, Value, aio::ConnectionLike,
 };
-use actix_flask_session::backends::redis::{RENAME_SCRIPT, RedisOptions, RedisSessionInterface};
+use actix_flask_session::backends::redis::{RedisOptions, RedisSessionInterface};
 use actix_flask_session::{RenameOutcome, SessionStore, StoreError};
 
 /// Flask's default lifetime, 31 days, in seconds: the TTL Flask-Session writes.
 const DEFAULT_TTL: u64 = 2_678_400;
 
 fn flask_bytes() -> Vec<u8> {
-    // Flask-Session 0.8's bytes for the permanent session `{'a': 1, 'b': 'x'}` (spec §5.4).
+    // Flask-Session 0.8's bytes for the permanent session `{'a': 1, 'b': 'x'}`.
     crate::vectors::permanent_ab_msgpack()
 }
 
@@ -521,9 +521,13 @@ impl RawOnly {
     }
 }
 
-/// On a single Redis, a regenerate is one `EVALSHA` of the published script.
+/// On a single Redis, a regenerate is one `EVALSHA` of the store's script (which the
+/// test reads through the `testing` feature's hidden internals).
+#[cfg(feature = "testing")]
 #[actix_rt::test]
 async fn rename_script_is_published_and_cached() {
+    use actix_flask_session::testing::internals::redis::RENAME_SCRIPT;
+
     let mut f = single().await;
     let (old, new) = (f.key("sid-a"), f.key("sid-b"));
     assert!(
@@ -571,11 +575,7 @@ async fn from_figment_builds_single_and_rejects_bad_values() {
     assert!(!store.is_cluster());
 
     // Neither SESSION_REDIS nor SESSION_REDIS_CLUSTER: a local Redis, as in Flask-Session
-    // (the test Redis listens on the default port).
-    assert_eq!(
-        actix_flask_session::backends::redis::DEFAULT_URL,
-        "redis://127.0.0.1:6379/0"
-    );
+    // (the test Redis listens on the default port, `redis://127.0.0.1:6379/0`).
     let local = RedisSessionInterface::from_figment(&config, &Figment::new())
         .await
         .expect("store on the default SESSION_REDIS");

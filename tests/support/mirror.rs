@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use actix_flask_session::serialization::{timestamp_value, value_as_timestamp};
 use actix_flask_session::{ServerSideSession, Session, Value};
+use actix_flask_session::{timestamp_value, value_as_timestamp};
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use base64::Engine as _;
@@ -138,7 +138,8 @@ async fn dump(session: ServerSideSession) -> HttpResponse {
     }))
 }
 
-/// What a Rust app stores for the Python values of spec §5.4's round-trip table.
+/// What a Rust app stores for the Python values of the round-trip table (one value per
+/// stored type).
 async fn set_typed(session: ServerSideSession) -> actix_web::Result<&'static str> {
     session.insert("tuple", (1, "a"))?;
     session.insert("set", BTreeSet::from([7]))?;

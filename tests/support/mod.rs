@@ -252,3 +252,11 @@ pub fn random_prefix(tag: &str) -> String {
         rand::random::<u64>() & 0xffff_ffff_ffff
     )
 }
+
+/// `bytes` random bytes in the session ids' alphabet (URL-safe base64 without padding, as
+/// Python's `secrets.token_urlsafe`): for unique names and for ids made outside the app.
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine as _;
+    let data: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}

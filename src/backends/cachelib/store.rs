@@ -17,11 +17,11 @@ const BACKEND: &str = "cachelib";
 const KEY: &str = "SESSION_CACHELIB";
 
 /// The default threshold of the caches, as in cachelib.
-pub const DEFAULT_THRESHOLD: usize = 500;
+pub(crate) const DEFAULT_THRESHOLD: usize = 500;
 /// The default directory of the fallback [`FileSystemCache`], relative to the CWD.
-pub const DEFAULT_DIR: &str = "flask_session";
+pub(crate) const DEFAULT_DIR: &str = "flask_session";
 /// The default permission bits of [`FileSystemCache`] files (`0o600`).
-pub const DEFAULT_MODE: u32 = 0o600;
+pub(crate) const DEFAULT_MODE: u32 = 0o600;
 
 /// A key-value cache with per-entry timeouts, modelled on cachelib's `BaseCache`.
 ///
@@ -661,7 +661,7 @@ impl Cache for SimpleCache {
 /// The file names (SHA-256 of the key), the file format (a 24-byte header with the
 /// absolute expiry, then the value), atomic writes, the cross-process locking and the
 /// threshold pruning are those of the `filesystem` session store and are documented in
-/// [`file_engine`](crate::backends::file_engine#entry-file-format-version-1); a `FileSystemCache` and a
+/// the [`filesystem`](crate::backends::filesystem#entry-file-format-version-1) backend's docs; a `FileSystemCache` and a
 /// `FileSystemStore` on the same directory read each other's entries. All
 /// file work runs on tokio's blocking pool. Per call (`<file>` = the key's file, `<lock>`
 /// = its lock file):
@@ -679,7 +679,7 @@ impl Cache for SimpleCache {
 ///
 /// A write that adds a file may first prune the directory, so that it never holds more
 /// than `threshold + slack` files per process (see [`slack`](Self::slack) and the module
-/// docs of `file_engine`). [`has_native_ttl`](Cache::has_native_ttl) is `false`.
+/// `filesystem` backend's docs). [`has_native_ttl`](Cache::has_native_ttl) is `false`.
 #[derive(Debug, Clone)]
 pub struct FileSystemCache {
     files: FileEngine,

@@ -25,7 +25,7 @@ use crate::store::{RenameOutcome, SessionStore};
 const BACKEND: &str = "dynamodb";
 
 /// `SESSION_DYNAMODB_TABLE` default (Flask-Session's).
-pub const DEFAULT_TABLE: &str = "Sessions";
+pub(crate) const DEFAULT_TABLE: &str = "Sessions";
 
 /// How often a rename is sent again when DynamoDB cancels it for a concurrent
 /// transaction on the same items.
@@ -80,7 +80,8 @@ pub struct DynamoDbStore {
 }
 
 impl DynamoDbStore {
-    /// Uses `client` and `table`. Unless `table_exists`, creates the table when it is
+    /// Uses `client` (the AWS SDK's: the dependency type through which an application
+    /// hands over a client it configured itself) and `table`. Unless `table_exists`, creates the table when it is
     /// absent, waits for it to be active and enables TTL on `expiration` (see the module
     /// documentation). Any failure there is a [`ConfigError::Backend`]. With
     /// `table_exists`, nothing is created, but a table that is not there is a
@@ -181,11 +182,6 @@ impl DynamoDbStore {
     /// The table name.
     pub fn table(&self) -> &str {
         &self.table
-    }
-
-    /// The SDK client.
-    pub fn client(&self) -> &Client {
-        &self.client
     }
 
     async fn ensure_table(&self) -> Result<(), ConfigError> {

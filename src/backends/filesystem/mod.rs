@@ -16,9 +16,12 @@
 //! ```
 //!
 //! The file names, the file format, the locking scheme and the pruning rules are
-//! documented in [`file_engine`](crate::backends::file_engine#entry-file-format-version-1). Unlike Flask-Session (cachelib +
-//! pickle), files hold the serialized session bytes behind a small header, so the
-//! directory cannot be shared with a Python app; every other store can be.
+//! documented below (the `cachelib` backend's `FileSystemCache` shares them). Unlike
+//! Flask-Session (cachelib + pickle), files hold the serialized session bytes behind a
+//! small header, so the directory cannot be shared with a Python app; every other store
+//! can be.
+//!
+#![doc = include_str!("../file_engine.md")]
 
 // Without its feature the module only declares the backend: nothing to document.
 #![cfg_attr(not(feature = "filesystem"), doc(hidden), allow(rustdoc::broken_intra_doc_links))]

@@ -12,11 +12,11 @@ use crate::store::{RenameOutcome, SessionStore};
 const BACKEND: &str = "filesystem";
 
 /// The default `SESSION_FILE_DIR`, relative to the current directory.
-pub const DEFAULT_DIR: &str = "flask_session";
+pub(crate) const DEFAULT_DIR: &str = "flask_session";
 /// The default `SESSION_FILE_THRESHOLD`.
-pub const DEFAULT_THRESHOLD: usize = 500;
+pub(crate) const DEFAULT_THRESHOLD: usize = 500;
 /// The default `SESSION_FILE_MODE` (`0o600`, decimal 384).
-pub const DEFAULT_MODE: u32 = 0o600;
+pub(crate) const DEFAULT_MODE: u32 = 0o600;
 
 /// A [`SessionStore`] keeping each session in its own file in a directory
 /// (Flask-Session's `FileSystemStore`).
@@ -25,7 +25,7 @@ pub const DEFAULT_MODE: u32 = 0o600;
 /// All file work runs on tokio's blocking pool (`spawn_blocking`). What each call does on
 /// disk (`<file>` = `<dir>/<sha256-hex of key>`, `<lock>` = `<dir>/.locks/<first two hex
 /// digits>`, "write" = temporary file + `fchmod(mode)` + rename, see
-/// [`file_engine`](crate::backends::file_engine#entry-file-format-version-1)):
+/// [the module docs](super#entry-file-format-version-1)):
 ///
 /// | call | file operations |
 /// |------|-----------------|
@@ -35,7 +35,7 @@ pub const DEFAULT_MODE: u32 = 0o600;
 /// | [`update`](SessionStore::update) | lock `<lock>`; read the header of `<file>`; if absent/expired/corrupt → remove, `false`; else write over it → `true` |
 /// | [`delete`](SessionStore::delete), [`remove`](SessionStore::remove) | lock `<lock>`; remove `<file>` (absent is fine) |
 /// | [`rename`](SessionStore::rename) | lock both keys' `<lock>`s (lower stripe first); read the old `<file>`'s header: if not live → `SourceGone`; read the new one's: if live → `TargetExists`; write the new `<file>` with `persist_noclobber`, remove the old one → `Moved` |
-/// | [`delete_expired`](SessionStore::delete_expired) | list `<dir>`; read each header; for each dead one: lock, re-check, remove; remove `.afs-tmp-*` older than an hour |
+/// | [`delete_expired`](SessionStore::delete_expired) | skipped (0) when another process holds `<dir>/.locks/sweep`, else holding it: list `<dir>`; read each header; for each dead one: lock, re-check, remove; remove `.afs-tmp-*` older than an hour |
 ///
 /// [`has_native_ttl`](SessionStore::has_native_ttl) is `false`: expired files are removed
 /// when met and by `delete_expired`, which the lifecycle runs in the background every

@@ -13,10 +13,9 @@
 //!
 //! # Server version
 //!
-//! memcached 1.6 or newer ([`MIN_MEMCACHED_VERSION`]): the store speaks the meta protocol.
+//! memcached 1.6 or newer: the store speaks the meta protocol.
 //! [`from_figment`](MemcachedStore::from_figment) refuses an older server with
-//! an error naming the server, the version it reported and the version needed
-//! ([`server_version`](crate::backends::server_version)).
+//! an error naming the server, the version it reported and the version needed.
 //!
 //! # Client
 //!

@@ -15,7 +15,7 @@ const BACKEND: &str = "memcached";
 
 /// The oldest memcached the store works with: the meta protocol (`mg`, `ms`, `md`) is
 /// final in memcached 1.6.
-pub const MIN_MEMCACHED_VERSION: Version = Version::new(1, 6, 0);
+pub(crate) const MIN_MEMCACHED_VERSION: Version = Version::new(1, 6, 0);
 
 const REQUIREMENT: Requirement = Requirement {
     backend: BACKEND,
@@ -25,7 +25,7 @@ const REQUIREMENT: Requirement = Requirement {
 };
 
 /// The server used when `SESSION_MEMCACHED` is not set (as Flask-Session's fallback).
-pub const DEFAULT_SERVER: &str = "127.0.0.1:11211";
+pub(crate) const DEFAULT_SERVER: &str = "127.0.0.1:11211";
 
 /// memcached's longest key, in bytes.
 pub(crate) const MAX_KEY_LEN: usize = 250;
@@ -196,7 +196,7 @@ impl MemcachedStore {
 
     /// Reads `SESSION_MEMCACHED` (default `127.0.0.1:11211`) and
     /// `SESSION_MEMCACHED_POOL_SIZE`, builds the store and asks every server for its
-    /// `version`; an unreachable server, or one older than [`MIN_MEMCACHED_VERSION`], is a
+    /// `version`; an unreachable server, or one older than 1.6, is a
     /// [`ConfigError::Backend`].
     pub async fn from_figment(
         _config: &SessionConfig,

@@ -16,11 +16,11 @@ use crate::store::{RenameOutcome, SessionStore};
 const BACKEND: &str = "mongodb";
 
 /// `SESSION_MONGODB` default.
-pub const DEFAULT_URL: &str = "mongodb://127.0.0.1:27017";
+pub(crate) const DEFAULT_URL: &str = "mongodb://127.0.0.1:27017";
 /// `SESSION_MONGODB_DB` default (Flask-Session's).
-pub const DEFAULT_DB: &str = "flask_session";
+pub(crate) const DEFAULT_DB: &str = "flask_session";
 /// `SESSION_MONGODB_COLLECT` default (Flask-Session's).
-pub const DEFAULT_COLLECTION: &str = "sessions";
+pub(crate) const DEFAULT_COLLECTION: &str = "sessions";
 
 /// Server selection timeout used when the URL sets none.
 const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,7 +43,9 @@ pub struct MongoDbStore {
 
 impl MongoDbStore {
     /// Uses `client` and `database.collection`, creating the two indexes (see the module
-    /// documentation). Fails with [`ConfigError::Backend`] when the server cannot be
+    /// documentation). The client is the `mongodb` driver's: the dependency type through
+    /// which an application hands over a client it configured itself (or one from
+    /// [`connect`](Self::connect)). Fails with [`ConfigError::Backend`] when the server cannot be
     /// reached or the indexes cannot be created.
     pub async fn new(
         client: Client,
@@ -89,8 +91,8 @@ impl MongoDbStore {
         Ok(store)
     }
 
-    /// A driver client for `url`, with a 5 s server selection timeout unless the URL sets
-    /// one. A malformed URL is a [`ConfigError::Invalid`] naming `SESSION_MONGODB`.
+    /// A `mongodb` driver client for `url`, for [`new`](Self::new), with a 5 s server
+    /// selection timeout unless the URL sets one. A malformed URL is a [`ConfigError::Invalid`] naming `SESSION_MONGODB`.
     pub async fn connect(url: &str) -> Result<Client, ConfigError> {
         let mut options = ClientOptions::parse(url)
             .await
@@ -110,11 +112,6 @@ impl MongoDbStore {
             message: "cannot create the MongoDB client".to_owned(),
             source: Some(Box::new(e)),
         })
-    }
-
-    /// The collection holding the sessions.
-    pub fn collection(&self) -> &Collection<Document> {
-        &self.collection
     }
 
     async fn ensure_indexes(&self) -> Result<(), ConfigError> {

@@ -9,29 +9,30 @@
 //!
 //! | key | value | default |
 //! |-----|-------|---------|
-//! | `SESSION_REDIS` | `redis://[user:password@]host[:port][/db]`, `rediss://...` (feature `redis-tls`), `redis+unix:///path` | [`DEFAULT_URL`], a local Redis (as Flask-Session) |
+//! | `SESSION_REDIS` | `redis://[user:password@]host[:port][/db]`, `rediss://...` (feature `redis-tls`), `redis+unix:///path` | `redis://127.0.0.1:6379/0`, a local Redis (as Flask-Session) |
 //! | `SESSION_REDIS_CLUSTER` | a list of node URLs, e.g. `["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]` (feature `redis-cluster`); a comma-separated string works too | none |
 //! | `SESSION_REDIS_POOL_SIZE` | number of multiplexed connections (see below) | number of CPUs |
 //! | `SESSION_REDIS_CONNECT_TIMEOUT` | seconds or a duration string (`"500ms"`) | 5 s |
 //! | `SESSION_REDIS_RESPONSE_TIMEOUT` | seconds or a duration string | 5 s |
+//! | `SESSION_REDIS_SENTINEL` | `{ master = "mymaster", nodes = ["redis://10.0.0.1:26379", ...] }`, optionally `db`, `username`, `password` of the master (feature `redis-sentinel`) | none |
 //!
 //! ```toml
 //! SESSION_TYPE = "redis"
 //! SESSION_REDIS = "redis://127.0.0.1:6379/0"
 //! ```
 //!
-//! Setting both `SESSION_REDIS` and `SESSION_REDIS_CLUSTER` is an error; setting neither
-//! means a local Redis, [`DEFAULT_URL`], as in Flask-Session.
+//! Setting more than one of `SESSION_REDIS`, `SESSION_REDIS_CLUSTER` and
+//! `SESSION_REDIS_SENTINEL` is an error; setting none
+//! means a local Redis, `redis://127.0.0.1:6379/0`, as in Flask-Session.
 //! [`from_figment`](RedisStore::from_figment) sends one `PING`, so a wrong
 //! address (or no local Redis) fails at startup rather than on the first request.
 //!
 //! # Server version
 //!
-//! Redis 6.2 or newer ([`MIN_REDIS_VERSION`]): reads use `GETEX`. [`connect`] and
+//! Redis 6.2 or newer: reads use `GETEX`. [`connect`] and
 //! [`connect_cluster`] (so also `from_figment`) ask the server (on a cluster, every
 //! master) for `INFO server` and refuse an older one with an error naming the server, the
-//! version found and the version needed
-//! ([`server_version`](crate::backends::server_version)). A store built in code with
+//! version found and the version needed. A store built in code with
 //! [`RedisStore::new`] is not checked.
 //!
 //! [`connect`]: RedisStore::connect
@@ -53,7 +54,7 @@
 //! | `create(key, bytes, ttl)` (new session) | `SET key bytes NX EX <ttl>` | 1 |
 //! | `update(key, bytes, ttl)` (modified session) | `SET key bytes XX EX <ttl>` | 1 |
 //! | `delete(key)` (logout, `clear`) | `DEL key` | 1 |
-//! | `rename(old, new, bytes, ttl)` (`regenerate`), single Redis | `EVALSHA` of [`RENAME_SCRIPT`] (`EXISTS old`; if it does, `SET new bytes NX EX <ttl>`, then `DEL old` only if the `SET` succeeded), falling back to `EVAL` once if the script is not cached | 1 |
+//! | `rename(old, new, bytes, ttl)` (`regenerate`), single Redis | `EVALSHA` of a Lua script (`EXISTS old`; if it does, `SET new bytes NX EX <ttl>`, then `DEL old` only if the `SET` succeeded), falling back to `EVAL` once if the script is not cached | 1 |
 //! | `rename(...)`, Redis Cluster | `SET new bytes NX EX <ttl>`, then `DEL old`; if `DEL` deleted nothing (the old session was logged out or moved meanwhile), `DEL new` (see [below](#scaling-out-with-redis-cluster)) | 2 (3 when rolled back) |
 //! | `remove(key)` | `DEL key` (its count says whether the key was there) | 1 |
 //!
@@ -97,7 +98,7 @@
 //! # Outages
 //!
 //! Connection refused, reset or timed out, `LOADING`, `CLUSTERDOWN`, `MASTERDOWN`,
-//! `TRYAGAIN` and `READONLY` are [`StoreError::Unavailable`](crate::StoreError::Unavailable): a request that needs its
+//! `TRYAGAIN`, `READONLY` and no master known to the sentinels are [`StoreError::Unavailable`](crate::StoreError::Unavailable): a request that needs its
 //! session answers `503 Service Unavailable` with an opaque body and the cause is logged.
 //! Requests that do not take the session never touch Redis and are unaffected. When Redis
 //! returns, the next request reconnects; nothing needs a restart. A `WRONGTYPE` answer
@@ -134,8 +135,13 @@
 use crate::backends::Backend;
 use crate::config::keys::key;
 use crate::config::keys::KeyDefault::{Described, Unset, Value};
-use crate::config::keys::KeyType::{Duration, Integer, Text, TextOrList};
+use crate::config::keys::KeyType::{Duration, Integer, Table, Text, TextOrList};
 
+#[cfg(feature = "redis-sentinel")]
+mod sentinel;
+#[cfg(feature = "redis-sentinel")]
+#[doc(inline)]
+pub use sentinel::RedisSentinel;
 #[cfg(feature = "redis")]
 mod store;
 #[cfg(feature = "redis")]
@@ -156,6 +162,7 @@ key("SESSION_REDIS", Text, Value("\"redis://127.0.0.1:6379/0\"")),
     key("SESSION_REDIS_POOL_SIZE", Integer, Described("the number of CPUs")),
     key("SESSION_REDIS_CONNECT_TIMEOUT", Duration, Value("\"5s\"")),
     key("SESSION_REDIS_RESPONSE_TIMEOUT", Duration, Value("\"5s\"")),
+    key("SESSION_REDIS_SENTINEL", Table, Unset),
     ],
     build: build_store!(feature = "redis", RedisStore),
 };

@@ -4,6 +4,9 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+/// The `deadpool-redis` crate this store is built on (and through it `redis`), for an
+/// application that builds its own pool for [`RedisStore::new`] or
+/// [`RedisStore::cluster`]: the same version, no dependency of its own to keep in step.
 pub use deadpool_redis;
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{
@@ -26,22 +29,24 @@ use crate::store::{RenameOutcome, SessionStore};
 /// Returns 2 (and changes nothing) when the old key is gone, 0 (and changes nothing) when
 /// the new key exists, and 1 when the session was moved. Redis runs a script atomically,
 /// so no logout or other `regenerate` can land between the check and the move.
-pub const RENAME_SCRIPT: &str = "if redis.call('EXISTS', KEYS[1]) == 0 then return 2 end \
+pub(crate) const RENAME_SCRIPT: &str = "if redis.call('EXISTS', KEYS[1]) == 0 then return 2 end \
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then \
 redis.call('DEL', KEYS[1]) return 1 else return 0 end";
 
 /// `SESSION_REDIS` when neither it nor `SESSION_REDIS_CLUSTER` is set: a local Redis, as
 /// Flask-Session's default client.
-pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
+pub(crate) const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
 
 /// Default for `SESSION_REDIS_CONNECT_TIMEOUT` and `SESSION_REDIS_RESPONSE_TIMEOUT`.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The oldest Redis the store works with: `GETEX` came in Redis 6.2.
-pub const MIN_REDIS_VERSION: Version = Version::new(6, 2, 0);
+pub(crate) const MIN_REDIS_VERSION: Version = Version::new(6, 2, 0);
 
 const NAME: &str = "redis";
 const CLUSTER_NAME: &str = "redis-cluster";
+#[cfg(feature = "redis-sentinel")]
+const SENTINEL_NAME: &str = "redis-sentinel";
 
 /// Connection settings for [`RedisStore::connect`] and
 /// [`RedisStore::connect_cluster`]; the `SESSION_REDIS_*` keys in code.
@@ -123,8 +128,10 @@ struct Inner {
     generation: AtomicU64,
 }
 
-enum Pool {
+pub(super) enum Pool {
     Single(deadpool_redis::Pool),
+    #[cfg(feature = "redis-sentinel")]
+    Sentinel(deadpool_redis::sentinel::Pool),
     #[cfg(feature = "redis-cluster")]
     Cluster(deadpool_redis::cluster::Pool),
 }
@@ -230,6 +237,11 @@ impl RedisStore {
     /// timeout of the connections the pool makes (redis' default is 500 ms; build the pool's
     /// manager with [`deadpool_redis::Manager::new_with_config`] to choose another), unless
     /// [`with_response_timeout`](Self::with_response_timeout) sets one.
+    ///
+    /// The pool is `deadpool-redis`'s, the one dependency type here: it is how an
+    /// application hands over a pool it built itself. Build it with the re-exported
+    /// [`deadpool_redis`](crate::backends::redis::deadpool_redis), so its version is this
+    /// crate's.
     pub fn new(pool: deadpool_redis::Pool) -> Self {
         let size = pool.status().max_size;
         Self::from_parts(Pool::Single(pool), size, None)
@@ -237,7 +249,8 @@ impl RedisStore {
 
     /// A store over Redis Cluster connections made by `pool` (feature `redis-cluster`).
     /// It keeps as many connections as the pool's `max_size`. Commands are not timed out
-    /// unless [`with_response_timeout`](Self::with_response_timeout) says so.
+    /// unless [`with_response_timeout`](Self::with_response_timeout) says so. The pool is
+    /// `deadpool-redis`'s (re-exported), as for [`new`](Self::new).
     #[cfg(feature = "redis-cluster")]
     pub fn cluster(pool: deadpool_redis::cluster::Pool) -> Self {
         let size = pool.status().max_size;
@@ -267,7 +280,7 @@ impl RedisStore {
         }
     }
 
-    fn from_parts(pool: Pool, slots: usize, response_timeout: Option<Duration>) -> Self {
+    pub(super) fn from_parts(pool: Pool, slots: usize, response_timeout: Option<Duration>) -> Self {
         RedisStore {
             inner: std::sync::Arc::new(Inner {
                 pool,
@@ -369,7 +382,8 @@ impl RedisStore {
         Ok(store)
     }
 
-    /// Builds the store from `SESSION_REDIS` or `SESSION_REDIS_CLUSTER` and the
+    /// Builds the store from `SESSION_REDIS`, `SESSION_REDIS_CLUSTER` or
+    /// `SESSION_REDIS_SENTINEL` and the
     /// `SESSION_REDIS_*` options (see the [module documentation](super#configuration)).
     pub async fn from_figment(
         _config: &SessionConfig,
@@ -378,6 +392,22 @@ impl RedisStore {
         let options = RedisOptions::from_figment(figment)?;
         let url = extract_string_key(figment, "SESSION_REDIS")?;
         let cluster = extract_string_list_key(figment, "SESSION_REDIS_CLUSTER")?.map(split_list);
+        #[cfg(feature = "redis-sentinel")]
+        if let Some(sentinel) = super::sentinel::RedisSentinel::from_figment(figment)? {
+            if url.is_some() || cluster.is_some() {
+                return Err(sentinel_conflict());
+            }
+            return Self::connect_sentinel(&sentinel, &options).await;
+        }
+        #[cfg(not(feature = "redis-sentinel"))]
+        if crate::config::extract_key::<figment::value::Value>(figment, "SESSION_REDIS_SENTINEL")?
+            .is_some()
+        {
+            return Err(ConfigError::FeatureDisabled {
+                session_type: "redis",
+                feature: "redis-sentinel",
+            });
+        }
         match (url, cluster) {
             (Some(_), Some(_)) => Err(ConfigError::Invalid {
                 key: "SESSION_REDIS_CLUSTER",
@@ -405,6 +435,8 @@ impl RedisStore {
     pub fn is_cluster(&self) -> bool {
         match self.inner.pool {
             Pool::Single(_) => false,
+            #[cfg(feature = "redis-sentinel")]
+            Pool::Sentinel(_) => false,
             #[cfg(feature = "redis-cluster")]
             Pool::Cluster(_) => true,
         }
@@ -415,7 +447,7 @@ impl RedisStore {
         self.inner.slots.len()
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    pub(super) async fn ping(&self) -> Result<(), StoreError> {
         // A throw-away connection, so that no slot is bound to the caller's runtime.
         let mut conn = self.open_connection().await?;
         let reply = conn
@@ -432,7 +464,7 @@ impl RedisStore {
     /// Asks for `INFO server` (a cluster answers for each master) and refuses a Redis
     /// older than [`MIN_REDIS_VERSION`]. `address` names the server when the reply does
     /// not (single Redis).
-    async fn check_version(&self, address: &str) -> Result<(), ConfigError> {
+    pub(super) async fn check_version(&self, address: &str) -> Result<(), ConfigError> {
         let requirement = Requirement {
             backend: self.name(),
             product: "Redis",
@@ -463,6 +495,16 @@ impl RedisStore {
             Pool::Single(pool) => {
                 let object = pool.get().await.map_err(|e| self.pool_error(e))?;
                 let mut conn = deadpool_redis::Connection::take(object);
+                if let Some(limit) = self.inner.response_timeout {
+                    conn.set_response_timeout(limit);
+                }
+                Ok(Conn::Single(conn))
+            }
+            #[cfg(feature = "redis-sentinel")]
+            Pool::Sentinel(pool) => {
+                // Each new connection asks the sentinels for the current master.
+                let object = pool.get().await.map_err(|e| self.pool_error(e))?;
+                let mut conn = deadpool_redis::sentinel::Connection::take(object);
                 if let Some(limit) = self.inner.response_timeout {
                     conn.set_response_timeout(limit);
                 }
@@ -637,6 +679,8 @@ impl Pool {
     fn clone_handle(&self) -> Pool {
         match self {
             Pool::Single(p) => Pool::Single(p.clone()),
+            #[cfg(feature = "redis-sentinel")]
+            Pool::Sentinel(p) => Pool::Sentinel(p.clone()),
             #[cfg(feature = "redis-cluster")]
             Pool::Cluster(p) => Pool::Cluster(p.clone()),
         }
@@ -702,7 +746,7 @@ impl SessionStore for RedisStore {
         }
     }
 
-    /// Single Redis: [`RENAME_SCRIPT`] by `EVALSHA` (one round trip; `EVAL` once more if
+    /// Single Redis: `RENAME_SCRIPT` by `EVALSHA` (one round trip; `EVAL` once more if
     /// Redis does not have the script cached). Cluster: `SET new NX EX`, then `DEL old`,
     /// rolled back by `DEL new` when `DEL old` deleted nothing (the trait's default, with
     /// [`remove`](SessionStore::remove) as `DEL`).
@@ -752,11 +796,23 @@ impl SessionStore for RedisStore {
     }
 
     fn name(&self) -> &'static str {
-        if self.is_cluster() {
-            CLUSTER_NAME
-        } else {
-            NAME
+        match self.inner.pool {
+            Pool::Single(_) => NAME,
+            #[cfg(feature = "redis-sentinel")]
+            Pool::Sentinel(_) => SENTINEL_NAME,
+            #[cfg(feature = "redis-cluster")]
+            Pool::Cluster(_) => CLUSTER_NAME,
         }
+    }
+}
+
+#[cfg(feature = "redis-sentinel")]
+fn sentinel_conflict() -> ConfigError {
+    ConfigError::Invalid {
+        key: "SESSION_REDIS_SENTINEL",
+        value: "(set together with SESSION_REDIS or SESSION_REDIS_CLUSTER)".to_owned(),
+        allowed: "set exactly one of SESSION_REDIS, SESSION_REDIS_CLUSTER and SESSION_REDIS_SENTINEL"
+            .to_owned(),
     }
 }
 
@@ -769,8 +825,14 @@ fn command(name: &str, args: usize, bytes: usize) -> Cmd {
 }
 
 /// The connection is unusable and must be replaced.
+/// `READONLY` counts too: the server was a master and has been demoted to a replica (a
+/// Sentinel failover while the connection stayed open), so the next connection must ask
+/// again where the master is.
 fn is_broken_connection(error: &RedisError) -> bool {
-    error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error()
+    error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_unrecoverable_error()
+        || matches!(error.kind(), ErrorKind::Server(ServerErrorKind::ReadOnly))
 }
 
 /// Redis is down, unreachable, too slow or not ready: the request should get a 503.
@@ -782,6 +844,8 @@ fn is_outage(error: &RedisError) -> bool {
         || matches!(
             error.kind(),
             ErrorKind::ClusterConnectionNotFound
+                | ErrorKind::MasterNameNotFoundBySentinel
+                | ErrorKind::NoValidReplicasFoundBySentinel
                 | ErrorKind::Server(
                     ServerErrorKind::BusyLoading
                         | ServerErrorKind::ClusterDown
@@ -811,7 +875,7 @@ fn split_list(list: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-fn check_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
+pub(super) fn check_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
     let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
     match scheme.as_deref() {
         Some("redis" | "redis+unix" | "unix") => Ok(()),
@@ -836,7 +900,7 @@ fn invalid_url(key: &'static str, url: &str, error: RedisError) -> ConfigError {
     }
 }
 
-fn setup_error(
+pub(super) fn setup_error(
     message: String,
     error: impl std::error::Error + Send + Sync + 'static,
 ) -> ConfigError {

@@ -53,7 +53,7 @@
 //! | [`update`](crate::SessionStore::update) | `UPDATE T SET data = $1, expiry = $exp WHERE session_id = $2 AND expiry > $now` | same |
 //! | [`delete`](crate::SessionStore::delete) | `DELETE FROM T WHERE session_id = $1` | same |
 //! | [`rename`](crate::SessionStore::rename) | `UPDATE T SET session_id = $new, data = $1, expiry = $exp WHERE session_id = $old AND expiry > $now` (one statement, the row moves in place): no row → the old session was logged out or moved meanwhile (`SourceGone`); a unique violation → the new id is taken (`TargetExists`), unless its row has expired: then `DELETE FROM T WHERE session_id = $new AND (expiry IS NULL OR expiry <= $now)` and the `UPDATE` once more | same |
-//! | [`delete_expired`](crate::SessionStore::delete_expired) | `DELETE FROM T WHERE expiry <= $now OR expiry IS NULL` (uses the `expiry` index) | same |
+//! | [`delete_expired`](crate::SessionStore::delete_expired) | under a lock shared by every instance (`pg_try_advisory_lock` / `GET_LOCK` / a lock file; skipped when held), `DELETE` of the rows with `expiry <= $now OR expiry IS NULL` in batches of 1000 (uses the `expiry` index) | same |
 //!
 //! So a request that reads the session costs one statement, one that changes it two.
 //! An expired row is never returned and never updated; `create` takes over an expired row
@@ -66,6 +66,22 @@
 //! [`delete_expired`](crate::SessionStore::delete_expired) in the background on every Nth
 //! request that uses the session, one run at a time. Without it, run
 //! `actix-flask-session cleanup` (Flask's `flask session_cleanup`) from cron.
+//!
+//! Several app instances on one table sweep one at a time: a sweep first takes a lock
+//! that every instance shares and skips (is not queued) when another instance holds it,
+//! since that one is already deleting the same rows.
+//!
+//! | database | lock | batch |
+//! |----------|------|-------|
+//! | PostgreSQL | `pg_try_advisory_lock(k)`, `k` = the first 64 bits of `md5('actix-flask-session sweep ' \|\| '<schema.>table')`, released by `pg_advisory_unlock(k)` on the same connection | `DELETE FROM T WHERE id IN (SELECT id FROM T WHERE expiry <= $now OR expiry IS NULL LIMIT 1000)` |
+//! | MySQL / MariaDB | `GET_LOCK(LEFT(CONCAT('afs-sweep:', DATABASE(), '.', '<table>'), 64), 0)`, released by `RELEASE_LOCK` | `DELETE FROM T WHERE expiry <= ? OR expiry IS NULL LIMIT 1000` |
+//! | SQLite file | an exclusive `flock` on `<database file>.afs-sweep.lock`, not waited for | as PostgreSQL |
+//!
+//! The sweep deletes 1000 rows per statement until a statement deletes fewer. Each batch
+//! is its own transaction, so no statement holds row locks (and, on MySQL, gap locks on
+//! the `expiry` index) on more than 1000 rows: concurrent session requests wait for at
+//! most one small batch, never for one `DELETE` over a million expired rows. An instance
+//! that dies mid-sweep loses its connection, which releases the lock.
 //!
 //! # Blocking
 //!

@@ -3,6 +3,7 @@ mod naming;
 mod ops;
 mod pool;
 mod query;
+mod sweep;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -235,7 +236,8 @@ impl std::fmt::Debug for SqlStore {
 
 impl SqlStore {
     /// The store on `table` through `pool` (a [`SqlPool`], or an application's Diesel
-    /// r2d2 pool). Checks that the table and its columns exist: if not, the error says how
+    /// r2d2 pool: Diesel's pool types are in this API only so that an application can hand
+    /// over a pool it built itself, see [`SqlPool`]'s `From` impls). Checks that the table and its columns exist: if not, the error says how
     /// to create them.
     pub async fn new(pool: impl Into<SqlPool>, table: SqlTable) -> Result<Self, ConfigError> {
         let pool = pool.into();
@@ -423,10 +425,21 @@ impl SessionStore for SqlStore {
         with_conn!(self, |s, conn| s.rename(conn, &from, &to, &value, ttl))
     }
 
+    /// One sweep at a time across every instance on the table, in batches of 1000 rows
+    /// (see [Cleanup](super#cleanup)); `0` when another instance is sweeping.
     async fn delete_expired(&self) -> Result<u64, StoreError> {
-        let count = with_conn!(self, |s, conn| s.delete_expired(conn))?;
-        tracing::debug!(count, table = %self.table.display_name(), "expired sessions deleted");
-        Ok(count)
+        let sweep = Arc::new(sweep::Sweep::new(self.statements.dialect, &self.table));
+        let outcome = with_conn!(self, |s, conn| sweep.run(&s, conn))?;
+        match outcome {
+            Some(count) => {
+                tracing::debug!(count, table = %self.table.display_name(), "expired sessions deleted");
+                Ok(count)
+            }
+            None => {
+                tracing::debug!(table = %self.table.display_name(), "another instance is sweeping: sweep skipped");
+                Ok(0)
+            }
+        }
     }
 
     fn has_native_ttl(&self) -> bool {

@@ -50,8 +50,6 @@ pub(crate) struct Statements {
     pub(crate) rename: Template,
     /// `DELETE FROM T WHERE session_id = ? AND (expiry IS NULL OR expiry <= ?)`
     pub(crate) delete_if_expired: Template,
-    /// `DELETE FROM T WHERE expiry <= ? OR expiry IS NULL`
-    pub(crate) delete_expired: Template,
     /// `SELECT id, session_id, data, expiry FROM T WHERE 1 = 0`
     pub(crate) probe: Template,
     /// PostgreSQL with `SESSION_SQLALCHEMY_SEQUENCE`:
@@ -108,9 +106,6 @@ impl Statements {
             )),
             delete_if_expired: Template::new(format!(
                 "DELETE FROM {t} WHERE session_id = ? AND (expiry IS NULL OR expiry <= ?)"
-            )),
-            delete_expired: Template::new(format!(
-                "DELETE FROM {t} WHERE expiry <= ? OR expiry IS NULL"
             )),
             probe: Template::new(format!(
                 "SELECT id, session_id, data, expiry FROM {t} WHERE 1 = 0"
@@ -375,18 +370,6 @@ impl Statements {
             }
         }
         Ok(RenameOutcome::TargetExists)
-    }
-
-    pub(crate) fn delete_expired<C>(&self, conn: &mut C) -> OpResult<u64>
-    where
-        C: SqlConnection,
-    {
-        let now = self.now();
-        let rows = self
-            .delete_expired
-            .bind(vec![self.time(now)])
-            .execute(conn)?;
-        Ok(rows as u64)
     }
 
     /// Fails when the table or one of its columns is missing.

@@ -1,7 +1,7 @@
 //! Every signing and session-id vector made with the real Flask-Session 0.8.0
 //! (`tests/data/vectors.json`, a copy of the reference vectors).
 
-use actix_flask_session::signer::Signer;
+use crate::signer::Signer;
 use serde_json::Value;
 
 fn vectors() -> Value {
@@ -66,7 +66,7 @@ fn live_cookies_verify() {
             "{header}"
         );
         assert_eq!(sid.len() as u64, v[run]["sid_len"].as_u64().unwrap_or(0));
-        assert!(actix_flask_session::sid::is_well_formed(sid, 32));
+        assert!(crate::sid::is_well_formed(sid, 32));
     }
 }
 
@@ -91,7 +91,7 @@ fn sid_from_fixed_bytes() {
     let v = vectors();
     let bytes: Vec<u8> = (0u8..32).collect();
     assert_eq!(
-        actix_flask_session::sid::encode(&bytes),
+        crate::sid::encode(&bytes),
         str_at(&v, &["signatures", "sid_from_bytes_0_31"])
     );
 }
@@ -99,11 +99,11 @@ fn sid_from_fixed_bytes() {
 #[test]
 fn storage_key_is_prefix_plus_unsigned_sid() {
     let v = vectors();
-    let interface = actix_flask_session::ServerSideSessionInterface::new(
-        actix_flask_session::backends::cachelib::CacheLibSessionInterface::new(
-            actix_flask_session::backends::cachelib::SimpleCache::new(10),
+    let interface = crate::ServerSideSessionInterface::new(
+        crate::backends::cachelib::CacheLibSessionInterface::new(
+            crate::backends::cachelib::SimpleCache::new(10),
         ),
-        actix_flask_session::SessionConfig::default(),
+        crate::SessionConfig::default(),
     )
     .expect("interface");
     for run in ["e2e_random_sid", "e2e_fixed_sid"] {

@@ -4,17 +4,17 @@
 //! signer.
 //!
 //! Each property runs proptest's default 256 cases (the whole file takes a few seconds).
-//! For a long run, raise the count: `PROPTEST_CASES=100000 cargo test --release --test
-//! codec properties` (see benches/README.md).
+//! For a long run, raise the count: `PROPTEST_CASES=100000 cargo test --release --lib
+//! serialization::properties` (see benches/README.md).
 
-use actix_flask_session::SerializationFormat::{self, Json, MsgPack};
-use actix_flask_session::Value;
-use actix_flask_session::config::SessionConfig;
-use actix_flask_session::cookie::CookieSettings;
-use actix_flask_session::serialization::{
+use crate::SerializationFormat::{self, Json, MsgPack};
+use crate::Value;
+use crate::config::SessionConfig;
+use crate::cookie::CookieSettings;
+use crate::serialization::{
     MAX_DEPTH, check_encodable, decode, encode, encoded_len, timestamp_value,
 };
-use actix_flask_session::signer::Signer;
+use crate::signer::Signer;
 use actix_web::http::header::{COOKIE, HeaderMap, HeaderValue};
 use proptest::collection::vec;
 use proptest::prelude::*;

@@ -1,15 +1,15 @@
-//! Byte-exact vectors for `actix_flask_session::serialization`.
+//! Byte-exact vectors for the codec.
 //!
 //! Every expected byte string below was produced by msgspec 0.22.0 (the encoder Flask-Session
 //! 0.8 uses) or copied from `shared/reference/vectors.json`, which is also read directly when
 //! it is present next to the repository.
 
-use actix_flask_session::SerializationFormat::{Json, MsgPack};
-use actix_flask_session::serialization::{
+use crate::SerializationFormat::{Json, MsgPack};
+use crate::serialization::{
     SessionMap, check_encodable, decode, encode, from_value, timestamp_value, to_value,
     value_as_timestamp,
 };
-use actix_flask_session::{SerializationError, Value};
+use crate::{SerializationError, Value};
 use serde::{Deserialize, Serialize};
 use time::macros::datetime;
 

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use actix_flask_session::cookie::CookieSettings;
-use actix_flask_session::signer::Signer;
-use actix_flask_session::{
+use crate::cookie::CookieSettings;
+use crate::signer::Signer;
+use crate::{
     CacheLibSessionInterface, ServerSideSession, ServerSideSessionInterface, Session,
     SessionConfig, SessionStore, SimpleCache,
 };
@@ -23,13 +23,14 @@ async fn set(s: ServerSideSession) -> actix_web::Result<&'static str> {
 }
 
 fn config(secret: &str, fallbacks: &[&str], permanent: bool, refresh: bool) -> SessionConfig {
-    let mut config = SessionConfig::default();
-    config.use_signer = true;
-    config.secret_key = Some(secret.to_owned());
-    config.secret_key_fallbacks = fallbacks.iter().map(|s| (*s).to_owned()).collect();
-    config.permanent = permanent;
-    config.refresh_each_request = refresh;
-    config
+    SessionConfig {
+        use_signer: true,
+        secret_key: Some(secret.to_owned()),
+        secret_key_fallbacks: fallbacks.iter().map(|s| (*s).to_owned()).collect(),
+        permanent,
+        refresh_each_request: refresh,
+        ..SessionConfig::default()
+    }
 }
 
 /// The `name=value` pair of a `Set-Cookie` header.

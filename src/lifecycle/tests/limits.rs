@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_flask_session::backends::cachelib::{CacheLibSessionInterface, SimpleCache};
-use actix_flask_session::serialization::{self, MAX_DEPTH};
-use actix_flask_session::{
+use crate::backends::cachelib::{CacheLibSessionInterface, SimpleCache};
+use crate::serialization::{self, MAX_DEPTH};
+use crate::{
     SerializationError, SerializationFormat, ServerSideSession, ServerSideSessionInterface,
     Session, SessionConfig, SessionError, SessionStore, Value,
 };
