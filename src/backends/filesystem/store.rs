@@ -30,7 +30,7 @@ pub(crate) const DEFAULT_MODE: u32 = 0o600;
 /// | call | file operations |
 /// |------|-----------------|
 /// | [`load(key, None)`](SessionStore::load) | read `<file>`; if expired or corrupt: lock `<lock>`, read again, remove it if still so |
-/// | [`load(key, Some(ttl))`](SessionStore::load) | read `<file>`: if live, in use and its expiry already is now + ttl (refreshed earlier in the same second), done; else lock `<lock>`; read `<file>`; remove it if expired/corrupt, else write the new expiry into its header in place (one `pwrite`, [refresh in place](crate::backends::file_engine#refresh-in-place)) |
+/// | [`load(key, Some(ttl))`](SessionStore::load) | read `<file>`: if live, in use and its expiry already is now + ttl (refreshed earlier in the same second), done; else lock `<lock>`; read `<file>`; remove it if expired/corrupt, else write the new expiry into its header in place (one `pwrite`, [refresh in place](super#refresh-in-place)) |
 /// | [`create`](SessionStore::create) | lock `<lock>`; read the header of `<file>`; if live → `false`; else (removing a dead one) write with `persist_noclobber` → `true`; then maybe a background prune |
 /// | [`update`](SessionStore::update) | lock `<lock>`; read the header of `<file>`; if absent/expired/corrupt → remove, `false`; else write over it → `true` |
 /// | [`delete`](SessionStore::delete), [`remove`](SessionStore::remove) | lock `<lock>`; remove `<file>` (absent is fine) |
@@ -42,7 +42,7 @@ pub(crate) const DEFAULT_MODE: u32 = 0o600;
 /// `SESSION_CLEANUP_N_REQUESTS` requests.
 ///
 /// Nothing is `fsync`ed: a write survives the process, not necessarily a power loss (see
-/// [durability](crate::backends::file_engine#durability)).
+/// [durability](super#durability)).
 ///
 /// # Example
 ///
