@@ -1,5 +1,7 @@
 //! A small but real page on the embedded filesystem store: log in with a name, count
-//! visits, regenerate the session id, log out. No server and no config file needed.
+//! visits, regenerate the session id, log out, and see where you are logged in ("Your
+//! sessions": every session of your name with its browser and address, revoke one, log
+//! out everywhere else). No server and no config file needed.
 //!
 //! ```text
 //! cargo run --example quickstart                 # then open http://127.0.0.1:8080
@@ -7,10 +9,13 @@
 //! curl -c jar -b jar http://127.0.0.1:8080/      # "visits: 1", "visits: 2", ...
 //! curl -c jar -b jar -X POST http://127.0.0.1:8080/regenerate
 //! curl -c jar -b jar -X POST http://127.0.0.1:8080/logout
+//! curl -c jar -b jar http://127.0.0.1:8080/sessions
 //! ```
 //!
 //! `Session.toml` (or `ACTIX_FLASK_SESSION_CONFIG`) and `SESSION_*` environment variables
-//! are honoured when present; otherwise the example uses `SESSION_TYPE = "filesystem"`.
+//! are honoured when present; otherwise the example uses `SESSION_TYPE = "filesystem"`,
+//! `SESSION_USER_KEY = "user"` and `SESSION_TRACK_CLIENT = true` (set
+//! `SESSION_USER_KEY = ""` for a store that keeps no per-user index, such as memcached).
 //! The log says which store it uses. `PORT` changes the port (`0`: any free port; the log
 //! says which, once it is bound); a `PORT` that is not a port number is an error.
 
@@ -49,6 +54,7 @@ async fn index(session: ServerSideSession) -> actix_web::Result<HttpResponse> {
     Ok(page(&format!(
         "<p>Hello, <b>{}</b>. visits: {visits}</p>\
          <p>session id: <code>{}…</code></p>\
+         <p><a href=/sessions>Your sessions</a></p>\
          <form method=post action=/regenerate><button>Regenerate session id</button></form>\
          <form method=post action=/logout><button>Log out</button></form>",
         html_escape::encode_text(&name),
@@ -90,6 +96,73 @@ async fn logout(session: ServerSideSession) -> HttpResponse {
     see_home()
 }
 
+fn when(t: std::time::SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// "Your sessions": where this user is logged in, with a revoke button per session.
+async fn sessions(session: ServerSideSession) -> actix_web::Result<HttpResponse> {
+    let Some(name) = session.get::<String>("user")? else {
+        return Ok(page(&format!("<p>You are not logged in.</p>{LOGIN_FORM}")));
+    };
+    let mut rows = String::new();
+    let list = session.user_sessions().await?;
+    for s in &list {
+        let this = if s.current { " <b>(this one)</b>" } else { "" };
+        let revoke = if s.current {
+            "<form method=post action=/logout><button>Log out</button></form>".to_owned()
+        } else {
+            format!(
+                "<form method=post action=/sessions/{}/revoke><button>Revoke</button></form>",
+                html_escape::encode_double_quoted_attribute(&s.handle)
+            )
+        };
+        rows.push_str(&format!(
+            "<tr class=session data-current={}><td>{}{this}</td><td>{}</td><td>{}</td><td>{}</td><td>{revoke}</td></tr>",
+            s.current,
+            html_escape::encode_text(s.user_agent.as_deref().unwrap_or("unknown browser")),
+            html_escape::encode_text(s.addr.as_deref().unwrap_or("-")),
+            when(s.created),
+            when(s.last_seen),
+        ));
+    }
+    Ok(page(&format!(
+        "<h2>Your sessions, {}</h2><p id=count>{} sessions</p>\
+         <table border=1 cellpadding=4 style=\"border-collapse: collapse\">\
+         <tr><th>Browser</th><th>Address</th><th>Logged in</th><th>Last seen</th><th></th></tr>{rows}</table>\
+         <form method=post action=/sessions/revoke-others><button id=others>Log out everywhere else</button></form>\
+         <p><a href=/>Home</a></p>",
+        html_escape::encode_text(&name),
+        list.len(),
+    )))
+}
+
+async fn revoke(
+    session: ServerSideSession,
+    handle: web::Path<String>,
+) -> actix_web::Result<HttpResponse> {
+    session.revoke_session(&handle).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/sessions"))
+        .finish())
+}
+
+async fn revoke_others(session: ServerSideSession) -> actix_web::Result<HttpResponse> {
+    session.revoke_other_sessions().await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/sessions"))
+        .finish())
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -119,6 +192,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // Built-in default first, then Session.toml and the environment on top of it.
     let figment = Figment::from(Serialized::default("SESSION_TYPE", "filesystem"))
+        .merge(Serialized::default("SESSION_USER_KEY", "user"))
+        .merge(Serialized::default("SESSION_TRACK_CLIENT", true))
         .merge(SessionConfig::figment());
     // `ConfigError`'s Debug is its message: main prints it as it is.
     let session = Session::from_figment(&figment).await?;
@@ -148,7 +223,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .route("/", web::get().to(index))
                 .route("/login", web::post().to(login))
                 .route("/regenerate", web::post().to(regenerate))
-                .route("/logout", web::post().to(logout)),
+                .route("/logout", web::post().to(logout))
+                .route("/sessions", web::get().to(sessions))
+                .route("/sessions/revoke-others", web::post().to(revoke_others))
+                .route("/sessions/{handle}/revoke", web::post().to(revoke)),
         )
     })
     .bind(("127.0.0.1", port))

@@ -44,6 +44,17 @@ status=$(curl -s -o "$work/empty.html" -w '%{http_code}' --data-urlencode 'name=
 [ "$status" = 400 ] || fail "empty name answered $status"
 grep -q 'Please enter a name' "$work/empty.html" || fail "empty name: no explanation"
 grep -q '<form method=post action=/login>' "$work/empty.html" || fail "empty name: no form to retry"
+# "Your sessions": a second browser logs in as alice; the first sees both and logs the
+# other out.
+curl -fs -c "$work/jar2" -b "$work/jar2" -A 'Second browser' -d name=alice "${url}login" -o /dev/null
+page=$(curl -fs -c "$work/jar" -b "$work/jar" "${url}sessions")
+grep -q '<p id=count>2 sessions</p>' <<<"$page" || fail "the sessions page does not list 2 sessions: $page"
+grep -q '(this one)' <<<"$page" || fail "the sessions page does not mark this one"
+grep -q 'Second browser' <<<"$page" || fail "the sessions page does not show the other browser"
+curl -fs -c "$work/jar" -b "$work/jar" -X POST "${url}sessions/revoke-others" -o /dev/null
+curl -fs -c "$work/jar2" -b "$work/jar2" "$url" | grep -q 'Log in' || fail "the revoked browser is still logged in"
+curl -fs -c "$work/jar" -b "$work/jar" "${url}sessions" | grep -q '<p id=count>1 sessions</p>' \
+  || fail "after log out everywhere else, the page does not list 1 session"
 curl -fsi -c "$work/jar" -b "$work/jar" -X POST "${url}logout" | grep -qi '^set-cookie: session=;' || fail "no deletion cookie"
 grep -q 'no configuration file' "$work/fs/run.log" || fail "log does not say which config it used"
 grep -q 'store="filesystem"\|store=filesystem' "$work/fs/run.log" || fail "log does not name the filesystem store"

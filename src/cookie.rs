@@ -111,6 +111,23 @@ impl CookieSettings {
         cookie
     }
 
+    /// [`session_cookie`](Self::session_cookie) for an entry that lives `ttl` more: a
+    /// permanent cookie expires then when that is sooner than the lifetime.
+    pub(crate) fn session_cookie_within(
+        &self,
+        value: &str,
+        permanent: bool,
+        ttl: Duration,
+    ) -> String {
+        if !permanent || ttl >= self.lifetime {
+            return self.session_cookie(value, permanent);
+        }
+        let expires = OffsetDateTime::from_unix_timestamp(unix_now())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+            + ttl;
+        self.format_cookie(value, Some(expires))
+    }
+
     /// The permanent-cookie template for the Unix second `now`, formatted at most once a
     /// second.
     fn permanent_template(&self, now: i64) -> Arc<str> {

@@ -144,6 +144,12 @@ impl Session {
         &self.interface
     }
 
+    /// Lists and revokes the sessions of any user, outside a request too (needs
+    /// `SESSION_USER_KEY`; see [`UserSessions`](crate::UserSessions)).
+    pub fn users(&self) -> crate::UserSessions {
+        crate::UserSessions::new(self.interface.clone())
+    }
+
     /// The middleware, for `App::wrap` or a `Scope`.
     pub fn middleware(&self) -> SessionMiddleware {
         SessionMiddleware::new(self.interface.clone())

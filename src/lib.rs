@@ -128,6 +128,7 @@ mod signer;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod users;
 
 #[cfg(feature = "cachelib")]
 #[doc(inline)]
@@ -170,7 +171,9 @@ pub use async_trait::async_trait;
 #[doc(inline)]
 pub use extension::Session;
 #[doc(inline)]
-pub use store::{RenameOutcome, SessionStore};
+pub use store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
+#[doc(inline)]
+pub use users::{IndexEntry, UserSession, UserSessions};
 
 /// The recorded Flask-Session 0.8 vectors (`tests/data/vectors.json`), shared with the
 /// integration tests.

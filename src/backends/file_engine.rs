@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::clock::since_epoch;
 use crate::config::file_values::check_mode;
 use crate::error::{ConfigError, StoreError};
-use crate::store::RenameOutcome;
+use crate::store::{RenameOutcome, SwapOutcome, Versioned};
 
 /// The four magic bytes every entry file starts with.
 pub(crate) const MAGIC: [u8; 4] = *b"AFSS";
@@ -461,11 +461,47 @@ impl FileEngine {
             .await
     }
 
+    /// Replaces a live entry whose payload is still `expected`, under the key's lock; see
+    /// [`SessionStore::compare_and_swap`](crate::SessionStore::compare_and_swap).
+    pub(crate) async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        let name = file_name(key);
+        let (expected, value) = (expected.to_vec(), value.to_vec());
+        self.run(move |inner| inner.compare_and_swap(&name, &expected, &value, ttl))
+            .await
+    }
+
     /// Moves the expiry of a live entry.
     #[cfg_attr(not(feature = "cachelib"), allow(dead_code))]
     pub(crate) async fn touch(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
         let name = file_name(key);
         self.run(move |inner| Ok(inner.get_and_touch(&name, ttl)?.is_some()))
+            .await
+    }
+
+    /// Changes the entry of `key` in one step under its lock: `change` gets the live
+    /// payload (or `None`) and answers the new one (`None` removes the entry) and a result.
+    /// The new payload expires after `ttl`, or keeps the old expiry when `ttl` is `None`
+    /// (a new entry then lives `fallback_ttl`).
+    #[cfg_attr(not(feature = "filesystem"), allow(dead_code))]
+    pub(crate) async fn modify<T, F>(
+        &self,
+        key: &str,
+        ttl: Option<Duration>,
+        fallback_ttl: Duration,
+        change: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Option<Vec<u8>>) -> (Option<Vec<u8>>, T) + Send + 'static,
+    {
+        let name = file_name(key);
+        self.run(move |inner| inner.modify(&name, ttl, fallback_ttl, change))
             .await
     }
 
@@ -783,6 +819,26 @@ impl Inner {
         self.create_file(name, expiry_for(ttl), value)
     }
 
+    fn compare_and_swap(
+        &self,
+        name: &str,
+        expected: &[u8],
+        value: &[u8],
+        ttl: Duration,
+    ) -> io::Result<SwapOutcome> {
+        let _lock = self.lock(name)?;
+        match self.read_live_locked(name)? {
+            None => Ok(SwapOutcome::Gone),
+            Some((_, current)) if current != expected => {
+                Ok(SwapOutcome::Changed(Versioned::new(current)))
+            }
+            Some(_) => {
+                self.replace_file(name, expiry_for(ttl), value)?;
+                Ok(SwapOutcome::Swapped)
+            }
+        }
+    }
+
     fn replace(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<bool> {
         let _lock = self.lock(name)?;
         if !self.is_live_locked(name)? {
@@ -822,6 +878,35 @@ impl Inner {
         }
         remove_if_exists(&self.path(from))?;
         Ok(RenameOutcome::Moved)
+    }
+
+    #[cfg_attr(not(feature = "filesystem"), allow(dead_code))]
+    fn modify<T>(
+        &self,
+        name: &str,
+        ttl: Option<Duration>,
+        fallback_ttl: Duration,
+        change: impl FnOnce(Option<Vec<u8>>) -> (Option<Vec<u8>>, T),
+    ) -> io::Result<T> {
+        let _reservation = self.reserve()?;
+        let _lock = self.lock(name)?;
+        let current = self.read_live_locked(name)?;
+        let old_expiry = current.as_ref().map(|(expiry, _)| *expiry);
+        let (next, result) = change(current.map(|(_, payload)| payload));
+        match next {
+            Some(payload) => {
+                let expiry = match (ttl, old_expiry) {
+                    (Some(ttl), _) => expiry_for(ttl),
+                    (None, Some(expiry)) => expiry,
+                    (None, None) => expiry_for(fallback_ttl),
+                };
+                self.replace_file(name, expiry, &payload)?;
+            }
+            None => {
+                remove_if_exists(&self.path(name))?;
+            }
+        }
+        Ok(result)
     }
 
     fn delete(&self, name: &str) -> io::Result<bool> {

@@ -295,15 +295,23 @@ pub fn extract_pool_size_key(
 
 /// `PERMANENT_SESSION_LIFETIME`, truncated to whole seconds as Flask does for the store.
 pub(super) fn read_lifetime(figment: &Figment) -> Result<Option<Duration>, ConfigError> {
-    const KEY: &str = "PERMANENT_SESSION_LIFETIME";
-    let Some(value) = find_key(figment, KEY)? else {
+    read_lifetime_key(figment, "PERMANENT_SESSION_LIFETIME")
+}
+
+/// A lifetime key (`PERMANENT_SESSION_LIFETIME`, `SESSION_ABSOLUTE_LIFETIME`): seconds or a
+/// duration string, truncated to whole seconds, from 1 second to `i32::MAX` seconds.
+pub(super) fn read_lifetime_key(
+    figment: &Figment,
+    key: &'static str,
+) -> Result<Option<Duration>, ConfigError> {
+    let Some(value) = find_key(figment, key)? else {
         return Ok(None);
     };
     match parse_duration_value(&value) {
         DurationValue::Exact(d) if d.as_secs() >= 1 && d <= MAX_LIFETIME => {
             Ok(Some(Duration::from_secs(d.as_secs())))
         }
-        _ => Err(invalid_value(KEY, &value, LIFETIME_ALLOWED)),
+        _ => Err(invalid_value(key, &value, LIFETIME_ALLOWED)),
     }
 }
 

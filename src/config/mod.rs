@@ -76,6 +76,7 @@
 //! `SESSION_USE_SIGNER` without `SECRET_KEY`, `SameSite=None` or `Partitioned` without
 //! `Secure`, a malformed cookie name.
 
+mod concurrency;
 mod env;
 #[cfg_attr(not(feature = "full"), allow(dead_code))]
 mod extract;
@@ -98,10 +99,13 @@ use figment::value::Value;
 
 use crate::error::ConfigError;
 pub(crate) use extract::find_key;
-use extract::{read_integer, read_lifetime, value_to_string};
+use extract::{read_integer, read_lifetime, read_lifetime_key, value_to_string};
 use unknown_keys::check_unknown_keys;
-use validate::{CLEANUP_ALLOWED, ID_LENGTH_ALLOWED, MAX_SIZE_ALLOWED, invalid};
+use validate::{
+    CLEANUP_ALLOWED, ID_LENGTH_ALLOWED, MAX_PER_USER_ALLOWED, MAX_SIZE_ALLOWED, invalid,
+};
 
+pub use concurrency::Concurrency;
 pub use env::SessionEnv;
 // The helpers the backends read their keys with; each feature set uses some of them.
 #[allow(unused_imports)]
@@ -281,6 +285,24 @@ pub struct SessionConfig {
     pub lifetime: Duration,
     /// `SESSION_REFRESH_EACH_REQUEST` (default `true`).
     pub refresh_each_request: bool,
+    /// `SESSION_ABSOLUTE_LIFETIME` (default none): a session ends this long after it was
+    /// created, however active it is. The creation time is kept in the session data under
+    /// `_session_created` (see the README's "Absolute lifetime").
+    pub absolute_lifetime: Option<Duration>,
+    /// `SESSION_USER_KEY` (default none): the session key holding the user id (Flask-Login's
+    /// `_user_id`); when set, each user's sessions are indexed beside the session data.
+    pub user_key: Option<String>,
+    /// `SESSION_MAX_PER_USER` (default none): at most this many live sessions per user;
+    /// a save that indexes one more revokes the oldest.
+    pub max_per_user: Option<usize>,
+    /// `SESSION_TRACK_CLIENT` (default `false`): keep the client address and user agent
+    /// seen at login in the index.
+    pub track_client: bool,
+    /// `SESSION_LAST_SEEN_INTERVAL` (default 60 s): the last-seen time of an indexed session
+    /// is written at most once per this interval (per process).
+    pub last_seen_interval: Duration,
+    /// `SESSION_CONCURRENCY` (default [`Concurrency::LastWriteWins`]).
+    pub concurrency: Concurrency,
 }
 
 impl Default for SessionConfig {
@@ -305,6 +327,12 @@ impl Default for SessionConfig {
             cookie_partitioned: false,
             lifetime: Duration::from_secs(31 * 24 * 3600),
             refresh_each_request: true,
+            absolute_lifetime: None,
+            user_key: None,
+            max_per_user: None,
+            track_client: false,
+            last_seen_interval: Duration::from_secs(60),
+            concurrency: Concurrency::LastWriteWins,
         }
     }
 }
@@ -401,6 +429,15 @@ impl SessionConfig {
                 .ok_or_else(|| invalid("SESSION_MAX_SIZE", &value, MAX_SIZE_ALLOWED))?,
             None => defaults.max_size,
         };
+        let max_per_user =
+            match read_integer(figment, "SESSION_MAX_PER_USER", MAX_PER_USER_ALLOWED)? {
+                Some((n, value)) => {
+                    Some(usize::try_from(n).ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        invalid("SESSION_MAX_PER_USER", &value, MAX_PER_USER_ALLOWED)
+                    })?)
+                }
+                None => None,
+            };
         let cookie_path = extract_string_key(figment, "SESSION_COOKIE_PATH")?
             .filter(|p| !p.is_empty())
             .or(extract_string_key(figment, "APPLICATION_ROOT")?.filter(|p| !p.is_empty()))
@@ -447,6 +484,17 @@ impl SessionConfig {
             lifetime: read_lifetime(figment)?.unwrap_or(defaults.lifetime),
             refresh_each_request: extract_bool_key(figment, "SESSION_REFRESH_EACH_REQUEST")?
                 .unwrap_or(defaults.refresh_each_request),
+            absolute_lifetime: read_lifetime_key(figment, "SESSION_ABSOLUTE_LIFETIME")?,
+            user_key: extract_string_key(figment, "SESSION_USER_KEY")?.filter(|k| !k.is_empty()),
+            max_per_user,
+            track_client: extract_bool_key(figment, "SESSION_TRACK_CLIENT")?
+                .unwrap_or(defaults.track_client),
+            last_seen_interval: read_lifetime_key(figment, "SESSION_LAST_SEEN_INTERVAL")?
+                .unwrap_or(defaults.last_seen_interval),
+            concurrency: match extract_string_key(figment, "SESSION_CONCURRENCY")? {
+                Some(value) => value.parse()?,
+                None => defaults.concurrency,
+            },
         };
         config.validate()?;
         Ok(config)

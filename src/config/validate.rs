@@ -11,7 +11,7 @@ impl SessionConfig {
     /// calls it). `session_type` may be `None` here.
     ///
     /// Rules: `id_length` in 16..=256; `lifetime` at least 1 whole second and at most
-    /// `i32::MAX` seconds; `use_signer` needs a non-empty `secret_key`; fallback keys are
+    /// `i32::MAX` seconds, and so is `absolute_lifetime` when set; `use_signer` needs a non-empty `secret_key`; fallback keys are
     /// non-empty; `cleanup_n_requests` is not `Some(0)`; `max_size` is at least 1024;
     /// `key_prefix` has no whitespace or
     /// control characters; `cookie_name` is a cookie token (and `__Host-`/`__Secure-`
@@ -43,6 +43,16 @@ impl SessionConfig {
                 LIFETIME_ALLOWED,
             ));
         }
+        if let Some(absolute) = self.absolute_lifetime
+            && (absolute.as_secs() == 0 || absolute > MAX_LIFETIME)
+        {
+            return Err(invalid(
+                "SESSION_ABSOLUTE_LIFETIME",
+                humantime::format_duration(absolute),
+                LIFETIME_ALLOWED,
+            ));
+        }
+        self.validate_users()?;
         if self.use_signer && self.secret_key.as_deref().is_none_or(str::is_empty) {
             return Err(ConfigError::Missing {
                 key: "SECRET_KEY",
@@ -77,6 +87,43 @@ impl SessionConfig {
             ));
         }
         self.validate_cookie()
+    }
+
+    fn validate_users(&self) -> Result<(), ConfigError> {
+        if let Some(max) = self.max_per_user {
+            if max == 0 {
+                return Err(invalid("SESSION_MAX_PER_USER", 0, MAX_PER_USER_ALLOWED));
+            }
+            if self.user_key.is_none() {
+                return Err(invalid("SESSION_MAX_PER_USER", max, MAX_PER_USER_ALLOWED));
+            }
+        }
+        if self.track_client && self.user_key.is_none() {
+            return Err(invalid(
+                "SESSION_TRACK_CLIENT",
+                true,
+                "client details are kept in the per-user index: set SESSION_USER_KEY too, or \
+                 leave SESSION_TRACK_CLIENT false",
+            ));
+        }
+        if let Some(key) = &self.user_key
+            && (key.is_empty() || key == "_permanent" || key == "_session_created")
+        {
+            return Err(invalid(
+                "SESSION_USER_KEY",
+                format!("{key:?}"),
+                "expected the name of the session key that holds the user id (Flask-Login: \
+                 \"_user_id\"), not a key the session keeps for itself",
+            ));
+        }
+        if self.last_seen_interval.as_secs() == 0 || self.last_seen_interval > MAX_LIFETIME {
+            return Err(invalid(
+                "SESSION_LAST_SEEN_INTERVAL",
+                humantime::format_duration(self.last_seen_interval),
+                LIFETIME_ALLOWED,
+            ));
+        }
+        Ok(())
     }
 
     fn validate_cookie(&self) -> Result<(), ConfigError> {
@@ -150,6 +197,8 @@ pub(super) const ID_LENGTH_ALLOWED: &str =
     "expected an integer from 16 to 256 (random bytes; 32 gives 43-character ids)";
 pub(super) const MAX_SIZE_ALLOWED: &str =
     "expected a number of bytes, at least 1024 (default 1048576)";
+pub(super) const MAX_PER_USER_ALLOWED: &str =
+    "expected a positive integer (leave the key out for no limit); it needs SESSION_USER_KEY";
 pub(super) const CLEANUP_ALLOWED: &str =
     "expected a positive integer (0 or no key: no cleanup on requests)";
 pub(super) const LIFETIME_ALLOWED: &str = "expected a number of seconds (e.g. 2678400) or a duration \

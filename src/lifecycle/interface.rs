@@ -6,8 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use actix_web::http::header::{HeaderMap, HeaderValue, SET_COOKIE, VARY};
 
+use super::lifetime;
+use super::merge::{self, Journal, SaveLocks};
 use super::state::SessionState;
-use crate::config::SessionConfig;
+use super::users::UserIndexing;
+use crate::config::{Concurrency, SessionConfig};
 use crate::cookie::CookieSettings;
 use crate::error::{ConfigError, SerializationError, SessionUnavailable};
 use crate::serialization;
@@ -69,6 +72,10 @@ struct Inner {
     signer: Option<Signer>,
     cookie: CookieSettings,
     cleanup: Option<Cleanup>,
+    users: Option<UserIndexing>,
+    /// `SESSION_CONCURRENCY = "merge"`: the saves of one session in this process, one at
+    /// a time.
+    save_locks: Option<SaveLocks>,
 }
 
 /// Runs `delete_expired` in the background every N session-using requests, one at a time.
@@ -120,6 +127,22 @@ impl ServerSideSessionInterface {
             _ => None,
         };
         check_key_shape(store.as_ref(), &config)?;
+        let users = UserIndexing::from_config(&config, store.as_ref())?;
+        let save_locks = match config.concurrency {
+            Concurrency::LastWriteWins => None,
+            Concurrency::Merge if store.supports_compare_and_swap() => Some(SaveLocks::default()),
+            Concurrency::Merge => {
+                return Err(ConfigError::Invalid {
+                    key: "SESSION_CONCURRENCY",
+                    value: "\"merge\"".to_owned(),
+                    allowed: format!(
+                        "the {} store has no compare-and-swap (SessionStore::compare_and_swap), \
+                         which merge mode needs; use \"last-write-wins\"",
+                        store.name()
+                    ),
+                });
+            }
+        };
         let cookie = CookieSettings::from_config(&config);
         Ok(ServerSideSessionInterface {
             inner: Arc::new(Inner {
@@ -128,6 +151,8 @@ impl ServerSideSessionInterface {
                 signer,
                 cookie,
                 cleanup,
+                users,
+                save_locks,
             }),
         })
     }
@@ -140,6 +165,11 @@ impl ServerSideSessionInterface {
     /// The configuration.
     pub fn config(&self) -> &SessionConfig {
         &self.inner.config
+    }
+
+    /// The per-user index settings, with `SESSION_USER_KEY`.
+    pub(crate) fn users(&self) -> Option<&UserIndexing> {
+        self.inner.users.as_ref()
     }
 
     /// The storage key of a session id: `SESSION_KEY_PREFIX + sid`.
@@ -220,8 +250,25 @@ impl ServerSideSessionInterface {
         let Some(RequestedKey { key, resign }) = requested else {
             return self.fresh();
         };
-        let refresh = config.refresh_each_request.then_some(config.lifetime);
-        let bytes = match self.inner.store.load(&key, refresh).await {
+        let refresh = lifetime::read_refresh(config);
+        let mut journal = None;
+        let loaded = match config.concurrency {
+            Concurrency::LastWriteWins => self.inner.store.load(&key, refresh).await,
+            Concurrency::Merge => {
+                self.inner
+                    .store
+                    .load_versioned(&key, refresh)
+                    .await
+                    .map(|found| {
+                        found.map(|versioned| {
+                            let bytes = versioned.bytes().to_vec();
+                            journal = Some(Journal::new(versioned));
+                            bytes
+                        })
+                    })
+            }
+        };
+        let bytes = match loaded {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return self.fresh(),
             Err(error @ crate::StoreError::BadData { .. }) => {
@@ -253,6 +300,18 @@ impl ServerSideSessionInterface {
                 let mut state =
                     SessionState::loaded(key, config.key_prefix.len(), data, encoded_len);
                 state.resign = resign;
+                if let Some(users) = &self.inner.users {
+                    state.user = users.user_of(&state.data);
+                }
+                if lifetime::after_load(&mut state, config, lifetime::now())
+                    == lifetime::Loaded::Expired
+                {
+                    tracing::debug!(key = %state.key(), "session past SESSION_ABSOLUTE_LIFETIME; starting a new session");
+                    self.inner.store.delete(state.key()).await?;
+                    return self.fresh();
+                }
+                // Set after `after_load`: taking the creation time out is not a change to replay.
+                state.journal = journal;
                 Ok(state)
             }
             Err(error) => self.discard_bad_entry(&key, &error).await,
@@ -305,12 +364,19 @@ impl ServerSideSessionInterface {
                 if let Some(stale) = &state.stale_key {
                     store.delete(stale).await?;
                 }
+                if let Some(users) = &self.inner.users
+                    && (state.stored || state.stale_key.is_some())
+                {
+                    users.after_delete(self, &state).await?;
+                }
                 self.set_cookie(headers, self.inner.cookie.deletion_cookie());
             }
             return Ok(());
         }
+        let ttl = lifetime::before_save(&mut state, config, lifetime::now());
         if state.modified {
             let format = config.serialization_format;
+            lifetime::put_back(&mut state, format);
             let bytes = if state
                 .known_encoded_len()
                 .is_some_and(|len| len > OFF_WORKER_BYTES)
@@ -334,24 +400,45 @@ impl ServerSideSessionInterface {
                     max: config.max_size,
                 }));
             }
-            if state.stored {
+            let moved_from = state.stale_key.clone();
+            if let (true, Some(journal), Some(locks)) =
+                (state.stored, state.journal.take(), &self.inner.save_locks)
+            {
+                let store = store.as_ref();
+                if !merge::save(store, config, ttl, locks, &mut state, journal, bytes).await? {
+                    return Ok(());
+                }
+            } else if state.stored {
                 let key = state.key();
-                if !store.update(key, &bytes, config.lifetime).await? {
+                if !store.update(key, &bytes, ttl).await? {
                     tracing::info!(%key, "session was deleted by another request; change dropped");
                     return Ok(());
                 }
-            } else if !self.create(&mut state, &bytes).await? {
+            } else if !self.create(&mut state, &bytes, ttl).await? {
                 return Ok(());
             }
-        } else if !(state.stored
-            && (state.resign || config.refresh_each_request && state.permanent()))
-        {
-            return Ok(());
+            if let Some(users) = &self.inner.users {
+                users
+                    .after_write(self, &state, moved_from.as_deref())
+                    .await?;
+            }
+        } else {
+            if state.stored
+                && let Some(users) = &self.inner.users
+            {
+                users.after_read(self, &state).await?;
+            }
+            if !(state.stored && (state.resign || config.refresh_each_request && state.permanent()))
+            {
+                return Ok(());
+            }
         }
         let value = self.signed_sid(state.sid());
         self.set_cookie(
             headers,
-            self.inner.cookie.session_cookie(&value, state.permanent()),
+            self.inner
+                .cookie
+                .session_cookie_within(&value, state.permanent(), ttl),
         );
         Ok(())
     }
@@ -364,9 +451,9 @@ impl ServerSideSessionInterface {
         &self,
         state: &mut SessionState,
         bytes: &[u8],
+        ttl: std::time::Duration,
     ) -> Result<bool, SessionUnavailable> {
         let store = &self.inner.store;
-        let ttl = self.inner.config.lifetime;
         for _ in 0..CREATE_ATTEMPTS {
             let key = state.key();
             let created = match &state.stale_key {

@@ -2,10 +2,13 @@
 //! the interface that opens and saves it, and the middleware that ties both to actix.
 
 mod interface;
+mod lifetime;
+mod merge;
 mod middleware;
 mod request_ext;
 mod server_side_session;
 mod state;
+mod users;
 
 pub use interface::ServerSideSessionInterface;
 pub use middleware::SessionMiddleware;

@@ -185,6 +185,67 @@ impl ServerSideSession {
         })
     }
 
+    /// Sets `key` to `update(current value)` and returns the new value: a read-modify-write
+    /// (a counter, appending to a cart) that concurrent requests of the session do not
+    /// undo.
+    ///
+    /// With `SESSION_CONCURRENCY = "merge"`, when the save finds that another request
+    /// changed the session since this one loaded it, `update` runs again on the current
+    /// value under `key`, so that 64 parallel increments give +64. **It may therefore run
+    /// more than once** (once now, once more per conflict, after the handler returned):
+    /// keep it a pure function of its argument, without side effects (no I/O, no
+    /// counting, nothing that must happen once), and cheap. The value it returns on a
+    /// re-run is what is stored; the handler saw the first run's result. In
+    /// last-write-wins mode it runs once, and equals a [`get`](Self::get) followed by an
+    /// [`insert`](Self::insert).
+    ///
+    /// Errors as [`get`](Self::get) (the stored value does not have the shape of `T`) and
+    /// [`insert`](Self::insert) (the new value cannot be stored). If the re-run on a
+    /// conflict meets a value of another shape, the save fails with
+    /// [`SessionUnavailable::Replay`](crate::SessionUnavailable::Replay).
+    ///
+    /// ```
+    /// use actix_flask_session::ServerSideSession;
+    ///
+    /// async fn incr(session: ServerSideSession) -> actix_web::Result<String> {
+    ///     let n = session.update_with("counter", |n: Option<u64>| n.unwrap_or(0) + 1)?;
+    ///     Ok(n.to_string())
+    /// }
+    /// ```
+    pub fn update_with<T, F>(
+        &self,
+        key: impl AsRef<str> + Into<String>,
+        update: F,
+    ) -> Result<T, SessionError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(Option<T>) -> T + Send + Sync + 'static,
+    {
+        let config = self.interface().config();
+        let (format, max_size) = (config.serialization_format, config.max_size);
+        let value_error = |key: &str, source| SessionError::Value {
+            key: key.to_owned(),
+            source,
+        };
+        let mut guard = self.lock();
+        let current = guard
+            .get(key.as_ref())
+            .map(serialization::from_value::<T>)
+            .transpose()
+            .map_err(|source| value_error(key.as_ref(), source))?;
+        let new = update(current);
+        let value =
+            serialization::to_value(&new).map_err(|source| value_error(key.as_ref(), source))?;
+        let recorded = guard.journal.as_ref().map(|journal| journal.len());
+        guard
+            .insert_within(key.as_ref(), value, format, max_size)
+            .map_err(|source| value_error(key.as_ref(), source))?;
+        if let (Some(since), Some(journal)) = (recorded, guard.journal.as_mut()) {
+            journal.record_update(since, key.as_ref(), super::merge::erase(update));
+        }
+        Ok(new)
+    }
+
     /// Removes `key` and returns its raw value, if it was there.
     pub fn remove(&self, key: &str) -> Option<Value> {
         let format = self.interface().config().serialization_format;
@@ -289,6 +350,61 @@ impl ServerSideSession {
     }
 }
 
+/// Sessions per user (`SESSION_USER_KEY`; see [`UserSessions`](crate::UserSessions)).
+impl ServerSideSession {
+    /// The user id this session holds and the handle of its stored entry (the one it
+    /// was loaded from, before any `regenerate` of this request moves it).
+    fn user_and_handle(&self) -> (Option<String>, String) {
+        let guard = self.lock();
+        let user = self
+            .interface()
+            .users()
+            .and_then(|users| users.user_of(&guard.data));
+        let key = guard.stale_key.as_deref().unwrap_or(guard.key());
+        (user, crate::users::handle_of(key))
+    }
+
+    fn admin(&self) -> crate::UserSessions {
+        crate::UserSessions::new(self.interface().clone())
+    }
+
+    /// The live sessions of this session's user (the value under `SESSION_USER_KEY`),
+    /// oldest first, this one marked [`current`](crate::UserSession::current); empty when
+    /// the session holds no user. An error when `SESSION_USER_KEY` is not set.
+    pub async fn user_sessions(&self) -> Result<Vec<crate::UserSession>, SessionUnavailable> {
+        let (user, handle) = self.user_and_handle();
+        let Some(user) = user else {
+            return Ok(Vec::new());
+        };
+        Ok(self.admin().list_marking(&user, Some(&handle)).await?)
+    }
+
+    /// Revokes the session of this user named by `handle` (from
+    /// [`user_sessions`](Self::user_sessions)); revoking this session itself is a
+    /// [`clear`](Self::clear). Returns whether a session was revoked.
+    pub async fn revoke_session(&self, handle: &str) -> Result<bool, SessionUnavailable> {
+        let (user, own) = self.user_and_handle();
+        let Some(user) = user else {
+            return Ok(false);
+        };
+        if handle == own {
+            self.clear();
+            return Ok(true);
+        }
+        Ok(self.admin().revoke(&user, handle).await?)
+    }
+
+    /// "Log out everywhere else": revokes every session of this user but this one.
+    /// Returns how many were revoked.
+    pub async fn revoke_other_sessions(&self) -> Result<usize, SessionUnavailable> {
+        let (user, own) = self.user_and_handle();
+        let Some(user) = user else {
+            return Ok(0);
+        };
+        Ok(self.admin().revoke_all_except(&user, &own).await?)
+    }
+}
+
 impl FromRequest for ServerSideSession {
     type Error = SessionUnavailable;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
@@ -318,6 +434,10 @@ impl FromRequest for ServerSideSession {
             session
                 .load(|| session.interface().requested_key(req.headers()))
                 .await?;
+            if session.interface().users().is_some_and(|u| u.track_client) {
+                let client = crate::users::ClientInfo::of(&req);
+                session.raw_lock().client.get_or_insert(client);
+            }
             session.mark_accessed();
             Ok(session)
         })

@@ -2,6 +2,7 @@
 
 use rmpv::Value;
 
+use super::merge::{Change, Journal};
 use crate::config::SerializationFormat;
 use crate::error::SerializationError;
 use crate::serialization::{self, SessionMap};
@@ -38,6 +39,16 @@ pub(crate) struct SessionState {
     /// insert of a request (or when a large session is decoded off the worker), then kept
     /// up to date by every change, so an insert costs the size of its value only.
     encoded_len: Option<usize>,
+    /// The creation time (Unix seconds) kept for `SESSION_ABSOLUTE_LIFETIME`, taken out of
+    /// the data while the request runs (see `lifecycle::lifetime`).
+    pub created: Option<u64>,
+    /// The user id the session held when it was loaded (`SESSION_USER_KEY`).
+    pub user: Option<String>,
+    /// The request's client, kept when `SESSION_TRACK_CLIENT` is on.
+    pub client: Option<crate::users::ClientInfo>,
+    /// With `SESSION_CONCURRENCY = "merge"`, for a loaded session: the version it was
+    /// loaded at and every change since, replayed onto a newer entry on a conflict.
+    pub journal: Option<Journal>,
 }
 
 impl SessionState {
@@ -195,6 +206,9 @@ impl SessionState {
 
     /// Stores `value` at `position` (the index of `key`) or at the end.
     fn set(&mut self, position: Option<usize>, key: &str, value: Value) {
+        if let Some(journal) = &mut self.journal {
+            journal.record(Change::Set(key.to_owned(), value.clone()));
+        }
         match position {
             Some(i) => self.data[i].1 = value,
             None => self.data.push((Value::from(key), value)),
@@ -205,6 +219,9 @@ impl SessionState {
     pub(crate) fn remove(&mut self, key: &str, format: SerializationFormat) -> Option<Value> {
         let i = self.position(key)?;
         self.modified = true;
+        if let Some(journal) = &mut self.journal {
+            journal.record(Change::Remove(key.to_owned()));
+        }
         let (k, v) = self.data.remove(i);
         if let Some(total) = self.encoded_len {
             let n = self.data.len();
@@ -217,14 +234,19 @@ impl SessionState {
         Some(v)
     }
 
-    /// Flask's `clear()`: everything goes but `_permanent`, which is kept (default false).
+    /// Flask's `clear()`: everything goes but `_permanent`, which is kept (default false); a
+    /// session filled again after it starts a new absolute lifetime.
     pub(crate) fn clear(&mut self) {
         let permanent = self.permanent();
+        if let Some(journal) = &mut self.journal {
+            journal.record(Change::Clear);
+        }
         self.data.clear();
         self.data
             .push((Value::from(PERMANENT_KEY), Value::Boolean(permanent)));
         self.modified = true;
         self.encoded_len = None;
+        self.created = None;
     }
 
     pub(crate) fn permanent(&self) -> bool {

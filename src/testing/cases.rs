@@ -16,7 +16,8 @@ use crate::store::{RenameOutcome, SessionStore};
 /// The list of every case below, the only one: [`acceptance_suite!`](crate::acceptance_suite)
 /// expands it into one `#[test]` per case and [`CASES`](super::CASES) into their names. A
 /// `pub async fn` case defined in this file but missing here fails the unit test
-/// `every_case_is_listed`, so no store's suite can leave a case out.
+/// `every_case_is_listed`, so no store's suite can leave a case out (the cases of merge
+/// mode are in `merge.rs`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __acceptance_cases {
@@ -54,6 +55,23 @@ macro_rules! __acceptance_cases {
             rename_contract,
             rename_needs_a_live_source,
             concurrent_renames_leave_one_copy,
+            absolute_lifetime_ends_active_sessions,
+            absolute_lifetime_covers_flask_sessions,
+            user_index_follows_the_session,
+            user_sessions_are_revoked,
+            user_limit_revokes_the_oldest,
+            logout_and_revoke_at_once,
+            merge_mode_needs_compare_and_swap,
+            compare_and_swap_contract,
+            merge_without_conflict_is_one_write,
+            merge_keeps_both_requests_keys,
+            merge_same_key_later_save_wins,
+            merge_replays_remove_and_permanent,
+            merge_clear_wins_over_concurrent_keys,
+            merge_never_recreates_a_deleted_session,
+            merge_reapplies_update_with,
+            merge_parallel_requests_keep_every_key,
+            merge_parallel_increments_add_up,
         }
     };
 }
@@ -67,11 +85,11 @@ const NOT_PERMANENT_AB: &str = "83aa5f7065726d616e656e74c2a16101a162a178";
 /// The deletion cookie for the default configuration.
 const DELETION: &str = "session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn session_cookie(reply: &Reply) -> String {
+pub(super) fn session_cookie(reply: &Reply) -> String {
     match reply.cookie("session") {
         Some(value) if !value.is_empty() => value,
         _ => panic!("expected a session cookie, got {reply:?}"),
@@ -79,7 +97,7 @@ fn session_cookie(reply: &Reply) -> String {
 }
 
 /// Asserts `Expires` is now + `lifetime` (to the second, with slack for slow machines).
-fn assert_expires_in(set_cookie: &str, lifetime: Duration) {
+pub(super) fn assert_expires_in(set_cookie: &str, lifetime: Duration) {
     let date = set_cookie
         .split("; ")
         .find_map(|attr| attr.strip_prefix("Expires="))
@@ -913,15 +931,20 @@ pub async fn concurrent_renames_leave_one_copy<S: SessionStore>(store: S) {
 
 #[cfg(test)]
 mod tests {
-    /// Every `pub async fn` in this file is a case: each must be in the list the suite
+    /// Every `pub async fn` in this file and in `users.rs` is a case: each must be in the list the suite
     /// expands, once, and the list must name nothing else.
     #[test]
     fn every_case_is_listed() {
-        let defined: Vec<&str> = include_str!("cases.rs")
-            .lines()
-            .filter_map(|line| line.strip_prefix("pub async fn "))
-            .map(|rest| rest.split(['<', '(']).next().unwrap_or(rest))
-            .collect();
+        let defined: Vec<&str> = [
+            include_str!("cases.rs"),
+            include_str!("users.rs"),
+            include_str!("merge.rs"),
+        ]
+        .into_iter()
+        .flat_map(str::lines)
+        .filter_map(|line| line.strip_prefix("pub async fn "))
+        .map(|rest| rest.split(['<', '(']).next().unwrap_or(rest))
+        .collect();
         assert!(defined.len() > 30, "found only {defined:?}");
         let mut listed = super::super::CASES.to_vec();
         assert_eq!(

@@ -142,6 +142,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/get", web::get().to(get))
         .route("/contains", web::get().to(contains))
         .route(
+            "/keys",
+            web::get().to(|s: ServerSideSession| async move { s.keys().join(",") }),
+        )
+        .route(
             "/sid",
             web::get().to(|s: ServerSideSession| async move { s.sid() }),
         )
@@ -153,7 +157,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/insert_ext", web::post().to(insert_ext))
         .route("/hold/get", web::get().to(hold_get))
         .route("/hold/set", web::post().to(hold_set))
-        .route("/hold/regenerate", web::post().to(hold_regenerate));
+        .route("/hold/regenerate", web::post().to(hold_regenerate))
+        .configure(super::users::routes);
 }
 
 #[derive(serde::Deserialize)]

@@ -30,7 +30,9 @@
 
 mod cases;
 mod harness;
+mod merge;
 mod recording;
+mod users;
 
 // The cases and the HTTP harness they drive are public only so that the macro's expansion
 // (in the store author's crate) and this crate's own integration tests can name them.
@@ -38,7 +40,10 @@ mod recording;
 pub use cases::*;
 #[doc(hidden)]
 pub use harness::{Gate, Harness, Reply, request, routes, send};
+#[doc(hidden)]
+pub use merge::*;
 pub use recording::{Op, RecordingStore};
+pub use users::*;
 
 /// The codec, the signer, the session ids and the Redis store's script, for this crate's
 /// benchmarks (`benches/`) and the tests that check those internals, which are built

@@ -6,7 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::error::StoreError;
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
+use crate::users::IndexEntry;
 
 /// One store call, as seen by [`RecordingStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +52,39 @@ pub enum Op {
     },
     /// `delete_expired()`
     DeleteExpired,
+    /// `index_put(index, entry, replace, ..)`
+    IndexPut {
+        /// The index name.
+        index: String,
+        /// The handle written.
+        handle: String,
+        /// Whether it replaces an entry (a login) or only refreshes last-seen.
+        replace: bool,
+    },
+    /// `index_remove(index, handles, ..)`
+    IndexRemove {
+        /// The index name.
+        index: String,
+        /// The handles removed.
+        handles: Vec<String>,
+    },
+    /// `index_list(index)`
+    IndexList {
+        /// The index name.
+        index: String,
+    },
+    /// `live_keys(keys)`
+    LiveKeys {
+        /// How many keys were checked.
+        count: usize,
+    },
+    /// `compare_and_swap(key, ..)` and its answer.
+    Swap {
+        /// The storage key.
+        key: String,
+        /// The store's answer: `"swapped"`, `"changed"`, `"gone"` or `"error"`.
+        outcome: &'static str,
+    },
 }
 
 /// Wraps a store and records each call (successful or not) in order.
@@ -157,6 +191,87 @@ impl<S: SessionStore> SessionStore for RecordingStore<S> {
 
     fn has_native_ttl(&self) -> bool {
         self.inner.has_native_ttl()
+    }
+
+    fn supports_user_index(&self) -> bool {
+        self.inner.supports_user_index()
+    }
+
+    async fn index_put(
+        &self,
+        index: &str,
+        entry: &IndexEntry,
+        replace: bool,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.record(Op::IndexPut {
+            index: index.to_owned(),
+            handle: entry.handle.clone(),
+            replace,
+        });
+        self.inner.index_put(index, entry, replace, ttl).await
+    }
+
+    async fn index_remove(
+        &self,
+        index: &str,
+        handles: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.record(Op::IndexRemove {
+            index: index.to_owned(),
+            handles: handles.to_vec(),
+        });
+        self.inner.index_remove(index, handles, ttl).await
+    }
+
+    async fn index_list(&self, index: &str) -> Result<Vec<IndexEntry>, StoreError> {
+        self.record(Op::IndexList {
+            index: index.to_owned(),
+        });
+        self.inner.index_list(index).await
+    }
+
+    async fn live_keys(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.record(Op::LiveKeys { count: keys.len() });
+        self.inner.live_keys(keys).await
+    }
+
+    /// Recorded as a [`Load`](Op::Load): one read, as `load`.
+    async fn load_versioned(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Versioned>, StoreError> {
+        self.record(Op::Load {
+            key: key.to_owned(),
+            refresh,
+        });
+        self.inner.load_versioned(key, refresh).await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        let swapped = self.inner.compare_and_swap(key, expected, value, ttl).await;
+        self.record(Op::Swap {
+            key: key.to_owned(),
+            outcome: match &swapped {
+                Ok(SwapOutcome::Swapped) => "swapped",
+                Ok(SwapOutcome::Changed(_)) => "changed",
+                Ok(SwapOutcome::Gone) => "gone",
+                Err(_) => "error",
+            },
+        });
+        swapped
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        self.inner.supports_compare_and_swap()
     }
 
     fn name(&self) -> &'static str {

@@ -10,6 +10,7 @@ mod needs;
 mod settings;
 mod sources;
 mod sql;
+mod users;
 
 needs!(
     sql_needs_features,

@@ -485,3 +485,59 @@ async fn hello_leaves_the_session_alone() {
         Some(hex::decode("82aa5f7065726d616e656e74c3a16101").expect("hex"))
     );
 }
+
+/// A Flask-Login-style `_user_id` set by the Flask app is indexed when the actix app next
+/// saves that session (`SESSION_USER_KEY = "_user_id"`, a setting Flask ignores); the
+/// stored bytes stay Flask's, and a logout in Flask leaves no session in the listing.
+#[actix_rt::test]
+async fn flask_login_user_is_indexed_by_the_next_save() {
+    let variant = Variant {
+        signer: true,
+        json: false,
+        permanent: true,
+    };
+    let settings = settings(variant, "users").str("SESSION_USER_KEY", "_user_id");
+    let prefix = settings
+        .get_str("SESSION_KEY_PREFIX")
+        .expect("a prefix")
+        .to_owned();
+    let flask = FlaskApp::start(&settings);
+    let session = settings.session().await;
+    let users = session.users();
+    let actix = MirrorApp::start(session);
+    let browser = Browser::new();
+    let mut redis = redis::Client::open(redis_url())
+        .expect("valid url")
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("Redis is not reachable at {}: {e}", redis_url()));
+
+    let r = browser
+        .post_json(&format!("{}/set/_user_id", flask.url()), &json!("42"))
+        .await;
+    assert_eq!(r.status, 200);
+    let sid = r.cookie("session").expect("a session cookie")[..43].to_owned();
+    assert_eq!(users.list("42").await.expect("listing").len(), 0);
+
+    let r = browser
+        .post_json(&format!("{}/set/a", actix.url()), &json!(1))
+        .await;
+    assert_eq!(r.status, 200);
+    let listed = users.list("42").await.expect("listing");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(!listed[0].handle.contains(&sid), "a handle is not the id");
+    let stored: Vec<u8> = redis::cmd("GET")
+        .arg(format!("{prefix}{sid}"))
+        .query_async(&mut redis)
+        .await
+        .expect("GET");
+    // {'_permanent': True, '_user_id': '42', 'a': 1}: nothing of the index inside.
+    assert_eq!(
+        stored,
+        hex::decode("83aa5f7065726d616e656e74c3a85f757365725f6964a23432a16101").expect("hex")
+    );
+
+    let r = browser.post(&format!("{}/clear", flask.url())).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(users.list("42").await.expect("listing").len(), 0);
+}

@@ -35,6 +35,8 @@ use crate::config::keys::KeyType::{Table};
 #[cfg(feature = "cachelib")]
 mod store;
 #[cfg(feature = "cachelib")]
+mod users;
+#[cfg(feature = "cachelib")]
 #[doc(inline)]
 pub use store::*;
 

@@ -20,7 +20,10 @@ use serde::Deserialize;
 use crate::clock::since_epoch;
 use crate::config::{SessionConfig, extract_bool_key, extract_key, extract_string_key};
 use crate::error::{BoxError, ConfigError, StoreError};
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
+
+#[path = "cas.rs"]
+mod cas;
 
 const BACKEND: &str = "dynamodb";
 
@@ -570,6 +573,21 @@ impl SessionStore for DynamoDbStore {
             ));
         }
         Ok(())
+    }
+
+    /// A conditional `UpdateItem`; see the `cas` module.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        self.swap(key, expected, value, ttl).await
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
     }
 
     fn name(&self) -> &'static str {

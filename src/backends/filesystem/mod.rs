@@ -34,6 +34,8 @@ use crate::config::keys::KeyType::{Integer, Text};
 #[cfg(feature = "filesystem")]
 mod store;
 #[cfg(feature = "filesystem")]
+mod users;
+#[cfg(feature = "filesystem")]
 #[doc(inline)]
 pub use store::*;
 

@@ -7,7 +7,10 @@ use figment::Figment;
 use crate::backends::file_engine::{self, FileEngine};
 use crate::config::{self, SessionConfig, file_values};
 use crate::error::{ConfigError, StoreError};
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
+
+#[path = "cas.rs"]
+mod cas;
 
 const BACKEND: &str = "filesystem";
 
@@ -65,6 +68,11 @@ pub struct FileSystemStore {
 }
 
 impl FileSystemStore {
+    /// The file engine (for the per-user index).
+    pub(super) fn engine(&self) -> &FileEngine {
+        &self.files
+    }
+
     /// Opens (creating if needed) the session directory `dir`, with a pruning `threshold`
     /// (`0` = no limit) and the permission bits `mode` for session files.
     ///
@@ -161,6 +169,33 @@ impl FileSystemStore {
 
 #[async_trait]
 impl SessionStore for FileSystemStore {
+    fn supports_user_index(&self) -> bool {
+        true
+    }
+
+    async fn index_put(
+        &self,
+        index: &str,
+        entry: &crate::IndexEntry,
+        replace: bool,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.put_index_entry(index, entry, replace, ttl).await
+    }
+
+    async fn index_remove(
+        &self,
+        index: &str,
+        handles: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.remove_index_entries(index, handles, ttl).await
+    }
+
+    async fn index_list(&self, index: &str) -> Result<Vec<crate::IndexEntry>, StoreError> {
+        self.list_index(index).await
+    }
+
     async fn load(
         &self,
         key: &str,
@@ -201,6 +236,20 @@ impl SessionStore for FileSystemStore {
 
     fn has_native_ttl(&self) -> bool {
         false
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        self.swap(key, expected, value, ttl).await
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
     }
 
     fn name(&self) -> &'static str {

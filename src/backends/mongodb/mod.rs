@@ -67,6 +67,8 @@ use crate::config::keys::KeyType::{Text};
 #[cfg(feature = "mongodb")]
 mod store;
 #[cfg(feature = "mongodb")]
+mod users;
+#[cfg(feature = "mongodb")]
 #[doc(inline)]
 pub use store::*;
 

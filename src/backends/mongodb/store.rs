@@ -11,7 +11,10 @@ use mongodb::{Client, Collection, IndexModel};
 use crate::config::{SessionConfig, extract_string_key};
 use crate::config::redact_url;
 use crate::error::{ConfigError, StoreError};
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
+
+#[path = "cas.rs"]
+mod cas;
 
 const BACKEND: &str = "mongodb";
 
@@ -26,7 +29,7 @@ pub(crate) const DEFAULT_COLLECTION: &str = "sessions";
 const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Duplicate key.
-const DUPLICATE_KEY: i32 = 11000;
+pub(super) const DUPLICATE_KEY: i32 = 11000;
 /// An index with this name or key pattern exists with other options.
 const INDEX_OPTIONS_CONFLICT: i32 = 85;
 /// An index with this name exists with another key pattern.
@@ -38,7 +41,7 @@ const INDEX_KEY_SPECS_CONFLICT: i32 = 86;
 /// See the [module documentation](super) for every request it sends.
 #[derive(Debug, Clone)]
 pub struct MongoDbStore {
-    collection: Collection<Document>,
+    pub(super) collection: Collection<Document>,
 }
 
 impl MongoDbStore {
@@ -169,7 +172,7 @@ impl MongoDbStore {
 }
 
 
-fn command_code(e: &MongoError) -> Option<i32> {
+pub(super) fn command_code(e: &MongoError) -> Option<i32> {
     match &*e.kind {
         ErrorKind::Command(c) => Some(c.code),
         ErrorKind::Write(WriteFailure::WriteError(w)) => Some(w.code),
@@ -177,7 +180,7 @@ fn command_code(e: &MongoError) -> Option<i32> {
     }
 }
 
-fn map_error(e: MongoError) -> StoreError {
+pub(super) fn map_error(e: MongoError) -> StoreError {
     match &*e.kind {
         ErrorKind::Io(_)
         | ErrorKind::ServerSelection { .. }
@@ -187,12 +190,12 @@ fn map_error(e: MongoError) -> StoreError {
     }
 }
 
-fn expiration(now: DateTime, ttl: Duration) -> DateTime {
+pub(super) fn expiration(now: DateTime, ttl: Duration) -> DateTime {
     let ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
     DateTime::from_millis(now.timestamp_millis().saturating_add(ms))
 }
 
-fn binary(value: &[u8]) -> Binary {
+pub(super) fn binary(value: &[u8]) -> Binary {
     Binary {
         subtype: BinarySubtype::Generic,
         bytes: value.to_vec(),
@@ -322,6 +325,52 @@ impl SessionStore for MongoDbStore {
             }
         }
         Ok(RenameOutcome::TargetExists)
+    }
+
+    fn supports_user_index(&self) -> bool {
+        true
+    }
+
+    async fn index_put(
+        &self,
+        index: &str,
+        entry: &crate::IndexEntry,
+        replace: bool,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.put_index_entry(index, entry, replace, ttl).await
+    }
+
+    async fn index_remove(
+        &self,
+        index: &str,
+        handles: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.remove_index_entries(index, handles, ttl).await
+    }
+
+    async fn index_list(&self, index: &str) -> Result<Vec<crate::IndexEntry>, StoreError> {
+        self.list_index(index).await
+    }
+
+    async fn live_keys(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.live(keys).await
+    }
+
+    /// A filtered `update_one`; see the `cas` module.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        self.swap(key, expected, value, ttl).await
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
     }
 
     fn name(&self) -> &'static str {

@@ -145,6 +145,8 @@ pub use sentinel::RedisSentinel;
 #[cfg(feature = "redis")]
 mod store;
 #[cfg(feature = "redis")]
+mod users;
+#[cfg(feature = "redis")]
 #[doc(inline)]
 pub use store::*;
 

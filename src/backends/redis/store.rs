@@ -22,7 +22,10 @@ use crate::config::{
 };
 use crate::config::redact_url;
 use crate::error::{ConfigError, StoreError};
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
+
+#[path = "cas.rs"]
+mod cas;
 
 /// The Lua script [`RedisStore::rename`] runs on a single Redis:
 /// `KEYS[1]` = old key, `KEYS[2]` = new key, `ARGV[1]` = bytes, `ARGV[2]` = TTL seconds.
@@ -576,7 +579,7 @@ impl RedisStore {
 
     /// Runs one command on the thread's connection; a broken connection is dropped and,
     /// if it was an old one, the command is retried once on a fresh connection.
-    async fn query(&self, cmd: &Cmd) -> Result<RedisValue, StoreError> {
+    pub(super) async fn query(&self, cmd: &Cmd) -> Result<RedisValue, StoreError> {
         let mut lease = self.lease().await?;
         match lease.conn.query(cmd, self.inner.response_timeout).await {
             Ok(value) => Ok(value),
@@ -633,7 +636,7 @@ impl RedisStore {
         }
     }
 
-    fn unexpected(&self, command: &str, reply: &RedisValue) -> StoreError {
+    pub(super) fn unexpected(&self, command: &str, reply: &RedisValue) -> StoreError {
         StoreError::backend(
             self.name(),
             format!("unexpected reply to {command}: {reply:?}"),
@@ -793,6 +796,52 @@ impl SessionStore for RedisStore {
             RedisValue::Int(2) => Ok(RenameOutcome::SourceGone),
             other => Err(self.unexpected("EVALSHA", &other)),
         }
+    }
+
+    fn supports_user_index(&self) -> bool {
+        true
+    }
+
+    async fn index_put(
+        &self,
+        index: &str,
+        entry: &crate::IndexEntry,
+        replace: bool,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.put_index_entry(index, entry, replace, ttl).await
+    }
+
+    async fn index_remove(
+        &self,
+        index: &str,
+        handles: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.remove_index_entries(index, handles, ttl).await
+    }
+
+    async fn index_list(&self, index: &str) -> Result<Vec<crate::IndexEntry>, StoreError> {
+        self.list_index(index).await
+    }
+
+    async fn live_keys(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.exist(keys).await
+    }
+
+    /// A Lua script on the key by `EVALSHA` (one round trip, also on a cluster).
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        self.swap(key, expected, value, ttl).await
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
     }
 
     fn name(&self) -> &'static str {
