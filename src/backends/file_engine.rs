@@ -669,7 +669,7 @@ impl Inner {
     }
 
     /// Reads a live entry under the lock; removes a dead one. `None` = no live entry.
-    fn read_live_locked(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
+    fn read_live_locked(&self, name: &str) -> io::Result<Option<(u64, Vec<u8>)>> {
         let path = self.path(name);
         match read_entry(&path)? {
             Entry::Absent => Ok(None),
@@ -686,7 +686,7 @@ impl Inner {
                     remove_if_exists(&path)?;
                     Ok(None)
                 } else {
-                    Ok(Some(payload))
+                    Ok(Some((expiry, payload)))
                 }
             }
         }
@@ -730,7 +730,7 @@ impl Inner {
             Entry::Valid { .. } | Entry::Corrupt(_) => {
                 // Possibly replaced since we read it: decide again under the lock.
                 let _lock = self.lock(name)?;
-                self.read_live_locked(name)
+                Ok(self.read_live_locked(name)?.map(|(_, payload)| payload))
             }
         }
     }
