@@ -57,26 +57,41 @@ curl -fs -c "$work/jar2" -b "$work/jar2" "$url" | grep -q 'Log in' || fail "the 
 curl -fs -c "$work/jar" -b "$work/jar" "${url}sessions" | grep -q '<p id=count>1 session</p>' \
   || fail "after log out everywhere else, the page does not list 1 session"
 curl -fsi -c "$work/jar" -b "$work/jar" -X POST "${url}logout" | grep -qi '^set-cookie: session=;' || fail "no deletion cookie"
-# /metrics: 3 requests without a cookie (the form, the login, the empty name), 3 with one
-# (two visits, the logout); what each saved, and the store calls behind it.
+# /metrics: what each request loaded and saved, and the store calls behind it:
+#   fresh (no cookie): the form, alice's login, the empty name, the second browser's login;
+#   hit: two visits, /sessions twice, "log out everywhere else", the logout;
+#   miss: the revoked browser's next page (its entry is gone; it gets a fresh session);
+#   saves: 2 created (two logins), 2 updated (two visits), 1 deleted (the logout), the
+#   other 6 unchanged; the index: 2 entries put (logins), 2 removed (the revoked session,
+#   the logout), 3 listings (/sessions twice, which also ask which listed sessions are
+#   still live, and "log out everywhere else").
 curl -fs "${url}metrics" >"$work/metrics.txt" || fail "no /metrics"
 for line in \
-  'actix_flask_session_loads_total{outcome="fresh"} 3' \
-  'actix_flask_session_loads_total{outcome="hit"} 3' \
-  'actix_flask_session_saves_total{outcome="unchanged"} 2' \
-  'actix_flask_session_saves_total{outcome="created"} 1' \
+  'actix_flask_session_loads_total{outcome="fresh"} 4' \
+  'actix_flask_session_loads_total{outcome="hit"} 6' \
+  'actix_flask_session_loads_total{outcome="miss"} 1' \
+  'actix_flask_session_saves_total{outcome="unchanged"} 6' \
+  'actix_flask_session_saves_total{outcome="created"} 2' \
   'actix_flask_session_saves_total{outcome="updated"} 2' \
   'actix_flask_session_saves_total{outcome="deleted"} 1' \
-  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="load",outcome="hit"} 3' \
-  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="create",outcome="created"} 1' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="load",outcome="hit"} 6' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="load",outcome="miss"} 1' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="create",outcome="created"} 2' \
   'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="update",outcome="updated"} 2' \
   'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="delete",outcome="ok"} 1' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="remove",outcome="removed"} 1' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="index_put",outcome="ok"} 2' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="index_remove",outcome="ok"} 2' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="index_list",outcome="ok"} 3' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="live_keys",outcome="ok"} 2' \
   '# TYPE actix_flask_session_store_call_duration_seconds histogram'; do
   grep -qxF "$line" "$work/metrics.txt" || fail "/metrics lacks the line: $line
 $(cat "$work/metrics.txt")"
 done
-[ "$(grep -c '^actix_flask_session_loads_total{' "$work/metrics.txt")" = 2 ] || fail "/metrics has other load outcomes"
+[ "$(grep -c '^actix_flask_session_loads_total{' "$work/metrics.txt")" = 3 ] || fail "/metrics has other load outcomes"
 [ "$(grep -c '^actix_flask_session_saves_total{' "$work/metrics.txt")" = 4 ] || fail "/metrics has other save outcomes"
+[ "$(grep -c '^actix_flask_session_store_call_duration_seconds_count{' "$work/metrics.txt")" = 10 ] \
+  || fail "/metrics has other store calls"
 ! grep -q 'actix_flask_session_store_errors_total' "$work/metrics.txt" || fail "/metrics counts store errors"
 grep -q 'no configuration file' "$work/fs/run.log" || fail "log does not say which config it used"
 grep -q 'store="filesystem"\|store=filesystem' "$work/fs/run.log" || fail "log does not name the filesystem store"

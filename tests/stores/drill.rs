@@ -87,6 +87,25 @@ impl Load {
         }
     }
 
+    /// Polls until the store has failed and then served `successes` writes started after
+    /// its first failure (it recovered by itself); panics after `timeout` saying `what`.
+    pub async fn until_recovered(&self, timeout: Duration, what: &str, successes: usize) {
+        self.until(timeout, what, |ops| {
+            let first_failure = ops
+                .iter()
+                .filter(|o| o.error.is_some())
+                .map(|o| o.started)
+                .min();
+            first_failure.is_some_and(|f| {
+                ops.iter()
+                    .filter(|o| o.error.is_none() && o.started > f)
+                    .count()
+                    >= successes
+            })
+        })
+        .await;
+    }
+
     pub async fn stop(mut self) -> Vec<Op> {
         self.stop.store(true, Ordering::Release);
         if let Some(task) = self.task.take() {

@@ -135,24 +135,8 @@ async fn cluster_master_killed_under_load() {
     let killed_at = load.start.elapsed();
     nodes[0].kill();
 
-    load.until(
-        Duration::from_secs(60),
-        "recovery after the failover",
-        |ops| {
-            let first_failure = ops
-                .iter()
-                .filter(|o| o.error.is_some())
-                .map(|o| o.started)
-                .min();
-            first_failure.is_some_and(|f| {
-                ops.iter()
-                    .filter(|o| o.error.is_none() && o.started > f)
-                    .count()
-                    >= 200
-            })
-        },
-    )
-    .await;
+    load.until_recovered(Duration::from_secs(60), "recovery after the failover", 200)
+        .await;
     let ops = load.stop().await;
     let promoted = master_of(slot, PORTS[1]).expect("a master for the slot");
     assert_ne!(promoted, PORTS[0]);

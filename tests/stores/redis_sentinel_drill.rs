@@ -129,24 +129,8 @@ async fn sentinel_master_killed_under_load() {
     master.kill();
 
     // Recovery without a restart: writes succeed again on the promoted replica.
-    load.until(
-        Duration::from_secs(60),
-        "recovery after the failover",
-        |ops| {
-            let first_failure = ops
-                .iter()
-                .filter(|o| o.error.is_some())
-                .map(|o| o.started)
-                .min();
-            first_failure.is_some_and(|f| {
-                ops.iter()
-                    .filter(|o| o.error.is_none() && o.started > f)
-                    .count()
-                    >= 200
-            })
-        },
-    )
-    .await;
+    load.until_recovered(Duration::from_secs(60), "recovery after the failover", 200)
+        .await;
     let ops = load.stop().await;
     let promoted = master_port().expect("the sentinels name a master");
     assert!(REPLICAS.contains(&promoted), "promoted {promoted}");

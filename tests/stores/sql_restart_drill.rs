@@ -161,24 +161,8 @@ async fn postgres_restarted_under_load() {
     })
     .await
     .expect("restart");
-    load.until(
-        Duration::from_secs(60),
-        "recovery after the restart",
-        |ops| {
-            let first_failure = ops
-                .iter()
-                .filter(|o| o.error.is_some())
-                .map(|o| o.started)
-                .min();
-            first_failure.is_some_and(|f| {
-                ops.iter()
-                    .filter(|o| o.error.is_none() && o.started > f)
-                    .count()
-                    >= 200
-            })
-        },
-    )
-    .await;
+    load.until_recovered(Duration::from_secs(60), "recovery after the restart", 200)
+        .await;
     let ops = load.stop().await;
     let figures = figures(&ops, killed_at, |key| {
         let store = store.clone();
