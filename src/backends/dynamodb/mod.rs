@@ -67,6 +67,8 @@ use crate::config::keys::KeyType::{Bool, Table, Text};
 #[cfg(feature = "dynamodb")]
 mod store;
 #[cfg(feature = "dynamodb")]
+mod users;
+#[cfg(feature = "dynamodb")]
 #[doc(inline)]
 pub use store::*;
 
