@@ -351,3 +351,45 @@ impl super::SqlStore {
         with_conn!(self, |s, c| s.users.live(&s, c, &keys))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_table_sits_beside_the_session_table() {
+        let table = SqlTable::new("s").unwrap().with_schema("app").unwrap();
+        assert_eq!(
+            users_ddl(Dialect::Postgres, &table, true),
+            [
+                "CREATE TABLE IF NOT EXISTS \"app\".\"s_users\" (\n    user_index VARCHAR(255) NOT NULL,\n    handle VARCHAR(64) NOT NULL,\n    session_id VARCHAR(255) NOT NULL,\n    created_us BIGINT NOT NULL,\n    last_seen BIGINT NOT NULL,\n    client_addr VARCHAR(256),\n    user_agent VARCHAR(256),\n    expiry TIMESTAMP WITHOUT TIME ZONE NOT NULL,\n    PRIMARY KEY (user_index, handle)\n)",
+                "CREATE INDEX IF NOT EXISTS \"s_users_expiry_idx\" ON \"app\".\"s_users\" (expiry)",
+            ]
+        );
+        let mysql = users_ddl(Dialect::MySql, &table, false);
+        assert_eq!(mysql.len(), 1);
+        assert!(mysql[0].starts_with("CREATE TABLE `app`.`s_users` ("), "{}", mysql[0]);
+        assert!(mysql[0].ends_with("INDEX `s_users_expiry_idx` (expiry)\n) DEFAULT CHARSET = utf8mb4"));
+        assert_eq!(
+            users_ddl(Dialect::Sqlite, &table, true)[1],
+            "CREATE INDEX IF NOT EXISTS \"app\".\"s_users_expiry_idx\" ON \"s_users\" (expiry)"
+        );
+        // A 63-character table name: the index table's name is cut to fit.
+        let long = SqlTable::new(&"t".repeat(63)).unwrap().users();
+        assert_eq!(long.table().as_str(), format!("{}_users", "t".repeat(57)));
+    }
+
+    #[test]
+    fn upserts_keep_or_replace_per_dialect() {
+        let table = SqlTable::default();
+        let pg = UserStatements::new(Dialect::Postgres, &table);
+        assert!(pg.put_touch.sql().ends_with(
+            "DO UPDATE SET last_seen = GREATEST(\"sessions_users\".last_seen, excluded.last_seen), expiry = excluded.expiry"
+        ));
+        let sqlite = UserStatements::new(Dialect::Sqlite, &table);
+        assert!(sqlite.put_touch.sql().contains("MAX(\"sessions_users\".last_seen"));
+        let mysql = UserStatements::new(Dialect::MySql, &table);
+        assert!(mysql.put_replace.sql().contains("ON DUPLICATE KEY UPDATE session_id = VALUES(session_id)"));
+        assert_eq!(placeholders(3), "?, ?, ?");
+    }
+}
