@@ -618,6 +618,19 @@ fn errors_are_readable_with_exit_codes() {
     );
 }
 
+/// Drops the MariaDB database of this name when dropped.
+struct MySqlDatabase(String);
+
+impl Drop for MySqlDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) =
+            diesel::MysqlConnection::establish(&format!("{}/{TEST_DB}", mysql_server()))
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS `{}`", self.0));
+        }
+    }
+}
+
 /// The folder name of an emitted migration, without its version.
 fn migration_name(folder: &Path) -> String {
     let name = folder.file_name().expect("name").to_string_lossy();
@@ -744,9 +757,13 @@ async fn postgres_user_index_migration_added_later() {
 /// the direct `migrate` creates both tables and says so.
 #[test]
 fn mysql_and_sqlite_user_index_migrations() {
-    ensure_mysql_database(TEST_DB);
-    let table = unique("myusers");
-    let my_url = format!("{}/{TEST_DB}", mysql_server());
+    // A database of its own: the Diesel CLI's migration table there must not meet the
+    // versions (emit times, to the second) of other tests running at once.
+    let database = unique("myusers");
+    ensure_mysql_database(&database);
+    let _drop = MySqlDatabase(database.clone());
+    let table = "sessions".to_owned();
+    let my_url = format!("{}/{database}", mysql_server());
     let cases = [
         (my_url.clone(), my_url.clone(), table.clone()),
         (
@@ -852,10 +869,51 @@ fn mysql_and_sqlite_user_index_migrations() {
             )),
             "{print:?}"
         );
-        if mysql {
+        // `cleanup` sweeps the expired index rows too, and counts the sessions only.
+        let (q, past, future) = if mysql {
+            (
+                "`",
+                "UTC_TIMESTAMP() - INTERVAL 1 MINUTE",
+                "UTC_TIMESTAMP() + INTERVAL 1 HOUR",
+            )
+        } else {
+            (
+                "\"",
+                "'2000-01-01 00:00:00.000000'",
+                "'2999-01-01 00:00:00.000000'",
+            )
+        };
+        let rows = format!(
+            "INSERT INTO {q}{table}{q} (session_id, data, expiry) VALUES ('session:old', x'80', {past}); \
+             INSERT INTO {q}{table}_users{q} (user_index, handle, session_id, created_us, last_seen, expiry) \
+             VALUES ('session:user:u', 'h1', 'session:old', 1, 1, {past}), \
+             ('session:user:u', 'h2', 'session:live', 1, 1, {future})"
+        );
+        let handles = format!("SELECT handle AS t FROM {q}{table}_users{q}");
+        let left = if mysql {
             let mut conn = diesel::MysqlConnection::establish(&my_url).expect("connect");
+            conn.batch_execute(&rows).expect("rows");
+            let run = project.cli(&["cleanup"]).success();
+            assert_eq!(
+                run.stdout,
+                "1 expired session deleted from the mysql store\n"
+            );
+            let left = texts(&mut conn, &handles);
             conn.batch_execute(&format!("DROP TABLE `{table}_users`; DROP TABLE `{table}`"))
                 .expect("drop");
-        }
+            left
+        } else {
+            let db = project.path().join("sessions.db");
+            let mut conn =
+                diesel::SqliteConnection::establish(db.to_str().expect("utf-8")).expect("open");
+            conn.batch_execute(&rows).expect("rows");
+            let run = project.cli(&["cleanup"]).success();
+            assert_eq!(
+                run.stdout,
+                "1 expired session deleted from the sqlite store\n"
+            );
+            texts(&mut conn, &handles)
+        };
+        assert_eq!(left, ["h2"], "{url}");
     }
 }

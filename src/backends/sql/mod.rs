@@ -85,8 +85,10 @@
 //! `DELETE` of that user's expired rows), and liveness one `SELECT session_id FROM T
 //! WHERE session_id IN (...) AND expiry > ?` (500 keys per statement). `IN` lists are not
 //! kept as prepared statements. [`delete_expired`](crate::SessionStore::delete_expired)
-//! does not sweep the index table: an index row outlives its session until the user's
-//! sessions are next listed or revoked (each listing drops expired and dead rows).
+//! (`SESSION_CLEANUP_N_REQUESTS`, `actix-flask-session cleanup`) also deletes the expired
+//! index rows, under the same lock and in batches of 1000 (its count is the sessions'
+//! only); a row whose session was deleted before it expired (by an app without the
+//! index) stays until the user's sessions are next listed or revoked, which drop it.
 //!
 //! # Cleanup
 //!

@@ -30,6 +30,7 @@ use crate::error::StoreError;
 use super::naming::SqlTable;
 use super::ops::{OpError, OpResult, SqlConnection, Statements};
 use super::query::{Bind, Template};
+use super::sweep::SWEEP_BATCH;
 use crate::users::IndexEntry;
 
 /// The most values bound in one `IN` list (SQLite's old limit is 999 parameters).
@@ -92,6 +93,8 @@ pub(crate) struct UserStatements {
     put_touch: Template,
     list: Template,
     purge_expired: Template,
+    /// One batch of the sweep of expired rows (every user).
+    sweep_batch: Template,
     probe: Template,
 }
 
@@ -172,6 +175,17 @@ impl UserStatements {
                 "DELETE FROM {u} WHERE user_index = ? AND expiry <= ?"
             )),
             probe: Template::new(format!("SELECT {COLUMNS} FROM {u} WHERE 1 = 0")),
+            sweep_batch: Template::new(match dialect {
+                Dialect::MySql => {
+                    format!("DELETE FROM {u} WHERE expiry <= ? LIMIT {SWEEP_BATCH}")
+                }
+                Dialect::Postgres => format!(
+                    "DELETE FROM {u} WHERE ctid IN (SELECT ctid FROM {u} WHERE expiry <= ? LIMIT {SWEEP_BATCH})"
+                ),
+                Dialect::Sqlite => format!(
+                    "DELETE FROM {u} WHERE rowid IN (SELECT rowid FROM {u} WHERE expiry <= ? LIMIT {SWEEP_BATCH})"
+                ),
+            }),
             users: u,
         }
     }
@@ -179,6 +193,31 @@ impl UserStatements {
     /// Fails unless the index table and its columns exist.
     pub(crate) fn probe<C: SqlConnection>(&self, conn: &mut C) -> diesel::QueryResult<()> {
         self.probe.bind(Vec::new()).execute(conn).map(drop)
+    }
+
+    /// Part of the session sweep, under its lock: deletes the expired index rows in
+    /// batches, when the index table exists (a store without `SESSION_USER_KEY` may have
+    /// none). Failures are logged, never the sweep's: the session rows went already.
+    pub(crate) fn sweep<C: SqlConnection>(&self, s: &Statements, conn: &mut C) {
+        if self.probe(conn).is_err() {
+            return;
+        }
+        let mut deleted = 0u64;
+        loop {
+            match self.sweep_batch.bind(vec![s.time(s.now())]).execute(conn) {
+                Ok(rows) => {
+                    deleted += rows as u64;
+                    if (rows as u64) < SWEEP_BATCH {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, table = %self.users, "sweeping the per-user index failed");
+                    break;
+                }
+            }
+        }
+        tracing::debug!(deleted, table = %self.users, "expired per-user index rows deleted");
     }
 
     pub(crate) fn put<C: SqlConnection>(
