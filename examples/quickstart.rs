@@ -10,7 +10,11 @@
 //! curl -c jar -b jar -X POST http://127.0.0.1:8080/regenerate
 //! curl -c jar -b jar -X POST http://127.0.0.1:8080/logout
 //! curl -c jar -b jar http://127.0.0.1:8080/sessions
+//! curl http://127.0.0.1:8080/metrics             # Prometheus text format
 //! ```
+//!
+//! `/metrics` shows the session layer's counters and store-call latencies with the crate's
+//! `metrics` feature: `cargo run --example quickstart --features metrics`.
 //!
 //! `Session.toml` (or `ACTIX_FLASK_SESSION_CONFIG`) and `SESSION_*` environment variables
 //! are honoured when present; otherwise the example uses `SESSION_TYPE = "filesystem"`,
@@ -24,6 +28,7 @@ use std::path::Path;
 use actix_flask_session::{ServerSideSession, Session, SessionConfig};
 use actix_web::{App, HttpResponse, HttpServer, http::header, web};
 use figment::{Figment, providers::Serialized};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 #[derive(serde::Deserialize)]
 struct Login {
@@ -163,6 +168,25 @@ async fn revoke_others(session: ServerSideSession) -> actix_web::Result<HttpResp
         .finish())
 }
 
+/// Every metric recorded so far, in Prometheus' text format.
+async fn metrics(prometheus: web::Data<PrometheusHandle>) -> HttpResponse {
+    let mut body = prometheus.render();
+    if !cfg!(feature = "metrics") {
+        body.push_str(
+            "# actix-flask-session was built without its `metrics` feature: \
+             cargo run --example quickstart --features metrics\n",
+        );
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body)
+}
+
+/// Store-call latency buckets, in seconds.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+];
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -182,6 +206,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(2)
         }),
     };
+
+    // The recorder goes in before the session is built (which describes the metrics).
+    let prometheus = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Suffix("_duration_seconds".to_owned()),
+            LATENCY_BUCKETS,
+        )?
+        .install_recorder()?;
+    let upkeep = prometheus.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    let prometheus = web::Data::new(prometheus);
 
     let config_path =
         std::env::var("ACTIX_FLASK_SESSION_CONFIG").unwrap_or_else(|_| "Session.toml".to_owned());
@@ -226,7 +267,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .route("/logout", web::post().to(logout))
                 .route("/sessions", web::get().to(sessions))
                 .route("/sessions/revoke-others", web::post().to(revoke_others))
-                .route("/sessions/{handle}/revoke", web::post().to(revoke)),
+                .route("/sessions/{handle}/revoke", web::post().to(revoke))
+                .app_data(prometheus.clone())
+                .route("/metrics", web::get().to(metrics)),
         )
     })
     .bind(("127.0.0.1", port))

@@ -3,10 +3,11 @@
 # curl, checks the visit counter, the empty-name page and the logout cookie; checks that the
 # log names the store really used and announces the address only once it is bound (the
 # first request goes to the logged address without retrying); and that a bad PORT is an
-# error. Stops every process it started.
+# error; and that `/metrics` counts exactly what those requests did (Prometheus text
+# format). Stops every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -q --example quickstart
+cargo build -q --example quickstart --features metrics
 bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/examples/quickstart"
 work=$(mktemp -d)
 pid=
@@ -56,6 +57,27 @@ curl -fs -c "$work/jar2" -b "$work/jar2" "$url" | grep -q 'Log in' || fail "the 
 curl -fs -c "$work/jar" -b "$work/jar" "${url}sessions" | grep -q '<p id=count>1 sessions</p>' \
   || fail "after log out everywhere else, the page does not list 1 session"
 curl -fsi -c "$work/jar" -b "$work/jar" -X POST "${url}logout" | grep -qi '^set-cookie: session=;' || fail "no deletion cookie"
+# /metrics: 3 requests without a cookie (the form, the login, the empty name), 3 with one
+# (two visits, the logout); what each saved, and the store calls behind it.
+curl -fs "${url}metrics" >"$work/metrics.txt" || fail "no /metrics"
+for line in \
+  'actix_flask_session_loads_total{outcome="fresh"} 3' \
+  'actix_flask_session_loads_total{outcome="hit"} 3' \
+  'actix_flask_session_saves_total{outcome="unchanged"} 2' \
+  'actix_flask_session_saves_total{outcome="created"} 1' \
+  'actix_flask_session_saves_total{outcome="updated"} 2' \
+  'actix_flask_session_saves_total{outcome="deleted"} 1' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="load",outcome="hit"} 3' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="create",outcome="created"} 1' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="update",outcome="updated"} 2' \
+  'actix_flask_session_store_call_duration_seconds_count{backend="filesystem",operation="delete",outcome="ok"} 1' \
+  '# TYPE actix_flask_session_store_call_duration_seconds histogram'; do
+  grep -qxF "$line" "$work/metrics.txt" || fail "/metrics lacks the line: $line
+$(cat "$work/metrics.txt")"
+done
+[ "$(grep -c '^actix_flask_session_loads_total{' "$work/metrics.txt")" = 2 ] || fail "/metrics has other load outcomes"
+[ "$(grep -c '^actix_flask_session_saves_total{' "$work/metrics.txt")" = 4 ] || fail "/metrics has other save outcomes"
+! grep -q 'actix_flask_session_store_errors_total' "$work/metrics.txt" || fail "/metrics counts store errors"
 grep -q 'no configuration file' "$work/fs/run.log" || fail "log does not say which config it used"
 grep -q 'store="filesystem"\|store=filesystem' "$work/fs/run.log" || fail "log does not name the filesystem store"
 stop

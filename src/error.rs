@@ -158,6 +158,14 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
+    /// The store does not implement an optional operation (the trait's default answer).
+    #[error("the {backend} session store does not support {operation}")]
+    Unsupported {
+        /// The backend name.
+        backend: &'static str,
+        /// The operation, e.g. `"compare_and_swap"`.
+        operation: &'static str,
+    },
 }
 
 impl fmt::Debug for StoreError {
@@ -265,6 +273,25 @@ pub enum SessionUnavailable {
     /// runtime is shutting down, or the codec panicked).
     #[error("the session codec did not finish on the blocking pool")]
     Blocking(#[source] tokio::task::JoinError),
+    /// With `SESSION_CONCURRENCY = "merge"`, other requests of the same session kept
+    /// changing it: every one of the save's attempts to merge onto the current entry met
+    /// a newer one. Nothing of this request was stored; it answers `503`.
+    #[error("the session kept changing: not saved after {attempts} merge attempts")]
+    Conflict {
+        /// How many compare-and-swap attempts were made.
+        attempts: usize,
+    },
+    /// A closure given to [`ServerSideSession::update_with`](crate::ServerSideSession::update_with)
+    /// could not be applied again to the current value when the save merged onto a newer
+    /// entry (another writer stored a value of another shape under the key).
+    #[error("cannot re-apply the update of session key {key:?} to its current value")]
+    Replay {
+        /// The session key.
+        key: String,
+        /// Why.
+        #[source]
+        source: SerializationError,
+    },
     /// The session middleware is not installed for this route.
     #[error(
         "ServerSideSession used on a route without the session middleware; call Session::init_app or wrap the scope with Session::middleware"
@@ -275,10 +302,10 @@ pub enum SessionUnavailable {
 impl ResponseError for SessionUnavailable {
     fn status_code(&self) -> StatusCode {
         match self {
-            SessionUnavailable::Store(StoreError::Unavailable { .. }) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            SessionUnavailable::Store(StoreError::Unavailable { .. })
+            | SessionUnavailable::Conflict { .. } => StatusCode::SERVICE_UNAVAILABLE,
             SessionUnavailable::Store(_)
+            | SessionUnavailable::Replay { .. }
             | SessionUnavailable::Randomness(_)
             | SessionUnavailable::Encode(_)
             | SessionUnavailable::Blocking(_)

@@ -12,6 +12,7 @@ use figment::Figment;
 use crate::config::{SessionConfig, SessionType};
 use crate::error::ConfigError;
 use crate::lifecycle::{ServerSideSessionInterface, SessionMiddleware};
+use crate::observability::StoreHealth;
 use crate::store::SessionStore;
 
 /// Flask-Session's `Session` extension: reads the `SESSION_*` configuration, builds the
@@ -148,6 +149,44 @@ impl Session {
     /// `SESSION_USER_KEY`; see [`UserSessions`](crate::UserSessions)).
     pub fn users(&self) -> crate::UserSessions {
         crate::UserSessions::new(self.interface.clone())
+    }
+
+    /// Pings the store, for a readiness probe: reads a key that never holds a session
+    /// (the key prefix followed by `.health-check`, outside the id alphabet) without
+    /// refreshing anything, so it costs one round trip on every store and writes nothing.
+    /// It waits as long as the store's own timeouts allow (`SESSION_REDIS_RESPONSE_TIMEOUT`,
+    /// the pool's wait, ...).
+    ///
+    /// ```
+    /// use actix_flask_session::Session;
+    /// use actix_web::{HttpResponse, web};
+    ///
+    /// // `web::Data<Session>`: `App::new().app_data(web::Data::new(session.clone()))`.
+    /// async fn ready(session: web::Data<Session>) -> HttpResponse {
+    ///     let health = session.health().await;
+    ///     let body = format!("{} {}µs", health.backend, health.latency.as_micros());
+    ///     if health.answers {
+    ///         HttpResponse::Ok().body(body)
+    ///     } else {
+    ///         tracing::warn!(error = ?health.error, "session store does not answer");
+    ///         HttpResponse::ServiceUnavailable().body(body)
+    ///     }
+    /// }
+    /// # use actix_flask_session::{CacheLibStore, ServerSideSessionInterface, SessionConfig, SimpleCache};
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = Session::new(ServerSideSessionInterface::new(
+    /// #     CacheLibStore::new(SimpleCache::new(10)), SessionConfig::default()).unwrap());
+    /// # let app = actix_web::test::init_service(actix_web::App::new()
+    /// #     .app_data(web::Data::new(session.clone()))
+    /// #     .route("/ready", web::get().to(ready))).await;
+    /// # let res = actix_web::test::call_service(&app, actix_web::test::TestRequest::get().uri("/ready").to_request()).await;
+    /// # assert_eq!(res.status(), 200);
+    /// # let body = actix_web::test::read_body(res).await;
+    /// # assert!(body.starts_with(b"cachelib "), "{body:?}");
+    /// # });
+    /// ```
+    pub async fn health(&self) -> StoreHealth {
+        crate::observability::check(&self.interface).await
     }
 
     /// The middleware, for `App::wrap` or a `Scope`.

@@ -80,6 +80,7 @@
 //! | `postgres`, `mysql`, `sqlite` | | `SESSION_TYPE = "sqlalchemy"` with that driver: `SqlStore` | the database |
 //! | `testing` | | the store-agnostic acceptance suite (`testing` module, `acceptance_suite!`) | |
 //! | `cli` | | the `actix-flask-session` command-line tool (`migrate`, `cleanup`) | |
+//! | `metrics` | | counters and store-call latency histograms through the `metrics` facade (the README's metrics table) | |
 //! | `full` | | all of the above | |
 //!
 //! Any type implementing [`SessionStore`] can be used with
@@ -97,6 +98,15 @@
 //! | `ServerSideSessionInterface` | [`ServerSideSessionInterface`] (the lifecycle over any store) |
 //! | `RedisSessionInterface`, `MemcachedSessionInterface`, `FileSystemSessionInterface`, `CacheLibSessionInterface`, `MongoDBSessionInterface`, `SqlAlchemySessionInterface`, `DynamoDBSessionInterface` | type aliases of the stores (`RedisStore`, ...), with their feature |
 //! | `session_interface.regenerate(session)` | [`ServerSideSession::regenerate`] |
+//!
+//! # Observability
+//!
+//! Every store call runs in a `session_store` span at `debug` level (backend, operation,
+//! outcome, duration), so a `tracing-opentelemetry` setup shows the session layer in each
+//! request's trace. The `metrics` feature adds counters of load and save outcomes, store
+//! errors and cleanups, and store-call latency histograms, through the
+//! [`metrics`](https://docs.rs/metrics) facade (the application installs the exporter; the
+//! README lists every metric). [`Session::health`] pings the store for a readiness probe.
 //!
 //! # Command-line tool
 //!
@@ -122,6 +132,7 @@ mod cookie;
 mod error;
 mod extension;
 mod lifecycle;
+mod observability;
 mod serialization;
 mod sid;
 mod signer;
@@ -171,7 +182,9 @@ pub use async_trait::async_trait;
 #[doc(inline)]
 pub use extension::Session;
 #[doc(inline)]
-pub use store::{RenameOutcome, SessionStore};
+pub use observability::StoreHealth;
+#[doc(inline)]
+pub use store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
 #[doc(inline)]
 pub use users::{IndexEntry, UserSession, UserSessions};
 

@@ -35,6 +35,7 @@ pub enum RenameOutcome {
 /// | `_delete_session`           | [`delete`](SessionStore::delete)  | idempotent                                                   |
 /// | `regenerate` (new id)       | [`rename`](SessionStore::rename)  | moves only if the old key still has a live entry and the new one has none |
 /// | `_delete_expired_sessions`  | [`delete_expired`](SessionStore::delete_expired) | only for stores without native expiry |
+/// | (none: `SESSION_CONCURRENCY = "merge"`) | [`load_versioned`](SessionStore::load_versioned), [`compare_and_swap`](SessionStore::compare_and_swap) | writes only if the entry is still the version that was loaded |
 ///
 /// The `testing` feature publishes an acceptance suite that any implementation can run to
 /// prove it keeps these promises (see the crate's `testing` module).
@@ -245,6 +246,110 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
         }
         Ok(live)
     }
+
+    /// [`load`](Self::load), with the version a later
+    /// [`compare_and_swap`](Self::compare_and_swap) compares against. The default is
+    /// `load` with the bytes themselves as the version ([`Versioned::new`]); a store whose
+    /// server hands out version tokens (memcached's CAS) returns them here.
+    async fn load_versioned(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Versioned>, StoreError> {
+        Ok(self.load(key, refresh).await?.map(Versioned::new))
+    }
+
+    /// Replaces the value under `key` and resets its time to live, **only if the live
+    /// entry is still `expected`** (as [`load_versioned`](Self::load_versioned) or an
+    /// earlier [`SwapOutcome::Changed`] gave it), as one atomic step:
+    ///
+    /// * [`Swapped`](SwapOutcome::Swapped): `value` is stored.
+    /// * [`Changed`](SwapOutcome::Changed): another writer changed the entry; nothing was
+    ///   written, and the current entry is returned (with its version) so the caller can
+    ///   merge onto it and try again.
+    /// * [`Gone`](SwapOutcome::Gone): no live entry (deleted by a logout, or expired);
+    ///   nothing was written, so a deleted session is never recreated.
+    ///
+    /// `SESSION_CONCURRENCY = "merge"` needs it (and
+    /// [`supports_compare_and_swap`](Self::supports_compare_and_swap) to say so). The
+    /// default answers [`StoreError::Unsupported`].
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        let _ = (key, expected, value, ttl);
+        Err(StoreError::Unsupported {
+            backend: self.name(),
+            operation: "compare_and_swap",
+        })
+    }
+
+    /// Whether [`compare_and_swap`](Self::compare_and_swap) is implemented; with `false`
+    /// (the default), `SESSION_CONCURRENCY = "merge"` is refused at startup.
+    fn supports_compare_and_swap(&self) -> bool {
+        false
+    }
+}
+
+/// A stored entry as [`SessionStore::load_versioned`] returns it: the bytes, and the
+/// version [`SessionStore::compare_and_swap`] compares against (the bytes themselves, or a
+/// token the store's server handed out with them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned {
+    bytes: Vec<u8>,
+    token: Option<u64>,
+}
+
+impl Versioned {
+    /// An entry whose version is its bytes: a compare-and-swap against it succeeds while
+    /// the stored bytes are equal to these.
+    ///
+    /// ```
+    /// use actix_flask_session::Versioned;
+    ///
+    /// let loaded = Versioned::new(b"\x80".to_vec());
+    /// assert_eq!((loaded.bytes(), loaded.token()), (&b"\x80"[..], None));
+    /// ```
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Versioned { bytes, token: None }
+    }
+
+    /// An entry with a version token from the store's server (memcached's CAS unique).
+    pub fn with_token(bytes: Vec<u8>, token: u64) -> Self {
+        Versioned {
+            bytes,
+            token: Some(token),
+        }
+    }
+
+    /// The stored bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The server's version token, if the store uses one.
+    pub fn token(&self) -> Option<u64> {
+        self.token
+    }
+
+    /// The stored bytes, taken out.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// What [`SessionStore::compare_and_swap`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwapOutcome {
+    /// The entry was still the expected one: the new value is stored.
+    Swapped,
+    /// Another writer changed the entry: nothing was written; this is the current one.
+    Changed(Versioned),
+    /// There is no live entry (deleted or expired): nothing was written.
+    Gone,
 }
 
 /// The error of the `index_*` methods of a store without per-user indexes.

@@ -5,6 +5,7 @@
 #
 #   bash benches/http/callgrind.sh                 # afs, raw and raw-cookie; /read /incr /hello
 #   SERVERS=afs ROUTES=/incr bash benches/http/callgrind.sh
+#   SERVERS="afs afs-metrics" bash benches/http/callgrind.sh   # the cost of the `metrics` feature
 #
 # Builds the `afs` and `raw` release binaries (`raw-cookie` is `raw` with RAW_COOKIE=1) of benches/http/server, starts a private
 # redis-server, then for each server and route runs the server under callgrind with
@@ -33,6 +34,7 @@ done
 
 echo "building release binaries (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
 cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml" --bin afs --bin raw
+case " $SERVERS " in *" afs-metrics "*) build_afs_metrics ;; esac
 BIN="$CARGO_TARGET_DIR/release"
 
 start_redis "$OUT/redis.log"

@@ -39,3 +39,11 @@ session_cookie() { # binary port
       awk 'tolower($1) == "set-cookie:" { split($2, a, ";"); print a[1]; exit }'
   fi
 }
+
+# Builds the `afs` server with the crate's `metrics` feature (a Prometheus recorder
+# installed) as $CARGO_TARGET_DIR/release/afs-metrics, then `afs` again without it.
+build_afs_metrics() {
+  cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml" --features metrics --bin afs
+  cp "$CARGO_TARGET_DIR/release/afs" "$CARGO_TARGET_DIR/release/afs-metrics"
+  cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml" --bin afs
+}

@@ -16,12 +16,14 @@
 # the server's CPU time (user + system, from /proc) per request.
 #
 # Knobs: ROUNDS=3 DURATION=10s CONNECTIONS=64 THREADS=2 SERVER_CPU=0 WRK_CPU=1
-#        REDIS_PORT=6391 BENCH_TARGET_DIR=<target dir> ONLY="afs raw raw-cookie actix-session"
+#        REDIS_PORT=6391 PORT_BASE=18080 (servers on PORT_BASE+1...) BENCH_TARGET_DIR=<target dir> ONLY="afs raw raw-cookie actix-session"
+#        (add `afs-metrics`: `afs` with the crate's `metrics` feature and a Prometheus recorder)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/common.sh"
 REDIS_PORT=${REDIS_PORT:-6391}
+PORT_BASE=${PORT_BASE:-18080}
 ONLY=${ONLY:-"afs raw raw-cookie actix-session"}
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 OUT=$(mktemp -d)
@@ -38,6 +40,7 @@ done
 echo "building release binaries (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
 cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml"
 cargo build --release --quiet --manifest-path "$HERE/actix-session-peer/Cargo.toml"
+case " $ONLY " in *" afs-metrics "*) build_afs_metrics ;; esac
 BIN="$CARGO_TARGET_DIR/release"
 
 start_redis "$OUT/redis.log"
@@ -77,10 +80,11 @@ start_server() { # name binary port [VAR=value for the server's environment]
 
 for name in $ONLY; do
   case $name in
-    afs) start_server afs "$BIN/afs" 18081 ;;
-    actix-session) start_server actix-session "$BIN/actix-session-peer" 18082 ;;
-    raw) start_server raw "$BIN/raw" 18083 ;;
-    raw-cookie) start_server raw-cookie "$BIN/raw" 18084 RAW_COOKIE=1 ;;
+    afs) start_server afs "$BIN/afs" $((PORT_BASE + 1)) ;;
+    afs-metrics) start_server afs-metrics "$BIN/afs-metrics" $((PORT_BASE + 5)) ;;
+    actix-session) start_server actix-session "$BIN/actix-session-peer" $((PORT_BASE + 2)) ;;
+    raw) start_server raw "$BIN/raw" $((PORT_BASE + 3)) ;;
+    raw-cookie) start_server raw-cookie "$BIN/raw" $((PORT_BASE + 4)) RAW_COOKIE=1 ;;
     *) echo "unknown server $name" >&2; exit 2 ;;
   esac
 done

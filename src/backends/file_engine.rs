@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::clock::since_epoch;
 use crate::config::file_values::check_mode;
 use crate::error::{ConfigError, StoreError};
-use crate::store::RenameOutcome;
+use crate::store::{RenameOutcome, SwapOutcome, Versioned};
 
 /// The four magic bytes every entry file starts with.
 pub(crate) const MAGIC: [u8; 4] = *b"AFSS";
@@ -415,6 +415,21 @@ impl FileEngine {
             .await
     }
 
+    /// Replaces a live entry whose payload is still `expected`, under the key's lock; see
+    /// [`SessionStore::compare_and_swap`](crate::SessionStore::compare_and_swap).
+    pub(crate) async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        let name = file_name(key);
+        let (expected, value) = (expected.to_vec(), value.to_vec());
+        self.run(move |inner| inner.compare_and_swap(&name, &expected, &value, ttl))
+            .await
+    }
+
     /// Moves the expiry of a live entry.
     #[cfg_attr(not(feature = "cachelib"), allow(dead_code))]
     pub(crate) async fn touch(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
@@ -680,6 +695,26 @@ impl Inner {
         // Any dead file was removed above; noclobber also protects against writers that
         // bypass the lock.
         self.create_file(name, expiry_for(ttl), value)
+    }
+
+    fn compare_and_swap(
+        &self,
+        name: &str,
+        expected: &[u8],
+        value: &[u8],
+        ttl: Duration,
+    ) -> io::Result<SwapOutcome> {
+        let _lock = self.lock(name)?;
+        match self.read_live_locked(name)? {
+            None => Ok(SwapOutcome::Gone),
+            Some((_, current)) if current != expected => {
+                Ok(SwapOutcome::Changed(Versioned::new(current)))
+            }
+            Some(_) => {
+                self.replace_file(name, expiry_for(ttl), value)?;
+                Ok(SwapOutcome::Swapped)
+            }
+        }
     }
 
     fn replace(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<bool> {

@@ -89,6 +89,7 @@ pub const CORE_KEYS: &[Key] = &[
     key("SESSION_MAX_PER_USER", Integer, Unset),
     key("SESSION_TRACK_CLIENT", Bool, Value("false")),
     key("SESSION_LAST_SEEN_INTERVAL", Duration, Value("\"1m\"")),
+    key("SESSION_CONCURRENCY", Text, Value("\"last-write-wins\"")),
 ];
 
 /// Every known key with its type and default: the core's, then each backend's in the order
@@ -168,7 +169,7 @@ mod tests {
             "the scan finds keys"
         );
         // Misspellings the did-you-mean tests use on purpose.
-        let examples = ["SESSION_TPYE", "SESSION_MANAGER"];
+        let examples = ["SESSION_TPYE", "SESSION_MANAGER", "SESSION_COOKIE_SAMSITE"];
         for (key, file) in found {
             assert!(
                 super::find(&key).is_some() || examples.contains(&key.as_str()),

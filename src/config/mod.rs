@@ -76,6 +76,7 @@
 //! `SESSION_USE_SIGNER` without `SECRET_KEY`, `SameSite=None` or `Partitioned` without
 //! `Secure`, a malformed cookie name.
 
+mod concurrency;
 mod env;
 #[cfg_attr(not(feature = "full"), allow(dead_code))]
 mod extract;
@@ -104,6 +105,7 @@ use validate::{
     CLEANUP_ALLOWED, ID_LENGTH_ALLOWED, MAX_PER_USER_ALLOWED, MAX_SIZE_ALLOWED, invalid,
 };
 
+pub use concurrency::Concurrency;
 pub use env::SessionEnv;
 // The helpers the backends read their keys with; each feature set uses some of them.
 #[allow(unused_imports)]
@@ -299,6 +301,8 @@ pub struct SessionConfig {
     /// `SESSION_LAST_SEEN_INTERVAL` (default 60 s): the last-seen time of an indexed session
     /// is written at most once per this interval (per process).
     pub last_seen_interval: Duration,
+    /// `SESSION_CONCURRENCY` (default [`Concurrency::LastWriteWins`]).
+    pub concurrency: Concurrency,
 }
 
 impl Default for SessionConfig {
@@ -328,6 +332,7 @@ impl Default for SessionConfig {
             max_per_user: None,
             track_client: false,
             last_seen_interval: Duration::from_secs(60),
+            concurrency: Concurrency::LastWriteWins,
         }
     }
 }
@@ -486,6 +491,10 @@ impl SessionConfig {
                 .unwrap_or(defaults.track_client),
             last_seen_interval: read_lifetime_key(figment, "SESSION_LAST_SEEN_INTERVAL")?
                 .unwrap_or(defaults.last_seen_interval),
+            concurrency: match extract_string_key(figment, "SESSION_CONCURRENCY")? {
+                Some(value) => value.parse()?,
+                None => defaults.concurrency,
+            },
         };
         config.validate()?;
         Ok(config)

@@ -7,11 +7,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use actix_web::http::header::{HeaderMap, HeaderValue, SET_COOKIE, VARY};
 
 use super::lifetime;
+use super::merge::{self, Journal, SaveLocks};
 use super::state::SessionState;
 use super::users::UserIndexing;
-use crate::config::SessionConfig;
+use crate::config::{Concurrency, SessionConfig};
 use crate::cookie::CookieSettings;
 use crate::error::{ConfigError, SerializationError, SessionUnavailable};
+use crate::observability::{self, Instrumented, Load, Observer, Save, Trigger};
 use crate::serialization;
 use crate::sid;
 use crate::signer::Signer;
@@ -72,6 +74,10 @@ struct Inner {
     cookie: CookieSettings,
     cleanup: Option<Cleanup>,
     users: Option<UserIndexing>,
+    /// `SESSION_CONCURRENCY = "merge"`: the saves of one session in this process, one at
+    /// a time.
+    save_locks: Option<SaveLocks>,
+    observer: Observer,
 }
 
 /// Runs `delete_expired` in the background every N session-using requests, one at a time.
@@ -124,6 +130,22 @@ impl ServerSideSessionInterface {
         };
         check_key_shape(store.as_ref(), &config)?;
         let users = UserIndexing::from_config(&config, store.as_ref())?;
+        let save_locks = match config.concurrency {
+            Concurrency::LastWriteWins => None,
+            Concurrency::Merge if store.supports_compare_and_swap() => Some(SaveLocks::default()),
+            Concurrency::Merge => {
+                return Err(ConfigError::Invalid {
+                    key: "SESSION_CONCURRENCY",
+                    value: "\"merge\"".to_owned(),
+                    allowed: format!(
+                        "the {} store has no compare-and-swap (SessionStore::compare_and_swap), \
+                         which merge mode needs; use \"last-write-wins\"",
+                        store.name()
+                    ),
+                });
+            }
+        };
+        let store = Instrumented::wrap(store);
         let cookie = CookieSettings::from_config(&config);
         Ok(ServerSideSessionInterface {
             inner: Arc::new(Inner {
@@ -133,6 +155,8 @@ impl ServerSideSessionInterface {
                 cookie,
                 cleanup,
                 users,
+                save_locks,
+                observer: Observer::default(),
             }),
         })
     }
@@ -176,7 +200,9 @@ impl ServerSideSessionInterface {
     /// Deletes every expired entry now (for stores without native expiry); this is what
     /// `flask session_cleanup` does, for a cron job.
     pub async fn cleanup(&self) -> Result<u64, crate::StoreError> {
-        self.inner.store.delete_expired().await
+        let deleted = self.inner.store.delete_expired().await;
+        observability::cleaned(Trigger::Manual, &deleted);
+        deleted
     }
 
     /// A new, empty session under a fresh id.
@@ -193,8 +219,12 @@ impl ServerSideSessionInterface {
     /// cookie, or its signature (with `SESSION_USE_SIGNER`) or its shape is wrong, and the
     /// request starts a new session.
     pub(crate) fn requested_key(&self, headers: &HeaderMap) -> Option<RequestedKey> {
-        let cookie = self.inner.cookie.read(headers)?;
+        let Some(cookie) = self.inner.cookie.read(headers) else {
+            self.inner.observer.loaded(Load::Fresh);
+            return None;
+        };
         if cookie.is_empty() {
+            self.inner.observer.loaded(Load::Fresh);
             return None;
         }
         let (sid, resign) = match &self.inner.signer {
@@ -203,6 +233,7 @@ impl ServerSideSessionInterface {
                     tracing::debug!(
                         "session cookie has no valid signature; starting a new session"
                     );
+                    self.inner.observer.loaded(Load::BadCookie);
                     return None;
                 };
                 (sid, key_index > 0)
@@ -211,6 +242,7 @@ impl ServerSideSessionInterface {
         };
         if !sid::is_well_formed(sid, self.inner.config.id_length) {
             tracing::debug!("session cookie is not a well-formed id; starting a new session");
+            self.inner.observer.loaded(Load::BadCookie);
             return None;
         }
         Some(RequestedKey {
@@ -231,13 +263,36 @@ impl ServerSideSessionInterface {
             return self.fresh();
         };
         let refresh = lifetime::read_refresh(config);
-        let bytes = match self.inner.store.load(&key, refresh).await {
+        let mut journal = None;
+        let loaded = match config.concurrency {
+            Concurrency::LastWriteWins => self.inner.store.load(&key, refresh).await,
+            Concurrency::Merge => {
+                self.inner
+                    .store
+                    .load_versioned(&key, refresh)
+                    .await
+                    .map(|found| {
+                        found.map(|versioned| {
+                            let bytes = versioned.bytes().to_vec();
+                            journal = Some(Journal::new(versioned));
+                            bytes
+                        })
+                    })
+            }
+        };
+        let bytes = match loaded {
             Ok(Some(bytes)) => bytes,
-            Ok(None) => return self.fresh(),
+            Ok(None) => {
+                self.inner.observer.loaded(Load::Miss);
+                return self.fresh();
+            }
             Err(error @ crate::StoreError::BadData { .. }) => {
                 return self.discard_bad_entry(&key, &error).await;
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => {
+                self.inner.observer.loaded(Load::Error);
+                return Err(error.into());
+            }
         };
         let format = config.serialization_format;
         if bytes.len() > config.max_size {
@@ -260,6 +315,7 @@ impl ServerSideSessionInterface {
         };
         match decoded {
             Ok((encoded_len, data)) => {
+                self.inner.observer.loaded(Load::Hit);
                 let mut state =
                     SessionState::loaded(key, config.key_prefix.len(), data, encoded_len);
                 state.resign = resign;
@@ -273,6 +329,8 @@ impl ServerSideSessionInterface {
                     self.inner.store.delete(state.key()).await?;
                     return self.fresh();
                 }
+                // Set after `after_load`: taking the creation time out is not a change to replay.
+                state.journal = journal;
                 Ok(state)
             }
             Err(error) => self.discard_bad_entry(&key, &error).await,
@@ -288,6 +346,7 @@ impl ServerSideSessionInterface {
         error: &dyn std::fmt::Display,
     ) -> Result<SessionState, SessionUnavailable> {
         tracing::warn!(%key, %error, "unusable session data deleted; starting a new session");
+        self.inner.observer.loaded(Load::Corrupt);
         if let Err(error) = self.inner.store.delete(key).await {
             tracing::warn!(%key, %error, "could not delete corrupt session data");
         }
@@ -298,9 +357,18 @@ impl ServerSideSessionInterface {
     /// updates never recreate a deleted entry, new ids never overwrite an existing one.
     pub(crate) async fn save(
         &self,
-        mut state: SessionState,
+        state: SessionState,
         headers: &mut HeaderMap,
     ) -> Result<(), SessionUnavailable> {
+        self.inner.observer.saved(self.write(state, headers).await)
+    }
+
+    /// [`save`](Self::save)'s work, saying what it did.
+    async fn write(
+        &self,
+        mut state: SessionState,
+        headers: &mut HeaderMap,
+    ) -> Result<Save, SessionUnavailable> {
         let config = &self.inner.config;
         let store = &self.inner.store;
         // Extraction marks the session accessed, so every saved session varies by cookie
@@ -318,23 +386,28 @@ impl ServerSideSessionInterface {
                     self.inner.cookie.session_cookie(&value, state.permanent()),
                 );
             }
-            if state.modified {
-                if state.stored {
-                    store.delete(state.key()).await?;
-                }
-                if let Some(stale) = &state.stale_key {
-                    store.delete(stale).await?;
-                }
-                if let Some(users) = &self.inner.users
-                    && (state.stored || state.stale_key.is_some())
-                {
-                    users.after_delete(self, &state).await?;
-                }
-                self.set_cookie(headers, self.inner.cookie.deletion_cookie());
+            if !state.modified {
+                return Ok(Save::Unchanged);
             }
-            return Ok(());
+            let stored = state.stored || state.stale_key.is_some();
+            if state.stored {
+                store.delete(state.key()).await?;
+            }
+            if let Some(stale) = &state.stale_key {
+                store.delete(stale).await?;
+            }
+            if stored && let Some(users) = &self.inner.users {
+                users.after_delete(self, &state).await?;
+            }
+            self.set_cookie(headers, self.inner.cookie.deletion_cookie());
+            return Ok(if stored {
+                Save::Deleted
+            } else {
+                Save::Unchanged
+            });
         }
         let ttl = lifetime::before_save(&mut state, config, lifetime::now());
+        let mut outcome = Save::Unchanged;
         if state.modified {
             let format = config.serialization_format;
             lifetime::put_back(&mut state, format);
@@ -362,14 +435,27 @@ impl ServerSideSessionInterface {
                 }));
             }
             let moved_from = state.stale_key.clone();
-            if state.stored {
+            if let (true, Some(journal), Some(locks)) =
+                (state.stored, state.journal.take(), &self.inner.save_locks)
+            {
+                let store = store.as_ref();
+                if !merge::save(store, config, ttl, locks, &mut state, journal, bytes).await? {
+                    return Ok(Save::Gone);
+                }
+                outcome = Save::Updated;
+            } else if state.stored {
                 let key = state.key();
                 if !store.update(key, &bytes, ttl).await? {
                     tracing::info!(%key, "session was deleted by another request; change dropped");
-                    return Ok(());
+                    return Ok(Save::Gone);
                 }
+                outcome = Save::Updated;
             } else if !self.create(&mut state, &bytes, ttl).await? {
-                return Ok(());
+                return Ok(Save::Gone);
+            } else if state.stale_key.is_some() {
+                outcome = Save::Regenerated;
+            } else {
+                outcome = Save::Created;
             }
             if let Some(users) = &self.inner.users {
                 users
@@ -384,7 +470,7 @@ impl ServerSideSessionInterface {
             }
             if !(state.stored && (state.resign || config.refresh_each_request && state.permanent()))
             {
-                return Ok(());
+                return Ok(Save::Unchanged);
             }
         }
         let value = self.signed_sid(state.sid());
@@ -394,7 +480,7 @@ impl ServerSideSessionInterface {
                 .cookie
                 .session_cookie_within(&value, state.permanent(), ttl),
         );
-        Ok(())
+        Ok(outcome)
     }
 
     /// Writes a session under a free id: its own, or fresh ones after a collision. A
@@ -455,7 +541,9 @@ impl ServerSideSessionInterface {
         let running = Arc::clone(&cleanup.running);
         tokio::spawn(async move {
             let _reset = ResetOnDrop(running);
-            match store.delete_expired().await {
+            let deleted = store.delete_expired().await;
+            observability::cleaned(Trigger::Background, &deleted);
+            match deleted {
                 Ok(count) => tracing::debug!(count, "expired sessions deleted"),
                 Err(error) => tracing::warn!(%error, "expired-session cleanup failed"),
             }

@@ -18,6 +18,7 @@ use rmpv::Value;
 
 use super::state::SessionState;
 use crate::config::{SerializationFormat, SessionConfig};
+use crate::serialization::SessionMap;
 
 /// The session-data key holding the creation time in Unix seconds.
 pub(crate) const CREATED_KEY: &str = "_session_created";
@@ -88,13 +89,37 @@ pub(crate) fn before_save(state: &mut SessionState, config: &SessionConfig, now:
     config.lifetime.min(Duration::from_secs(remaining.max(1)))
 }
 
-/// Puts the creation time back into the data, last, right before it is encoded.
+/// Puts the creation time back into the data, last, right before it is encoded. This is
+/// bookkeeping, not a change of the request: merge mode's journal does not record it (a
+/// replay onto a newer entry places the creation time with [`place_created`]).
 pub(crate) fn put_back(state: &mut SessionState, format: SerializationFormat) {
     if let Some(created) = state.created {
+        let journal = state.journal.take();
         state.remove(CREATED_KEY, format);
+        state.journal = journal;
         state
             .data
             .push((Value::from(CREATED_KEY), Value::from(created)));
+    }
+}
+
+/// Places the creation time last in `data`, a newer entry that merge mode replayed this
+/// request's changes onto: the earlier of the entry's own and `created` stands, so a
+/// concurrent writer can never extend a session's absolute lifetime, nor drop it.
+pub(crate) fn place_created(data: &mut SessionMap, created: Option<u64>) {
+    let position = data
+        .iter()
+        .position(|(k, _)| k.as_str() == Some(CREATED_KEY));
+    let theirs = position.and_then(|i| as_unix_seconds(&data[i].1));
+    let earliest = match (theirs, created) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    if let Some(i) = position {
+        data.remove(i);
+    }
+    if let Some(created) = earliest {
+        data.push((Value::from(CREATED_KEY), Value::from(created)));
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod interface;
 mod lifetime;
+mod merge;
 mod middleware;
 mod request_ext;
 mod server_side_session;

@@ -185,6 +185,67 @@ impl ServerSideSession {
         })
     }
 
+    /// Sets `key` to `update(current value)` and returns the new value: a read-modify-write
+    /// (a counter, appending to a cart) that concurrent requests of the session do not
+    /// undo.
+    ///
+    /// With `SESSION_CONCURRENCY = "merge"`, when the save finds that another request
+    /// changed the session since this one loaded it, `update` runs again on the current
+    /// value under `key`, so that 64 parallel increments give +64. **It may therefore run
+    /// more than once** (once now, once more per conflict, after the handler returned):
+    /// keep it a pure function of its argument, without side effects (no I/O, no
+    /// counting, nothing that must happen once), and cheap. The value it returns on a
+    /// re-run is what is stored; the handler saw the first run's result. In
+    /// last-write-wins mode it runs once, and equals a [`get`](Self::get) followed by an
+    /// [`insert`](Self::insert).
+    ///
+    /// Errors as [`get`](Self::get) (the stored value does not have the shape of `T`) and
+    /// [`insert`](Self::insert) (the new value cannot be stored). If the re-run on a
+    /// conflict meets a value of another shape, the save fails with
+    /// [`SessionUnavailable::Replay`](crate::SessionUnavailable::Replay).
+    ///
+    /// ```
+    /// use actix_flask_session::ServerSideSession;
+    ///
+    /// async fn incr(session: ServerSideSession) -> actix_web::Result<String> {
+    ///     let n = session.update_with("counter", |n: Option<u64>| n.unwrap_or(0) + 1)?;
+    ///     Ok(n.to_string())
+    /// }
+    /// ```
+    pub fn update_with<T, F>(
+        &self,
+        key: impl AsRef<str> + Into<String>,
+        update: F,
+    ) -> Result<T, SessionError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(Option<T>) -> T + Send + Sync + 'static,
+    {
+        let config = self.interface().config();
+        let (format, max_size) = (config.serialization_format, config.max_size);
+        let value_error = |key: &str, source| SessionError::Value {
+            key: key.to_owned(),
+            source,
+        };
+        let mut guard = self.lock();
+        let current = guard
+            .get(key.as_ref())
+            .map(serialization::from_value::<T>)
+            .transpose()
+            .map_err(|source| value_error(key.as_ref(), source))?;
+        let new = update(current);
+        let value =
+            serialization::to_value(&new).map_err(|source| value_error(key.as_ref(), source))?;
+        let recorded = guard.journal.as_ref().map(|journal| journal.len());
+        guard
+            .insert_within(key.as_ref(), value, format, max_size)
+            .map_err(|source| value_error(key.as_ref(), source))?;
+        if let (Some(since), Some(journal)) = (recorded, guard.journal.as_mut()) {
+            journal.record_update(since, key.as_ref(), super::merge::erase(update));
+        }
+        Ok(new)
+    }
+
     /// Removes `key` and returns its raw value, if it was there.
     pub fn remove(&self, key: &str) -> Option<Value> {
         let format = self.interface().config().serialization_format;

@@ -2,6 +2,7 @@
 
 use rmpv::Value;
 
+use super::merge::{Change, Journal};
 use crate::config::SerializationFormat;
 use crate::error::SerializationError;
 use crate::serialization::{self, SessionMap};
@@ -45,6 +46,9 @@ pub(crate) struct SessionState {
     pub user: Option<String>,
     /// The request's client, kept when `SESSION_TRACK_CLIENT` is on.
     pub client: Option<crate::users::ClientInfo>,
+    /// With `SESSION_CONCURRENCY = "merge"`, for a loaded session: the version it was
+    /// loaded at and every change since, replayed onto a newer entry on a conflict.
+    pub journal: Option<Journal>,
 }
 
 impl SessionState {
@@ -202,6 +206,9 @@ impl SessionState {
 
     /// Stores `value` at `position` (the index of `key`) or at the end.
     fn set(&mut self, position: Option<usize>, key: &str, value: Value) {
+        if let Some(journal) = &mut self.journal {
+            journal.record(Change::Set(key.to_owned(), value.clone()));
+        }
         match position {
             Some(i) => self.data[i].1 = value,
             None => self.data.push((Value::from(key), value)),
@@ -212,6 +219,9 @@ impl SessionState {
     pub(crate) fn remove(&mut self, key: &str, format: SerializationFormat) -> Option<Value> {
         let i = self.position(key)?;
         self.modified = true;
+        if let Some(journal) = &mut self.journal {
+            journal.record(Change::Remove(key.to_owned()));
+        }
         let (k, v) = self.data.remove(i);
         if let Some(total) = self.encoded_len {
             let n = self.data.len();
@@ -228,6 +238,9 @@ impl SessionState {
     /// session filled again after it starts a new absolute lifetime.
     pub(crate) fn clear(&mut self) {
         let permanent = self.permanent();
+        if let Some(journal) = &mut self.journal {
+            journal.record(Change::Clear);
+        }
         self.data.clear();
         self.data
             .push((Value::from(PERMANENT_KEY), Value::Boolean(permanent)));

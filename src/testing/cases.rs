@@ -16,7 +16,8 @@ use crate::store::{RenameOutcome, SessionStore};
 /// The list of every case below, the only one: [`acceptance_suite!`](crate::acceptance_suite)
 /// expands it into one `#[test]` per case and [`CASES`](super::CASES) into their names. A
 /// `pub async fn` case defined in this file but missing here fails the unit test
-/// `every_case_is_listed`, so no store's suite can leave a case out.
+/// `every_case_is_listed`, so no store's suite can leave a case out (the cases of merge
+/// mode are in `merge.rs`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __acceptance_cases {
@@ -60,6 +61,17 @@ macro_rules! __acceptance_cases {
             user_sessions_are_revoked,
             user_limit_revokes_the_oldest,
             logout_and_revoke_at_once,
+            merge_mode_needs_compare_and_swap,
+            compare_and_swap_contract,
+            merge_without_conflict_is_one_write,
+            merge_keeps_both_requests_keys,
+            merge_same_key_later_save_wins,
+            merge_replays_remove_and_permanent,
+            merge_clear_wins_over_concurrent_keys,
+            merge_never_recreates_a_deleted_session,
+            merge_reapplies_update_with,
+            merge_parallel_requests_keep_every_key,
+            merge_parallel_increments_add_up,
         }
     };
 }
@@ -923,12 +935,16 @@ mod tests {
     /// expands, once, and the list must name nothing else.
     #[test]
     fn every_case_is_listed() {
-        let defined: Vec<&str> = [include_str!("cases.rs"), include_str!("users.rs")]
-            .into_iter()
-            .flat_map(str::lines)
-            .filter_map(|line| line.strip_prefix("pub async fn "))
-            .map(|rest| rest.split(['<', '(']).next().unwrap_or(rest))
-            .collect();
+        let defined: Vec<&str> = [
+            include_str!("cases.rs"),
+            include_str!("users.rs"),
+            include_str!("merge.rs"),
+        ]
+        .into_iter()
+        .flat_map(str::lines)
+        .filter_map(|line| line.strip_prefix("pub async fn "))
+        .map(|rest| rest.split(['<', '(']).next().unwrap_or(rest))
+        .collect();
         assert!(defined.len() > 30, "found only {defined:?}");
         let mut listed = super::super::CASES.to_vec();
         assert_eq!(

@@ -30,6 +30,7 @@
 
 mod cases;
 mod harness;
+mod merge;
 mod recording;
 mod users;
 
@@ -39,6 +40,8 @@ mod users;
 pub use cases::*;
 #[doc(hidden)]
 pub use harness::{Gate, Harness, Reply, request, routes, send};
+#[doc(hidden)]
+pub use merge::*;
 pub use recording::{Op, RecordingStore};
 pub use users::*;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::error::StoreError;
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
 use crate::users::IndexEntry;
 
 /// One store call, as seen by [`RecordingStore`].
@@ -77,6 +77,13 @@ pub enum Op {
     LiveKeys {
         /// How many keys were checked.
         count: usize,
+    },
+    /// `compare_and_swap(key, ..)` and its answer.
+    Swap {
+        /// The storage key.
+        key: String,
+        /// The store's answer: `"swapped"`, `"changed"`, `"gone"` or `"error"`.
+        outcome: &'static str,
     },
 }
 
@@ -228,6 +235,43 @@ impl<S: SessionStore> SessionStore for RecordingStore<S> {
     async fn live_keys(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
         self.record(Op::LiveKeys { count: keys.len() });
         self.inner.live_keys(keys).await
+    }
+
+    /// Recorded as a [`Load`](Op::Load): one read, as `load`.
+    async fn load_versioned(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Versioned>, StoreError> {
+        self.record(Op::Load {
+            key: key.to_owned(),
+            refresh,
+        });
+        self.inner.load_versioned(key, refresh).await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        let swapped = self.inner.compare_and_swap(key, expected, value, ttl).await;
+        self.record(Op::Swap {
+            key: key.to_owned(),
+            outcome: match &swapped {
+                Ok(SwapOutcome::Swapped) => "swapped",
+                Ok(SwapOutcome::Changed(_)) => "changed",
+                Ok(SwapOutcome::Gone) => "gone",
+                Err(_) => "error",
+            },
+        });
+        swapped
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        self.inner.supports_compare_and_swap()
     }
 
     fn name(&self) -> &'static str {

@@ -12,6 +12,8 @@ mod sql_support;
 mod flood;
 #[cfg(all(feature = "testing", feature = "filesystem", feature = "cachelib"))]
 mod middleware;
+#[cfg(all(feature = "metrics", feature = "cachelib"))]
+mod observability;
 mod regenerate_race;
 mod sql;
 
@@ -36,4 +38,10 @@ needs!(
     "postgres",
     "mysql",
     "sqlite"
+);
+needs!(
+    observability_needs_features,
+    "needs --features metrics (or --all-features)",
+    "metrics",
+    "cachelib"
 );

@@ -19,9 +19,11 @@ const REPLICAS: [u16; 2] = [21501, 21502];
 const SENTINELS: [u16; 3] = [21510, 21511, 21512];
 const GROUP: &str = "drill";
 
-async fn data_node(port: u16, replica_of: Option<u16>) -> ChildServer {
+/// A data node, working in `dir`: a replica's full sync writes the master's snapshot to
+/// its working directory, which must not be the repository.
+async fn data_node(port: u16, replica_of: Option<u16>, dir: &std::path::Path) -> ChildServer {
     let mut command = Command::new("redis-server");
-    command.args([
+    command.current_dir(dir).args([
         "--port",
         &port.to_string(),
         "--bind",
@@ -79,10 +81,10 @@ fn master_port() -> Option<u16> {
 #[actix_rt::test]
 async fn sentinel_master_killed_under_load() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut master = data_node(MASTER, None).await;
+    let mut master = data_node(MASTER, None, dir.path()).await;
     let _replicas = [
-        data_node(REPLICAS[0], Some(MASTER)).await,
-        data_node(REPLICAS[1], Some(MASTER)).await,
+        data_node(REPLICAS[0], Some(MASTER), dir.path()).await,
+        data_node(REPLICAS[1], Some(MASTER), dir.path()).await,
     ];
     let _sentinels = [
         sentinel(SENTINELS[0], dir.path()).await,

@@ -58,7 +58,8 @@ fn features() -> Vec<&'static str> {
         "sqlite",
         "memcached",
         "mongodb",
-        "dynamodb"
+        "dynamodb",
+        "metrics"
     );
     on
 }

@@ -11,7 +11,10 @@ use figment::value::Dict;
 use crate::backends::file_engine::{self, FileEngine};
 use crate::config::{self, SessionConfig, file_values};
 use crate::error::{ConfigError, StoreError};
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
+
+#[path = "cas.rs"]
+mod cas;
 
 const BACKEND: &str = "cachelib";
 const KEY: &str = "SESSION_CACHELIB";
@@ -163,6 +166,31 @@ pub trait Cache: Send + Sync + fmt::Debug + 'static {
     /// `SESSION_CLEANUP_N_REQUESTS` requests. The default is `true`.
     fn has_native_ttl(&self) -> bool {
         true
+    }
+
+    /// Replaces the value and timeout of a live entry only if its value is still
+    /// `expected`, as one atomic step (the session store's
+    /// [`compare_and_swap`](SessionStore::compare_and_swap)): `Changed` carries the
+    /// current value. The default answers [`StoreError::Unsupported`]; both shipped caches
+    /// implement it.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: &[u8],
+        timeout: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        let _ = (key, expected, value, timeout);
+        Err(StoreError::Unsupported {
+            backend: BACKEND,
+            operation: "compare_and_swap",
+        })
+    }
+
+    /// Whether [`compare_and_swap`](Self::compare_and_swap) is implemented (default
+    /// `false`): `SESSION_CONCURRENCY = "merge"` needs it.
+    fn supports_compare_and_swap(&self) -> bool {
+        false
     }
 }
 
@@ -405,6 +433,22 @@ impl<C: Cache + ?Sized> SessionStore for CacheLibStore<C> {
         self.cache.has_native_ttl()
     }
 
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        self.cache
+            .compare_and_swap(key, expected.bytes(), value, ttl)
+            .await
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        self.cache.supports_compare_and_swap()
+    }
+
     fn name(&self) -> &'static str {
         BACKEND
     }
@@ -555,6 +599,20 @@ impl SimpleCache {
 
 #[async_trait]
 impl Cache for SimpleCache {
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: &[u8],
+        timeout: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        Ok(self.swap_entry(key, expected, value, timeout))
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
+    }
+
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let now = Instant::now();
         let mut map = self.entries();
@@ -765,6 +823,20 @@ impl FileSystemCache {
 
 #[async_trait]
 impl Cache for FileSystemCache {
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: &[u8],
+        timeout: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        self.swap_file(key, expected, value, timeout).await
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
+    }
+
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.files.get(key, None).await
     }

@@ -20,7 +20,10 @@ use serde::Deserialize;
 use crate::clock::since_epoch;
 use crate::config::{SessionConfig, extract_bool_key, extract_key, extract_string_key};
 use crate::error::{BoxError, ConfigError, StoreError};
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
+
+#[path = "cas.rs"]
+mod cas;
 
 pub(super) const BACKEND: &str = "dynamodb";
 
@@ -625,6 +628,21 @@ impl SessionStore for DynamoDbStore {
 
     async fn live_keys(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
         self.live(keys).await
+    }
+
+    /// A conditional `UpdateItem`; see the `cas` module.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        self.swap(key, expected, value, ttl).await
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
     }
 
     fn name(&self) -> &'static str {

@@ -7,7 +7,10 @@ use figment::Figment;
 use crate::backends::file_engine::{self, FileEngine};
 use crate::config::{self, SessionConfig, file_values};
 use crate::error::{ConfigError, StoreError};
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
+
+#[path = "cas.rs"]
+mod cas;
 
 const BACKEND: &str = "filesystem";
 
@@ -230,6 +233,20 @@ impl SessionStore for FileSystemStore {
 
     fn has_native_ttl(&self) -> bool {
         false
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        self.swap(key, expected, value, ttl).await
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
     }
 
     fn name(&self) -> &'static str {

@@ -9,7 +9,10 @@ use figment::Figment;
 use crate::backends::server_version::{Requirement, Version};
 use crate::config::{SessionConfig, extract_pool_size_key, extract_string_list_key};
 use crate::error::{ConfigError, StoreError};
-use crate::store::SessionStore;
+use crate::store::{SessionStore, SwapOutcome, Versioned};
+
+#[path = "cas.rs"]
+mod cas;
 
 const BACKEND: &str = "memcached";
 
@@ -479,6 +482,30 @@ impl SessionStore for MemcachedStore {
             StoreError::InvalidInput { message, .. } => message,
             other => other.to_string(),
         })
+    }
+
+    /// `mg <key> v f c`: the value with its CAS token; see the `cas` module.
+    async fn load_versioned(
+        &self,
+        key: &str,
+        refresh: Option<Duration>,
+    ) -> Result<Option<Versioned>, StoreError> {
+        self.load_with_token(key, refresh).await
+    }
+
+    /// `ms <key> ... C<token>`; see the `cas` module.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        self.swap(key, expected, value, ttl).await
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
     }
 
     fn name(&self) -> &'static str {

@@ -11,7 +11,10 @@ use mongodb::{Client, Collection, IndexModel};
 use crate::config::{SessionConfig, extract_string_key};
 use crate::config::redact_url;
 use crate::error::{ConfigError, StoreError};
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
+
+#[path = "cas.rs"]
+mod cas;
 
 const BACKEND: &str = "mongodb";
 
@@ -353,6 +356,21 @@ impl SessionStore for MongoDbStore {
 
     async fn live_keys(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
         self.live(keys).await
+    }
+
+    /// A filtered `update_one`; see the `cas` module.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        self.swap(key, expected, value, ttl).await
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
     }
 
     fn name(&self) -> &'static str {

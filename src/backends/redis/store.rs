@@ -22,7 +22,10 @@ use crate::config::{
 };
 use crate::config::redact_url;
 use crate::error::{ConfigError, StoreError};
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
+
+#[path = "cas.rs"]
+mod cas;
 
 /// The Lua script [`RedisStore::rename`] runs on a single Redis:
 /// `KEYS[1]` = old key, `KEYS[2]` = new key, `ARGV[1]` = bytes, `ARGV[2]` = TTL seconds.
@@ -824,6 +827,21 @@ impl SessionStore for RedisStore {
 
     async fn live_keys(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
         self.exist(keys).await
+    }
+
+    /// A Lua script on the key by `EVALSHA` (one round trip, also on a cluster).
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        self.swap(key, expected, value, ttl).await
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
     }
 
     fn name(&self) -> &'static str {

@@ -35,22 +35,61 @@ pub fn args(default_port: u16, default_url: &str) -> (u16, String) {
     (port, url)
 }
 
+/// With the `metrics` feature: a Prometheus recorder (latency buckets as an application
+/// would set them, upkeep every 5 s as its exporter would run it) installed before the
+/// session is built, and its rendering on `/metrics`.
+#[cfg(feature = "metrics")]
+fn prometheus() -> std::io::Result<metrics_exporter_prometheus::PrometheusHandle> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Suffix("_duration_seconds".to_owned()),
+            &[
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ],
+        )
+        .map_err(std::io::Error::other)?
+        .install_recorder()
+        .map_err(std::io::Error::other)?;
+    let upkeep = handle.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    Ok(handle)
+}
+
 /// Serves the three routes over `store` with Flask-Session's default configuration
 /// (permanent, refresh each request, msgpack, unsigned cookie). `AFS_REFRESH=0` turns
 /// `SESSION_REFRESH_EACH_REQUEST` off, to see what the refresh costs.
 pub async fn serve(store: impl SessionStore, port: u16) -> std::io::Result<()> {
+    #[cfg(feature = "metrics")]
+    let prometheus = prometheus()?;
     let mut config = SessionConfig::default();
     config.refresh_each_request = std::env::var("AFS_REFRESH").map_or(true, |v| v != "0");
     let interface =
         ServerSideSessionInterface::new(store, config).map_err(std::io::Error::other)?;
     let session = Session::new(interface);
     HttpServer::new(move || {
-        session.init_app(
-            App::new()
-                .route("/read", web::get().to(read))
-                .route("/incr", web::get().to(incr))
-                .route("/hello", web::get().to(hello)),
-        )
+        let app = App::new()
+            .route("/read", web::get().to(read))
+            .route("/incr", web::get().to(incr))
+            .route("/hello", web::get().to(hello));
+        #[cfg(feature = "metrics")]
+        let app = {
+            let prometheus = prometheus.clone();
+            app.route(
+                "/metrics",
+                web::get().to(move || {
+                    let body = prometheus.render();
+                    async move { HttpResponse::Ok().body(body) }
+                }),
+            )
+        };
+        session.init_app(app)
     })
     .workers(1)
     .bind(("127.0.0.1", port))?

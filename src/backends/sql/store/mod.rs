@@ -1,3 +1,4 @@
+mod cas;
 pub mod migrate;
 mod naming;
 mod ops;
@@ -16,7 +17,7 @@ use crate::config::{
     SessionConfig, extract_key, extract_pool_size_key, extract_string_key, extract_timeout_key,
 };
 use crate::error::{ConfigError, StoreError};
-use crate::store::{RenameOutcome, SessionStore};
+use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
 
 pub use naming::{Identifier, SqlTable};
 use ops::Statements;
@@ -449,6 +450,23 @@ impl SessionStore for SqlStore {
 
     fn has_native_ttl(&self) -> bool {
         false
+    }
+
+    /// `UPDATE ... WHERE session_id = ? AND expiry > ? AND data = ?`, then, only when it
+    /// matched nothing, the `SELECT` of the current row.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &Versioned,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<SwapOutcome, StoreError> {
+        let (key, expected, value) = (key.to_owned(), expected.bytes().to_vec(), value.to_vec());
+        with_conn!(self, |s, conn| s.compare_and_swap(conn, &key, &expected, &value, ttl))
+    }
+
+    fn supports_compare_and_swap(&self) -> bool {
+        true
     }
 
     /// Flask-Session's `session_id` column is `VARCHAR(255)`: longer keys would fail

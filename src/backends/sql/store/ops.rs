@@ -44,6 +44,8 @@ pub(crate) struct Statements {
     pub(crate) replace_expired: Template,
     /// `UPDATE T SET data = ?, expiry = ? WHERE session_id = ? AND expiry > ?`
     pub(crate) update: Template,
+    /// The same, `AND data = ?` (see [`super::cas`]).
+    pub(crate) swap: Template,
     /// `DELETE FROM T WHERE session_id = ?`
     pub(crate) delete: Template,
     /// `UPDATE T SET session_id = ?, data = ?, expiry = ? WHERE session_id = ? AND expiry > ?`
@@ -102,6 +104,7 @@ impl Statements {
             update: Template::new(format!(
                 "UPDATE {t} SET data = ?, expiry = ? WHERE session_id = ? AND expiry > ?"
             )),
+            swap: super::cas::swap_template(&t),
             delete: Template::new(format!("DELETE FROM {t} WHERE session_id = ?")),
             rename: Template::new(format!(
                 "UPDATE {t} SET session_id = ?, data = ?, expiry = ? WHERE session_id = ? AND expiry > ?"
