@@ -45,15 +45,16 @@ fn unprocessed(what: &str) -> StoreError {
 
 impl DynamoDbStore {
     /// The store with the per-user index table (`SESSION_USER_KEY`) prepared: created as
-    /// the session table is (unless `table_exists`, when it must exist already). Named
-    /// `<table>_users`.
+    /// the session table is (unless `table_exists`, when it must exist already), named
+    /// `<table>_users` (see the [module docs](super#per-user-index)).
+    /// [`from_figment`](Self::from_figment) calls it when `SESSION_USER_KEY` is set; a store
+    /// built without it refuses `SESSION_USER_KEY` at startup.
     pub async fn with_user_index(mut self, table_exists: bool) -> Result<Self, ConfigError> {
-        let users = format!("{}_users", self.table);
-        let users = if users.len() > 255 {
-            format!("{}_users", &self.table[..249])
-        } else {
-            users
-        };
+        // DynamoDB table names are at most 255 characters.
+        let users = format!(
+            "{}_users",
+            self.table.chars().take(255 - "_users".len()).collect::<String>()
+        );
         if table_exists {
             self.check_named_table(&users, &["user_index", "handle"])
                 .await?;

@@ -67,8 +67,10 @@
 //! migrate` creates it when the configuration sets `SESSION_USER_KEY` (`migrate --emit`
 //! writes it as a second Diesel migration, `create_session_users_[<schema>_]<table>`,
 //! and only that one when the folder already holds the session table's; `down.sql` drops
-//! only the index table); from code, [`migrate::migrate_users`]. The store checks at startup
-//! that it exists.
+//! only the index table); from code, [`migrate::migrate_users`].
+//! [`Session::from_figment`](crate::Session::from_figment) checks at startup that it
+//! exists when `SESSION_USER_KEY` is set (a store built with [`SqlStore::new`] finds out
+//! at the first login: a 500 with the database's error logged).
 //!
 //! | column | type | holds |
 //! |---|---|---|
