@@ -37,9 +37,12 @@ struct Login {
 
 fn page(body: &str) -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
-        "<!doctype html><html><head><meta charset=utf-8><title>actix-flask-session quickstart</title></head>\
-         <body style=\"font-family: sans-serif; max-width: 32em; margin: 3em auto\">\
-         <h1>actix-flask-session</h1>{body}</body></html>\n"
+        "<!doctype html><html><head><meta charset=utf-8><title>actix-flask-session quickstart</title>\
+         <style>body {{ font-family: sans-serif; max-width: 48em; margin: 3em auto }} \
+         table {{ border-collapse: collapse; margin-bottom: 1em }} \
+         th, td {{ border: 1px solid #999; padding: .4em .6em; text-align: left }} \
+         td.when, button {{ white-space: nowrap }}</style></head>\
+         <body><h1>actix-flask-session</h1>{body}</body></html>\n"
     ))
 }
 
@@ -132,7 +135,7 @@ async fn sessions(session: ServerSideSession) -> actix_web::Result<HttpResponse>
             )
         };
         rows.push_str(&format!(
-            "<tr class=session data-current={}><td>{}{this}</td><td>{}</td><td>{}</td><td>{}</td><td>{revoke}</td></tr>",
+            "<tr class=session data-current={}><td>{}{this}</td><td>{}</td><td class=when>{}</td><td class=when>{}</td><td>{revoke}</td></tr>",
             s.current,
             html_escape::encode_text(s.user_agent.as_deref().unwrap_or("unknown browser")),
             html_escape::encode_text(s.addr.as_deref().unwrap_or("-")),
@@ -141,13 +144,18 @@ async fn sessions(session: ServerSideSession) -> actix_web::Result<HttpResponse>
         ));
     }
     Ok(page(&format!(
-        "<h2>Your sessions, {}</h2><p id=count>{} sessions</p>\
-         <table border=1 cellpadding=4 style=\"border-collapse: collapse\">\
+        "<h2>Your sessions, {}</h2><p id=count>{} {}</p>\
+         <table>\
          <tr><th>Browser</th><th>Address</th><th>Logged in</th><th>Last seen</th><th></th></tr>{rows}</table>\
          <form method=post action=/sessions/revoke-others><button id=others>Log out everywhere else</button></form>\
          <p><a href=/>Home</a></p>",
         html_escape::encode_text(&name),
         list.len(),
+        if list.len() == 1 {
+            "session"
+        } else {
+            "sessions"
+        },
     )))
 }
 

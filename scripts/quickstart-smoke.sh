@@ -54,7 +54,7 @@ grep -q '(this one)' <<<"$page" || fail "the sessions page does not mark this on
 grep -q 'Second browser' <<<"$page" || fail "the sessions page does not show the other browser"
 curl -fs -c "$work/jar" -b "$work/jar" -X POST "${url}sessions/revoke-others" -o /dev/null
 curl -fs -c "$work/jar2" -b "$work/jar2" "$url" | grep -q 'Log in' || fail "the revoked browser is still logged in"
-curl -fs -c "$work/jar" -b "$work/jar" "${url}sessions" | grep -q '<p id=count>1 sessions</p>' \
+curl -fs -c "$work/jar" -b "$work/jar" "${url}sessions" | grep -q '<p id=count>1 session</p>' \
   || fail "after log out everywhere else, the page does not list 1 session"
 curl -fsi -c "$work/jar" -b "$work/jar" -X POST "${url}logout" | grep -qi '^set-cookie: session=;' || fail "no deletion cookie"
 # /metrics: 3 requests without a cookie (the form, the login, the empty name), 3 with one

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh — the whole test suite in one command, on a fresh clone:
-#   1. installs the system libraries the build needs (Debian packages, only if missing),
+#   1. installs the system libraries the build needs and the headless Chromium of the
+#      browser test (Debian packages, only if missing),
 #   2. installs and starts every backend server the tests talk to (scripts/services.sh),
 #   3. creates the Python venv with the real Flask-Session 0.8.0 for the interop tests,
 #   4. installs the Diesel CLI once into a cache (scripts/diesel-cli.sh, in the background
@@ -20,7 +21,8 @@ step() { printf '\n==> %s (%ss)\n' "$1" "$(( $(date +%s) - T0 ))"; }
 
 step "system packages"
 missing=()
-for pkg in libmariadb-dev libpq-dev libsqlite3-dev pkg-config; do
+# chromium and chromium-driver: the browser test of the quickstart (tests/tools/browser.rs).
+for pkg in libmariadb-dev libpq-dev libsqlite3-dev pkg-config chromium chromium-driver; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -202,6 +202,52 @@ fn mark_used(path: &Path) -> io::Result<()> {
     file.write_all(&[0])
 }
 
+/// Writes bytes 5 to 15 of an entry file's header in place, with one write: the flags
+/// (all clear: the entry is in use), the two reserved bytes (zero) and `expiry`. Any value
+/// these bytes can take makes a sound header, so a reader that catches the write half done,
+/// or a file cut short by a crash in the middle of it, still sees a sound entry (see
+/// [Refresh in place](self#refresh-in-place)).
+fn write_header_in_place(file: &File, expiry: u64) -> io::Result<()> {
+    let mut bytes = [0u8; 11];
+    bytes[3..].copy_from_slice(&expiry.to_le_bytes());
+    write_at(file, &bytes, 5)
+}
+
+#[cfg(unix)]
+fn write_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.write_all_at(bytes, offset)
+}
+
+#[cfg(not(unix))]
+fn write_at(mut file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(bytes)
+}
+
+/// Swaps the files named `a` and `b` atomically (`renameat2(RENAME_EXCHANGE)`); `false`
+/// when the system or the filesystem cannot, and the caller should rename instead. Unlike
+/// a rename over an existing file, an exchange does not make ext4 (`auto_da_alloc`, its
+/// default) start writing the new file out then and there, which made each rewrite about
+/// ten times slower (see [Durability](self#durability)).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use rustix::io::Errno;
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(true),
+        // No exchange on this kernel or filesystem, or `b` is gone (removed without the lock).
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP | Errno::NOENT) => Ok(false),
+        Err(errno) => Err(errno.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<bool> {
+    Ok(false)
+}
+
 fn remove_if_exists(path: &Path) -> io::Result<bool> {
     match fs::remove_file(path) {
         Ok(()) => Ok(true),
@@ -572,12 +618,19 @@ impl Inner {
         Ok(tmp)
     }
 
-    /// Renames a finished temporary file over `name` (caller holds the lock). The entry
-    /// is in use from now on (its *unused* flag is clear).
+    /// Puts a finished temporary file in place of `name` (caller holds the lock). The
+    /// entry is in use from now on (its *unused* flag is clear).
     fn replace_file(&self, name: &str, expiry: u64, payload: &[u8]) -> io::Result<()> {
-        self.temp_file(expiry, 0, payload)?
-            .persist(self.path(name))
-            .map_err(|e| e.error)?;
+        let tmp = self.temp_file(expiry, 0, payload)?;
+        let path = self.path(name);
+        if exchange(tmp.path(), &path)? {
+            // The temporary name now holds the old entry: closing removes it.
+            if let Err(error) = tmp.close() {
+                tracing::debug!(backend = self.backend, %error, "cannot remove a replaced session file (removed later as a stale temporary file)");
+            }
+            return Ok(());
+        }
+        tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
     }
 
@@ -639,6 +692,26 @@ impl Inner {
         }
     }
 
+    /// Whether `name` holds a live entry, from its header only, under the lock; removes a
+    /// dead one.
+    fn is_live_locked(&self, name: &str) -> io::Result<bool> {
+        let path = self.path(name);
+        match read_expiry(&path)? {
+            None => Ok(false),
+            Some(Err(why)) => {
+                tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
+                remove_if_exists(&path)?;
+                Ok(false)
+            }
+            Some(Ok(expiry)) if is_expired(expiry, since_epoch()) => {
+                tracing::debug!(backend = self.backend, file = %path.display(), "removing expired session file");
+                remove_if_exists(&path)?;
+                Ok(false)
+            }
+            Some(Ok(_)) => Ok(true),
+        }
+    }
+
     fn get(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
         let path = self.path(name);
         match read_entry(&path)? {
@@ -662,13 +735,62 @@ impl Inner {
         }
     }
 
+    /// Returns the payload of a live entry after moving its expiry to now + `ttl`, in
+    /// place (see [Refresh in place](self#refresh-in-place)).
     fn get_and_touch(&self, name: &str, ttl: Duration) -> io::Result<Option<Vec<u8>>> {
+        let expiry = expiry_for(ttl);
+        // Refreshed earlier in the same second (the expiry is in whole seconds): nothing to
+        // write, so no lock either, exactly as a read without refresh.
+        if let Entry::Valid {
+            expiry: current,
+            unused: false,
+            payload,
+        } = read_entry(&self.path(name))?
+            && current == expiry
+            && !is_expired(current, since_epoch())
+        {
+            return Ok(Some(payload));
+        }
         let _lock = self.lock(name)?;
-        let Some((_, payload)) = self.read_live_locked(name)? else {
-            return Ok(None);
+        self.touch_locked(name, expiry)
+    }
+
+    /// Under the lock: reads `name`, removes it if dead, else writes `expiry` (and clears
+    /// the *unused* flag) into its header in place, unless they already hold those values.
+    fn touch_locked(&self, name: &str, expiry: u64) -> io::Result<Option<Vec<u8>>> {
+        let path = self.path(name);
+        let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
         };
-        self.replace_file(name, expiry_for(ttl), &payload)?;
-        Ok(Some(payload))
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        match decode(bytes) {
+            Entry::Absent => Ok(None),
+            Entry::Corrupt(why) => {
+                tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
+                remove_if_exists(&path)?;
+                Ok(None)
+            }
+            Entry::Valid {
+                expiry: current, ..
+            } if is_expired(current, since_epoch()) => {
+                tracing::debug!(backend = self.backend, file = %path.display(), "removing expired session file");
+                remove_if_exists(&path)?;
+                Ok(None)
+            }
+            Entry::Valid {
+                expiry: current,
+                unused,
+                payload,
+            } => {
+                if unused || current != expiry {
+                    write_header_in_place(&file, expiry)?;
+                }
+                Ok(Some(payload))
+            }
+        }
     }
 
     #[cfg_attr(not(feature = "cachelib"), allow(dead_code))]
@@ -689,7 +811,7 @@ impl Inner {
     fn add(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<bool> {
         let _reservation = self.reserve()?;
         let _lock = self.lock(name)?;
-        if self.read_live_locked(name)?.is_some() {
+        if self.is_live_locked(name)? {
             return Ok(false);
         }
         // Any dead file was removed above; noclobber also protects against writers that
@@ -719,7 +841,7 @@ impl Inner {
 
     fn replace(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<bool> {
         let _lock = self.lock(name)?;
-        if self.read_live_locked(name)?.is_none() {
+        if !self.is_live_locked(name)? {
             return Ok(false);
         }
         self.replace_file(name, expiry_for(ttl), value)?;
@@ -748,10 +870,10 @@ impl Inner {
         } else {
             Some(self.lock(second)?)
         };
-        if self.read_live_locked(from)?.is_none() {
+        if !self.is_live_locked(from)? {
             return Ok(RenameOutcome::SourceGone);
         }
-        if self.read_live_locked(to)?.is_some() || !self.create_file(to, expiry_for(ttl), value)? {
+        if self.is_live_locked(to)? || !self.create_file(to, expiry_for(ttl), value)? {
             return Ok(RenameOutcome::TargetExists);
         }
         remove_if_exists(&self.path(from))?;

@@ -1,8 +1,11 @@
-//! `SessionMiddleware`: registers the lazy session slot before the handler and saves the
-//! session after it (also for error responses produced by handlers and extractors).
+//! `SessionMiddleware`: makes its interface the current one while the inner service runs,
+//! and saves the session after it, when the handler took it (also for error responses
+//! produced by handlers and extractors).
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 
 use actix_service::{Service, Transform};
@@ -17,18 +20,50 @@ use pin_project_lite::pin_project;
 use super::interface::ServerSideSessionInterface;
 use super::server_side_session::ServerSideSession;
 
-/// The per-request slot (a request extension) the extractor fills on first use and the
-/// middleware empties after the handler.
-pub(crate) struct RequestSession {
-    pub interface: ServerSideSessionInterface,
-    /// Created by the first extraction, which loads it (later ones share it).
-    pub session: Option<ServerSideSession>,
+thread_local! {
+    /// The interface of the innermost session middleware around the code that runs now on
+    /// this thread: set while the middleware calls the inner service and while it polls
+    /// the response future (the extractor runs inside one of the two), so that the
+    /// extractor finds it without anything stored in requests that never take the session.
+    static CURRENT: Cell<Option<Rc<ServerSideSessionInterface>>> = const { Cell::new(None) };
 }
+
+/// The interface of the session middleware the current code runs in, if any.
+pub(crate) fn current_interface() -> Option<ServerSideSessionInterface> {
+    CURRENT.with(|current| {
+        let interface = current.take();
+        let clone = interface.as_deref().cloned();
+        current.set(interface);
+        clone
+    })
+}
+
+/// Makes `interface` the current one until dropped, then restores the previous one (also
+/// when the inner service panics).
+struct Scope(Option<Rc<ServerSideSessionInterface>>);
+
+impl Scope {
+    fn enter(interface: &Rc<ServerSideSessionInterface>) -> Self {
+        Scope(CURRENT.with(|current| current.replace(Some(Rc::clone(interface)))))
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        CURRENT.with(|current| current.set(previous));
+    }
+}
+
+/// The per-request slot (a request extension) the first extraction inserts and the
+/// middleware takes out after the handler: requests that never take the session have
+/// none.
+pub(crate) struct RequestSession(pub ServerSideSession);
 
 impl RequestSession {
     /// The request's session, once loaded.
     pub fn loaded(self) -> Option<ServerSideSession> {
-        self.session.filter(ServerSideSession::is_loaded)
+        Some(self.0).filter(ServerSideSession::is_loaded)
     }
 }
 
@@ -65,7 +100,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready_future(Ok(SessionMiddlewareService {
             service,
-            interface: self.interface.clone(),
+            interface: Rc::new(self.interface.clone()),
         }))
     }
 }
@@ -74,7 +109,7 @@ where
 #[derive(Debug)]
 pub struct SessionMiddlewareService<S> {
     service: S,
-    interface: ServerSideSessionInterface,
+    interface: Rc<ServerSideSessionInterface>,
 }
 
 impl<S, B> Service<ServiceRequest> for SessionMiddlewareService<S>
@@ -89,12 +124,15 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        req.extensions_mut().insert(RequestSession {
-            interface: self.interface.clone(),
-            session: None,
-        });
+        // A service that extracts the session in `call` itself, not in its future, finds
+        // the interface too.
+        let handler = {
+            let _scope = Scope::enter(&self.interface);
+            self.service.call(req)
+        };
         SessionResponse {
-            handler: self.service.call(req),
+            handler,
+            interface: Rc::clone(&self.interface),
             save: None,
         }
     }
@@ -108,6 +146,7 @@ pin_project! {
     pub struct SessionResponse<F, B> {
         #[pin]
         handler: F,
+        interface: Rc<ServerSideSessionInterface>,
         save: Option<SaveFuture<B>>,
     }
 }
@@ -124,7 +163,11 @@ where
         if let Some(save) = this.save.as_mut() {
             return save.as_mut().poll(cx);
         }
-        let res = ready!(this.handler.poll(cx))?;
+        let res = {
+            let _scope = Scope::enter(this.interface);
+            ready!(this.handler.poll(cx))?
+        };
+        // Only a request whose handler took the session has the slot.
         let slot = res.request().extensions_mut().remove::<RequestSession>();
         let Some(session) = slot.and_then(RequestSession::loaded) else {
             return Poll::Ready(Ok(res.map_into_left_body()));

@@ -9,7 +9,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::OnceCell;
 
 use super::interface::{RequestedKey, ServerSideSessionInterface};
-use super::middleware::RequestSession;
+use super::middleware::{RequestSession, current_interface};
 use super::state::{PERMANENT_KEY, SessionState};
 use crate::error::{SessionError, SessionUnavailable};
 use crate::serialization;
@@ -412,17 +412,21 @@ impl FromRequest for ServerSideSession {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = {
             let mut extensions = req.extensions_mut();
-            let Some(slot) = extensions.get_mut::<RequestSession>() else {
-                return Box::pin(ready(Err(SessionUnavailable::NoMiddleware)));
-            };
-            let session = slot
-                .session
-                .get_or_insert_with(|| ServerSideSession::pending(slot.interface.clone()));
-            if session.is_loaded() {
-                session.mark_accessed();
-                return Box::pin(ready(Ok(session.clone())));
+            match extensions.get::<RequestSession>() {
+                Some(RequestSession(session)) if session.is_loaded() => {
+                    session.mark_accessed();
+                    return Box::pin(ready(Ok(session.clone())));
+                }
+                Some(RequestSession(session)) => session.clone(),
+                None => {
+                    let Some(interface) = current_interface() else {
+                        return Box::pin(ready(Err(SessionUnavailable::NoMiddleware)));
+                    };
+                    let session = ServerSideSession::pending(interface);
+                    extensions.insert(RequestSession(session.clone()));
+                    session
+                }
             }
-            session.clone()
         };
         let req = req.clone();
         Box::pin(async move {

@@ -412,3 +412,92 @@ async fn bad_data_is_a_fresh_session_and_other_store_errors_are_500() {
         assert_eq!(*store.deleted.lock().unwrap(), expected, "{kind}");
     }
 }
+
+#[actix_web::test]
+async fn session_taken_in_a_wrap_fn_call_is_saved() {
+    use actix_web::FromRequest;
+    use actix_web::dev::Service;
+    let store = std::sync::Arc::new(RecordingStore::new(filesystem_store()));
+    let interface =
+        ServerSideSessionInterface::from_arc(store.clone(), SessionConfig::default()).unwrap();
+    // The extraction starts in the closure itself (the inner service's `call`, after
+    // routing), not in a future: the middleware's interface must be current there too.
+    let app = test::init_service(
+        Session::new(interface).init_app(
+            App::new().service(
+                web::resource("/hello")
+                    .wrap_fn(|req, srv| {
+                        let session = ServerSideSession::extract(req.request());
+                        let response = srv.call(req);
+                        async move {
+                            session.await?.insert("seen", true)?;
+                            response.await
+                        }
+                    })
+                    .route(web::get().to(|| async { "hello" })),
+            ),
+        ),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/hello").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let cookie = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .expect("session cookie")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let sid = cookie
+        .strip_prefix("session=")
+        .and_then(|rest| rest.split(';').next())
+        .expect("session cookie");
+    assert_eq!(
+        store.take_ops(),
+        vec![Op::Create {
+            key: format!("session:{sid}"),
+            created: true
+        }]
+    );
+}
+
+#[actix_web::test]
+async fn routes_that_do_not_take_the_session_touch_nothing() {
+    let store = std::sync::Arc::new(RecordingStore::new(filesystem_store()));
+    let interface =
+        ServerSideSessionInterface::from_arc(store.clone(), SessionConfig::default()).unwrap();
+    let app = test::init_service(
+        Session::new(interface).init_app(
+            App::new()
+                .route("/hello", web::get().to(|| async { "hello" }))
+                .route("/get", web::get().to(get)),
+        ),
+    )
+    .await;
+    for _ in 0..3 {
+        let res = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri("/hello")
+                .insert_header(sid_cookie())
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers().get(header::SET_COOKIE).is_none());
+        assert!(res.headers().get(header::VARY).is_none());
+        assert_eq!(test::read_body(res).await, "hello");
+    }
+    assert_eq!(store.take_ops(), vec![]);
+    // The next request that takes it still finds the middleware's store.
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/get")
+            .insert_header(sid_cookie())
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(store.take_ops().len(), 1);
+}

@@ -420,6 +420,72 @@ async fn load_with_refresh_moves_the_expiry() {
     );
 }
 
+/// The names in `dir` other than `.locks`, sorted.
+fn dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n != ".locks")
+        .collect();
+    names.sort();
+    names
+}
+
+#[cfg(unix)]
+#[actix_rt::test]
+async fn refresh_writes_the_header_in_place_and_a_rewrite_leaves_one_file() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    for s in file_subjects(&dir) {
+        let path = s.files.as_ref().unwrap().path("session:p");
+        assert!(
+            s.store
+                .create("session:p", b"\x81\xa1n\x01", MINUTE)
+                .await
+                .unwrap()
+        );
+        let before = std::fs::read(&path).unwrap();
+        let inode = std::fs::metadata(&path).unwrap().ino();
+        assert_eq!(before[5], 1, "{}: a new entry is unused", s.name);
+        let start = unix_now();
+        let loaded = s.store.load("session:p", Some(HOUR)).await.unwrap();
+        let end = unix_now();
+        assert_eq!(loaded.as_deref(), Some(&b"\x81\xa1n\x01"[..]), "{}", s.name);
+        // The same file: flags cleared, new expiry, every other byte as it was.
+        let after = std::fs::read(&path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode, "{}", s.name);
+        assert_eq!(after[5], 0, "{}", s.name);
+        let expiry = u64::from_le_bytes(after[8..16].try_into().unwrap());
+        assert!(
+            (start + 3600..=end + 3601).contains(&expiry),
+            "{}: expiry {expiry}, refreshed between {start} and {end}",
+            s.name
+        );
+        assert_eq!(
+            (&after[..5], &after[6..8], &after[16..]),
+            (&before[..5], &before[6..8], &before[16..]),
+            "{}",
+            s.name
+        );
+        // A rewrite puts a new file in place and leaves nothing else in the directory.
+        assert!(
+            s.store
+                .update("session:p", b"\x81\xa1n\x02", MINUTE)
+                .await
+                .unwrap()
+        );
+        let rewritten = std::fs::read(&path).unwrap();
+        assert_eq!(&rewritten[HEADER_LEN..], b"\x81\xa1n\x02", "{}", s.name);
+        assert_ne!(std::fs::metadata(&path).unwrap().ino(), inode, "{}", s.name);
+        assert_eq!(
+            dir_names(path.parent().unwrap()),
+            vec![sha256_hex("session:p")],
+            "{}",
+            s.name
+        );
+    }
+}
+
 #[actix_rt::test]
 async fn concurrent_creates_have_one_winner() {
     let dir = tempfile::tempdir().unwrap();

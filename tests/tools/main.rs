@@ -1,5 +1,6 @@
 //! What a user runs besides the library: the `actix-flask-session` command (built by cargo
-//! for this test binary when the `cli` feature is on) and the README's example program.
+//! for this test binary when the `cli` feature is on), the README's example program, and
+//! the quickstart example in a real browser.
 
 #[macro_use]
 #[path = "../support/needs.rs"]
@@ -9,7 +10,10 @@ mod needs;
 #[path = "../sql_support/mod.rs"]
 mod sql_support;
 
+#[cfg(feature = "filesystem")]
+mod browser;
 mod cli;
+mod examples;
 mod readme;
 
 needs!(
@@ -19,4 +23,10 @@ needs!(
     "postgres",
     "mysql",
     "sqlite"
+);
+
+needs!(
+    browser_needs_features,
+    "needs --features filesystem (the quickstart's store)",
+    "filesystem"
 );

@@ -37,84 +37,10 @@ fn the_readme_main_is_the_example_character_for_character() {
     assert_eq!(code, readme_main());
 }
 
-/// The features this test was built with, so that building the example reuses the
-/// library the test already linked.
-fn features() -> Vec<&'static str> {
-    let mut on = Vec::new();
-    macro_rules! check {
-        ($($name:literal),*) => {$( if cfg!(feature = $name) { on.push($name); } )*};
-    }
-    check!(
-        "default",
-        "full",
-        "filesystem",
-        "cachelib",
-        "testing",
-        "redis",
-        "redis-cluster",
-        "redis-tls",
-        "postgres",
-        "mysql",
-        "sqlite",
-        "memcached",
-        "mongodb",
-        "dynamodb",
-        "metrics"
-    );
-    on
-}
-
-/// Builds `examples/readme.rs` once and returns the path of its executable.
+/// `examples/readme.rs`, built once.
 fn example() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    EXE.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let mut command = Command::new(cargo);
-        // Without the variables cargo sets for this test process: build scripts that
-        // watch them (ring watches CARGO_MANIFEST_DIR) would otherwise rebuild the whole
-        // dependency tree here, and again in the next `cargo test`.
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            if name.starts_with("CARGO_PKG_")
-                || name.starts_with("CARGO_BIN_EXE_")
-                || [
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                    "CARGO_RUSTC_CURRENT_DIR",
-                ]
-                .contains(&name.as_ref())
-            {
-                command.env_remove(name.as_ref());
-            }
-        }
-        let output = command
-            .args([
-                "build",
-                "--quiet",
-                "--example",
-                "readme",
-                "--message-format=json",
-            ])
-            .arg("--manifest-path")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-            .args(["--no-default-features", "--features", &features().join(",")])
-            .output()
-            .expect("cargo runs");
-        assert!(
-            output.status.success(),
-            "cargo build --example readme failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|message| message["target"]["name"] == "readme")
-            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reports the example's executable")
-    })
+    EXE.get_or_init(|| crate::examples::build("readme"))
 }
 
 /// Runs the example in `dir` with only `env` set; returns its exit code and stderr.

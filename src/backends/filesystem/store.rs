@@ -33,16 +33,19 @@ pub(crate) const DEFAULT_MODE: u32 = 0o600;
 /// | call | file operations |
 /// |------|-----------------|
 /// | [`load(key, None)`](SessionStore::load) | read `<file>`; if expired or corrupt: lock `<lock>`, read again, remove it if still so |
-/// | [`load(key, Some(ttl))`](SessionStore::load) | lock `<lock>`; read `<file>`; remove it if expired/corrupt, else write it with expiry now + ttl |
-/// | [`create`](SessionStore::create) | lock `<lock>`; read `<file>`; if live → `false`; else (removing a dead one) write with `persist_noclobber` → `true`; then maybe a background prune |
-/// | [`update`](SessionStore::update) | lock `<lock>`; read `<file>`; if absent/expired/corrupt → remove, `false`; else write over it → `true` |
+/// | [`load(key, Some(ttl))`](SessionStore::load) | read `<file>`: if live, in use and its expiry already is now + ttl (refreshed earlier in the same second), done; else lock `<lock>`; read `<file>`; remove it if expired/corrupt, else write the new expiry into its header in place (one `pwrite`, [refresh in place](super#refresh-in-place)) |
+/// | [`create`](SessionStore::create) | lock `<lock>`; read the header of `<file>`; if live → `false`; else (removing a dead one) write with `persist_noclobber` → `true`; then maybe a background prune |
+/// | [`update`](SessionStore::update) | lock `<lock>`; read the header of `<file>`; if absent/expired/corrupt → remove, `false`; else write over it → `true` |
 /// | [`delete`](SessionStore::delete), [`remove`](SessionStore::remove) | lock `<lock>`; remove `<file>` (absent is fine) |
-/// | [`rename`](SessionStore::rename) | lock both keys' `<lock>`s (lower stripe first); read the old `<file>`: if not live → `SourceGone`; read the new one: if live → `TargetExists`; write the new `<file>` with `persist_noclobber`, remove the old one → `Moved` |
+/// | [`rename`](SessionStore::rename) | lock both keys' `<lock>`s (lower stripe first); read the old `<file>`'s header: if not live → `SourceGone`; read the new one's: if live → `TargetExists`; write the new `<file>` with `persist_noclobber`, remove the old one → `Moved` |
 /// | [`delete_expired`](SessionStore::delete_expired) | skipped (0) when another process holds `<dir>/.locks/sweep`, else holding it: list `<dir>`; read each header; for each dead one: lock, re-check, remove; remove `.afs-tmp-*` older than an hour |
 ///
 /// [`has_native_ttl`](SessionStore::has_native_ttl) is `false`: expired files are removed
 /// when met and by `delete_expired`, which the lifecycle runs in the background every
 /// `SESSION_CLEANUP_N_REQUESTS` requests.
+///
+/// Nothing is `fsync`ed: a write survives the process, not necessarily a power loss (see
+/// [durability](super#durability)).
 ///
 /// # Example
 ///
