@@ -44,9 +44,9 @@ impl UserIndexing {
                 value: format!("{user_key:?}"),
                 allowed: format!(
                     "the {} store keeps no per-user index, so it cannot list or revoke a \
-                     user's sessions (memcached cannot enumerate its keys; the sql and \
-                     dynamodb stores have no index yet); leave SESSION_USER_KEY unset, or use \
-                     the redis, mongodb, filesystem or cachelib store",
+                     user's sessions (memcached cannot enumerate its keys); leave \
+                     SESSION_USER_KEY unset, or use the redis, mongodb, sqlalchemy, dynamodb, \
+                     filesystem or cachelib store",
                     store.name()
                 ),
             });

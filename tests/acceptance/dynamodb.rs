@@ -18,7 +18,11 @@ actix_flask_session::acceptance_suite!(|| async {
     // One table per run (cases are told apart by their random key prefixes).
     static TABLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| format!("afs_acceptance_{:08x}", rand::random::<u32>()));
-    match DynamoDBSessionInterface::new(client, table.as_str(), false).await {
+    let store = match DynamoDBSessionInterface::new(client, table.as_str(), false).await {
+        Ok(store) => store.with_user_index(false).await,
+        Err(e) => Err(e),
+    };
+    match store {
         Ok(store) => store,
         Err(e) => panic!(
             "DynamoDB (moto) is not reachable at {endpoint}: {e}; start the services with scripts/test.sh"

@@ -28,6 +28,9 @@ async fn store(url: String, table: SqlTable) -> SqlAlchemySessionInterface {
         ),
     };
     migrate::migrate(&pool, &table).await.expect("migrate");
+    migrate::migrate_users(&pool, &table)
+        .await
+        .expect("migrate the per-user index");
     SqlAlchemySessionInterface::new(pool, table)
         .await
         .expect("store")

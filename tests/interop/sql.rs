@@ -36,10 +36,23 @@ def set_value():
 def get_value():
     return session.get("value", "no value set")
 
+@app.route("/login", methods=["POST"])
+def login():
+    session["_user_id"] = request.args["value"]
+    return "ok"
+
+@app.route("/clear", methods=["POST"])
+def clear():
+    session.clear()
+    return "ok"
+
 client = app.test_client()
 if cookie:
     client.set_cookie("session", cookie)
-resp = client.post(f"/set?value={value}") if action == "set" else client.get("/get")
+if action == "get":
+    resp = client.get("/get")
+else:
+    resp = client.post(f"/{action}?value={value}")
 set_cookie = resp.headers.get("Set-Cookie", "")
 sid = set_cookie.split(";")[0].split("=", 1)[1] if set_cookie else ""
 print(json.dumps({"status": resp.status_code, "body": resp.get_data(as_text=True), "cookie": sid}))
@@ -184,4 +197,50 @@ async fn we_create_the_table() {
     let python = python();
     let f = Fixture::new(Dialect::Postgres, "afs_interop_ours_first").await;
     share_both_ways(&python, &f).await;
+}
+
+/// A Flask-Login-style `_user_id` that Flask-Session wrote into the shared table is indexed
+/// (in the `_users` table beside it) when our app next saves that session
+/// (`SESSION_USER_KEY = "_user_id"`); the row's bytes stay Flask's, Flask keeps reading
+/// it, and after a logout in Flask the listing is empty.
+#[actix_rt::test]
+async fn flask_login_user_is_indexed_by_the_next_save() {
+    let python = python();
+    let f = Fixture::new(Dialect::Postgres, "afs_interop_users").await;
+    let pool = f.pool().await;
+    migrate::migrate_users(&pool, &f.table)
+        .await
+        .expect("the index table");
+    let store = SqlAlchemySessionInterface::new(pool, f.table.clone())
+        .await
+        .expect("store");
+    let h = Harness::new(store).configure(|c| {
+        c.key_prefix = "session:".to_owned();
+        c.secret_key = Some("interop-secret".to_owned());
+        c.user_key = Some("_user_id".to_owned());
+    });
+    let app = h.app().await;
+    let users = actix_flask_session::Session::new(h.interface()).users();
+
+    let login = flask(&python, &f, "login", "", "42").await;
+    assert_eq!(login.status, 200);
+    let sid = login.cookie;
+    assert_eq!(users.list("42").await.expect("listing").len(), 0);
+
+    let saved = send(&app, request("POST", "/set?value=x", Some(&sid))).await;
+    assert_eq!(saved.status, 200);
+    let listed = users.list("42").await.expect("listing");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(!listed[0].handle.contains(&sid), "a handle is not the id");
+    let rows = f.rows_now().await;
+    assert_eq!(rows.len(), 1);
+    // {"_permanent": true, "_user_id": "42", "value": "x"}: nothing of the index inside.
+    assert_eq!(
+        hex::encode(&rows[0].data),
+        "83aa5f7065726d616e656e74c3a85f757365725f6964a23432a576616c7565a178"
+    );
+    assert_eq!(flask(&python, &f, "get", &sid, "").await.body, "x");
+
+    assert_eq!(flask(&python, &f, "clear", &sid, "").await.status, 200);
+    assert_eq!(users.list("42").await.expect("listing").len(), 0);
 }

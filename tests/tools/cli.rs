@@ -124,6 +124,31 @@ impl Project {
         )
     }
 
+    /// Replaces `Session.toml` with `config`.
+    fn configure(&self, config: &str) {
+        std::fs::write(self.path().join("Session.toml"), config).expect("Session.toml");
+    }
+
+    /// `migrate --emit migrations`: the folders it wrote (one a line), each holding
+    /// exactly up.sql and down.sql.
+    fn emit_all(&self) -> Vec<PathBuf> {
+        let run = self.cli(&["migrate", "--emit", "migrations"]).success();
+        run.stdout
+            .lines()
+            .map(|line| {
+                let folder = PathBuf::from(line);
+                assert!(folder.starts_with("migrations"), "{run:?}");
+                let mut files: Vec<_> = std::fs::read_dir(self.path().join(&folder))
+                    .expect("folder")
+                    .map(|e| e.expect("entry").file_name().into_string().expect("name"))
+                    .collect();
+                files.sort();
+                assert_eq!(files, ["down.sql", "up.sql"]);
+                self.path().join(folder)
+            })
+            .collect()
+    }
+
     /// `migrate --emit migrations`: the folder it wrote, holding exactly up.sql and down.sql.
     fn emit(&self) -> PathBuf {
         let run = self.cli(&["migrate", "--emit", "migrations"]).success();
@@ -591,4 +616,304 @@ fn errors_are_readable_with_exit_codes() {
         ),
         "{run:?}"
     );
+}
+
+/// Drops the MariaDB database of this name when dropped.
+struct MySqlDatabase(String);
+
+impl Drop for MySqlDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) =
+            diesel::MysqlConnection::establish(&format!("{}/{TEST_DB}", mysql_server()))
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS `{}`", self.0));
+        }
+    }
+}
+
+/// The folder name of an emitted migration, without its version.
+fn migration_name(folder: &Path) -> String {
+    let name = folder.file_name().expect("name").to_string_lossy();
+    name.split_once('_').expect("version").1.to_owned()
+}
+
+/// `SESSION_USER_KEY` on PostgreSQL: an app that already has its session migration adds
+/// `SESSION_USER_KEY` and emits again, which writes only the index table's migration; the
+/// app refuses to start until it is applied; `revert` drops the index table and leaves
+/// the session table; `redo` brings it back.
+#[actix_rt::test]
+async fn postgres_user_index_migration_added_later() {
+    let db = PgDatabase::new("pgusers");
+    let schema = unique("pgusers");
+    let url = db.url.clone();
+    let base = format!(
+        "SESSION_TYPE = \"sqlalchemy\"\nSESSION_SQLALCHEMY = \"{url}\"\nSESSION_SQLALCHEMY_SCHEMA = \"{schema}\"\n"
+    );
+    let project = Project::new(&base);
+    let mut conn = diesel::PgConnection::establish(&url).expect("connect");
+    let first = project.emit_all();
+    assert_eq!(
+        first.iter().map(|f| migration_name(f)).collect::<Vec<_>>(),
+        [format!("create_session_table_{schema}_sessions")]
+    );
+    project.diesel("run", &url).success();
+
+    project.configure(&format!("{base}SESSION_USER_KEY = \"_user_id\"\n"));
+    let figment = || {
+        figment::Figment::from(figment::providers::Toml::file(
+            project.path().join("Session.toml"),
+        ))
+    };
+    let refused = actix_flask_session::Session::from_figment(&figment())
+        .await
+        .expect_err("no index table yet");
+    let message = format!("{refused:#}");
+    assert!(
+        message.contains(&format!(
+            "per-user index table {schema}.sessions_users is missing"
+        )) && message.contains("actix-flask-session migrate"),
+        "{message}"
+    );
+    let second = project.emit_all();
+    assert_eq!(
+        second.iter().map(|f| migration_name(f)).collect::<Vec<_>>(),
+        [format!("create_session_users_{schema}_sessions")]
+    );
+    let down = std::fs::read_to_string(second[0].join("down.sql")).expect("down.sql");
+    assert!(
+        down.ends_with(&format!("DROP TABLE \"{schema}\".\"sessions_users\";\n")),
+        "{down}"
+    );
+    project.diesel("run", &url).success();
+    let tables = |conn: &mut diesel::PgConnection| {
+        texts(
+            conn,
+            &format!(
+                "SELECT table_name::text AS t FROM information_schema.tables \
+                 WHERE table_schema = '{schema}' ORDER BY table_name"
+            ),
+        )
+    };
+    let columns = |conn: &mut diesel::PgConnection| {
+        texts(
+            conn,
+            &format!(
+                "SELECT column_name || ' ' || data_type || ' ' || is_nullable AS t \
+                 FROM information_schema.columns WHERE table_schema = '{schema}' \
+                 AND table_name = 'sessions_users' ORDER BY ordinal_position"
+            ),
+        )
+    };
+    let created = [
+        "user_index character varying NO",
+        "handle character varying NO",
+        "session_id character varying NO",
+        "created_us bigint NO",
+        "last_seen bigint NO",
+        "client_addr character varying YES",
+        "user_agent character varying YES",
+        "expiry timestamp without time zone NO",
+    ];
+    assert_eq!(tables(&mut conn), ["sessions", "sessions_users"]);
+    assert_eq!(columns(&mut conn), created);
+    assert_eq!(
+        texts(
+            &mut conn,
+            &format!(
+                "SELECT indexname || ': ' || indexdef AS t FROM pg_indexes \
+                 WHERE schemaname = '{schema}' AND tablename = 'sessions_users' ORDER BY indexname"
+            )
+        ),
+        [
+            format!(
+                "sessions_users_expiry_idx: CREATE INDEX sessions_users_expiry_idx ON {schema}.sessions_users USING btree (expiry)"
+            ),
+            format!(
+                "sessions_users_pkey: CREATE UNIQUE INDEX sessions_users_pkey ON {schema}.sessions_users USING btree (user_index, handle)"
+            ),
+        ]
+    );
+    actix_flask_session::Session::from_figment(&figment())
+        .await
+        .expect("the app starts with the index table");
+
+    // revert: the index table goes, the session table stays.
+    project.diesel("revert", &url).success();
+    assert_eq!(tables(&mut conn), ["sessions"]);
+    project.diesel("run", &url).success();
+    project.diesel("redo", &url).success();
+    assert_eq!(columns(&mut conn), created);
+    // Emitting again is refused: the index table's migration is there.
+    let again = project.cli(&["migrate", "--emit", "migrations"]);
+    assert_eq!(again.code, Some(1), "{again:?}");
+    assert!(
+        again.stderr.contains("already holds this migration"),
+        "{again:?}"
+    );
+}
+
+/// `SESSION_USER_KEY` on MariaDB and SQLite: one emit writes both migrations (the index
+/// table's after the session table's), `diesel migration run`, `redo` and `revert` them;
+/// the direct `migrate` creates both tables and says so.
+#[test]
+fn mysql_and_sqlite_user_index_migrations() {
+    // A database of its own: the Diesel CLI's migration table there must not meet the
+    // versions (emit times, to the second) of other tests running at once.
+    let database = unique("myusers");
+    ensure_mysql_database(&database);
+    let _drop = MySqlDatabase(database.clone());
+    let table = "sessions".to_owned();
+    let my_url = format!("{}/{database}", mysql_server());
+    let cases = [
+        (my_url.clone(), my_url.clone(), table.clone()),
+        (
+            "sqlite:///sessions.db".to_owned(),
+            "sessions.db".to_owned(),
+            "sessions".to_owned(),
+        ),
+    ];
+    for (url, diesel_url, table) in cases {
+        let project = Project::new(&format!(
+            "SESSION_TYPE = \"sqlalchemy\"\nSESSION_SQLALCHEMY = \"{url}\"\n\
+             SESSION_SQLALCHEMY_TABLE = \"{table}\"\nSESSION_USER_KEY = \"_user_id\"\n"
+        ));
+        let folders = project.emit_all();
+        assert_eq!(
+            folders
+                .iter()
+                .map(|f| migration_name(f))
+                .collect::<Vec<_>>(),
+            [
+                format!("create_session_table_{table}"),
+                format!("create_session_users_{table}")
+            ],
+            "{url}"
+        );
+        let mysql = url.starts_with("mysql");
+        let tables = |project: &Project| -> Vec<String> {
+            if mysql {
+                let mut conn = diesel::MysqlConnection::establish(&my_url).expect("connect");
+                texts(
+                    &mut conn,
+                    &format!(
+                        "SELECT CONCAT(table_name, ' ', column_name, ' ', column_key) AS t \
+                         FROM information_schema.columns WHERE table_schema = DATABASE() \
+                         AND table_name IN ('{table}', '{table}_users') \
+                         AND column_key <> '' ORDER BY table_name, column_name"
+                    ),
+                )
+            } else {
+                let db = project.path().join("sessions.db");
+                let mut conn =
+                    diesel::SqliteConnection::establish(db.to_str().expect("utf-8")).expect("open");
+                texts(
+                    &mut conn,
+                    "SELECT type || ' ' || name AS t FROM sqlite_master \
+                     WHERE tbl_name LIKE 'sessions%' ORDER BY name",
+                )
+            }
+        };
+        let both: Vec<String> = if mysql {
+            vec![
+                format!("{table} expiry MUL"),
+                format!("{table} id PRI"),
+                format!("{table} session_id UNI"),
+                format!("{table}_users expiry MUL"),
+                format!("{table}_users handle PRI"),
+                format!("{table}_users user_index PRI"),
+            ]
+        } else {
+            [
+                "table sessions",
+                "index sessions_expiry_idx",
+                "table sessions_users",
+                "index sessions_users_expiry_idx",
+                "index sqlite_autoindex_sessions_1",
+                "index sqlite_autoindex_sessions_users_1",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        };
+        let sessions_only: Vec<String> = both
+            .iter()
+            .filter(|t| !t.contains("_users"))
+            .cloned()
+            .collect();
+        project.diesel("run", &diesel_url).success();
+        assert_eq!(tables(&project), both, "{url}");
+        project.diesel("redo", &diesel_url).success();
+        assert_eq!(tables(&project), both, "{url}");
+        project.diesel("revert", &diesel_url).success();
+        assert_eq!(tables(&project), sessions_only, "{url}");
+        project.diesel("revert", &diesel_url).success();
+        assert_eq!(tables(&project), Vec::<String>::new(), "{url}");
+
+        // The direct `migrate`, twice (idempotent).
+        project.cli(&["migrate"]).success();
+        let run = project.cli(&["migrate"]).success();
+        assert!(
+            run.stdout
+                .ends_with("per-user index table (SESSION_USER_KEY) ready beside it\n"),
+            "{run:?}"
+        );
+        assert_eq!(tables(&project), both, "{url}");
+        let print = project.cli(&["migrate", "--print"]).success();
+        assert!(
+            print.stdout.contains(&format!(
+                "CREATE TABLE IF NOT EXISTS {}",
+                if mysql {
+                    format!("`{table}_users`")
+                } else {
+                    format!("\"{table}_users\"")
+                }
+            )),
+            "{print:?}"
+        );
+        // `cleanup` sweeps the expired index rows too, and counts the sessions only.
+        let (q, past, future) = if mysql {
+            (
+                "`",
+                "UTC_TIMESTAMP() - INTERVAL 1 MINUTE",
+                "UTC_TIMESTAMP() + INTERVAL 1 HOUR",
+            )
+        } else {
+            (
+                "\"",
+                "'2000-01-01 00:00:00.000000'",
+                "'2999-01-01 00:00:00.000000'",
+            )
+        };
+        let rows = format!(
+            "INSERT INTO {q}{table}{q} (session_id, data, expiry) VALUES ('session:old', x'80', {past}); \
+             INSERT INTO {q}{table}_users{q} (user_index, handle, session_id, created_us, last_seen, expiry) \
+             VALUES ('session:user:u', 'h1', 'session:old', 1, 1, {past}), \
+             ('session:user:u', 'h2', 'session:live', 1, 1, {future})"
+        );
+        let handles = format!("SELECT handle AS t FROM {q}{table}_users{q}");
+        let left = if mysql {
+            let mut conn = diesel::MysqlConnection::establish(&my_url).expect("connect");
+            conn.batch_execute(&rows).expect("rows");
+            let run = project.cli(&["cleanup"]).success();
+            assert_eq!(
+                run.stdout,
+                "1 expired session deleted from the mysql store\n"
+            );
+            let left = texts(&mut conn, &handles);
+            conn.batch_execute(&format!("DROP TABLE `{table}_users`; DROP TABLE `{table}`"))
+                .expect("drop");
+            left
+        } else {
+            let db = project.path().join("sessions.db");
+            let mut conn =
+                diesel::SqliteConnection::establish(db.to_str().expect("utf-8")).expect("open");
+            conn.batch_execute(&rows).expect("rows");
+            let run = project.cli(&["cleanup"]).success();
+            assert_eq!(
+                run.stdout,
+                "1 expired session deleted from the sqlite store\n"
+            );
+            texts(&mut conn, &handles)
+        };
+        assert_eq!(left, ["h2"], "{url}");
+    }
 }

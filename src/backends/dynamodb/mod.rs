@@ -49,6 +49,26 @@
 //! Expiry is always checked on read: DynamoDB deletes expired items only "within a few
 //! days", and test servers such as moto never do.
 //!
+//! # Per-user index
+//!
+//! With `SESSION_USER_KEY`, each user's sessions are indexed in a second table,
+//! `<SESSION_DYNAMODB_TABLE>_users` (key `user_index` HASH + `handle` RANGE, both `S`),
+//! created, waited for and given TTL on `expiration` at startup like the session table
+//! (with `SESSION_DYNAMODB_TABLE_EXISTS = true` it must exist, probed with one `GetItem`).
+//! The session table only has a hash key, so a user's entries there could only be found by
+//! a `Scan`; in their own table they are one `Query`. Items: `user_index` (a digest of the
+//! user id), `handle`, `entry` (B), `seen` (N, last seen) and `expiration` (N).
+//!
+//! | operation | request |
+//! |---|---|
+//! | index a login | `PutItem` |
+//! | last seen | `UpdateItem` `SET entry = if_not_exists(entry, :e), seen = :s, expiration = :x`, condition `attribute_not_exists(seen) OR seen <= :s` |
+//! | revoke | `BatchWriteItem` of deletes (25 per request; unprocessed ones sent again) |
+//! | list | `Query` on `user_index`, `ConsistentRead`, all pages; expired items skipped |
+//! | liveness | `BatchGetItem` of the sessions' `id` and `expiration` (100 per request, `ConsistentRead`) |
+//!
+//! From code: [`DynamoDbStore::with_user_index`].
+//!
 //! # Errors
 //!
 //! Dispatch failures (connection refused, DNS), timeouts, unparsable responses and
@@ -66,6 +86,8 @@ use crate::config::keys::KeyType::{Bool, Table, Text};
 
 #[cfg(feature = "dynamodb")]
 mod store;
+#[cfg(feature = "dynamodb")]
+mod users;
 #[cfg(feature = "dynamodb")]
 #[doc(inline)]
 pub use store::*;

@@ -25,7 +25,7 @@ use crate::store::{RenameOutcome, SessionStore, SwapOutcome, Versioned};
 #[path = "cas.rs"]
 mod cas;
 
-const BACKEND: &str = "dynamodb";
+pub(super) const BACKEND: &str = "dynamodb";
 
 /// `SESSION_DYNAMODB_TABLE` default (Flask-Session's).
 pub(crate) const DEFAULT_TABLE: &str = "Sessions";
@@ -78,8 +78,10 @@ impl DynamoDBConnection {
 /// See the [module documentation](super) for every request it sends.
 #[derive(Debug, Clone)]
 pub struct DynamoDbStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
+    /// The per-user index table, once [`with_user_index`](Self::with_user_index) prepared it.
+    pub(super) users_table: Option<String>,
 }
 
 impl DynamoDbStore {
@@ -97,6 +99,7 @@ impl DynamoDbStore {
         let store = DynamoDbStore {
             client,
             table: table.into(),
+            users_table: None,
         };
         if table_exists {
             store.check_table().await?;
@@ -110,16 +113,23 @@ impl DynamoDbStore {
     /// request needs anyway, unlike `DescribeTable`) proves the table is there, so a
     /// missing table fails at startup instead of at every request.
     async fn check_table(&self) -> Result<(), ConfigError> {
-        let probe = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(
-                "id",
+        self.check_named_table(&self.table, &["id"]).await
+    }
+
+    /// [`check_table`](Self::check_table) for the table `name` with these key attributes.
+    pub(super) async fn check_named_table(
+        &self,
+        name: &str,
+        keys: &[&str],
+    ) -> Result<(), ConfigError> {
+        let mut get = self.client.get_item().table_name(name);
+        for key in keys {
+            get = get.key(
+                *key,
                 AttributeValue::S("actix-flask-session:startup-probe".to_owned()),
-            )
-            .send()
-            .await;
+            );
+        }
+        let probe = get.send().await;
         match probe {
             Ok(_) => Ok(()),
             Err(e)
@@ -129,15 +139,16 @@ impl DynamoDbStore {
                 Err(ConfigError::Invalid {
                     key: "SESSION_DYNAMODB_TABLE",
                     value: format!("{:?}", self.table),
-                    allowed: "an existing table: with SESSION_DYNAMODB_TABLE_EXISTS = true the \
-                              table is not created; create it, or set \
-                              SESSION_DYNAMODB_TABLE_EXISTS = false"
-                        .to_owned(),
+                    allowed: format!(
+                        "an existing table {name:?}: with SESSION_DYNAMODB_TABLE_EXISTS = true \
+                         the table is not created; create it, or set \
+                         SESSION_DYNAMODB_TABLE_EXISTS = false"
+                    ),
                 })
             }
             Err(e) => Err(ConfigError::Backend {
                 backend: BACKEND,
-                message: format!("cannot read the table {}", self.table),
+                message: format!("cannot read the table {name}"),
                 source: Some(Box::new(e)),
             }),
         }
@@ -146,7 +157,7 @@ impl DynamoDbStore {
     /// Reads `SESSION_DYNAMODB`, `SESSION_DYNAMODB_TABLE` and
     /// `SESSION_DYNAMODB_TABLE_EXISTS`, builds the client and prepares the table.
     pub async fn from_figment(
-        _config: &SessionConfig,
+        config: &SessionConfig,
         figment: &Figment,
     ) -> Result<Self, ConfigError> {
         let connection =
@@ -177,7 +188,10 @@ impl DynamoDbStore {
                     .to_owned(),
             });
         }
-        let store = Self::new(Client::new(&sdk), table, table_exists).await?;
+        let mut store = Self::new(Client::new(&sdk), table, table_exists).await?;
+        if config.user_key.is_some() {
+            store = store.with_user_index(table_exists).await?;
+        }
         tracing::info!(table = %store.table, endpoint = ?connection.endpoint_url, region = ?sdk.region(), "dynamodb session store");
         Ok(store)
     }
@@ -188,38 +202,48 @@ impl DynamoDbStore {
     }
 
     async fn ensure_table(&self) -> Result<(), ConfigError> {
+        self.ensure_named_table(&self.table, &[("id", KeyType::Hash)])
+            .await
+    }
+
+    /// [`ensure_table`](Self::ensure_table) for the table `name` with these string key
+    /// attributes.
+    pub(super) async fn ensure_named_table(
+        &self,
+        name: &str,
+        keys: &[(&str, KeyType)],
+    ) -> Result<(), ConfigError> {
         let setup = |message: String, source: BoxError| ConfigError::Backend {
             backend: BACKEND,
             message,
             source: Some(source),
         };
-        let attribute = AttributeDefinition::builder()
-            .attribute_name("id")
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(|e| setup("cannot describe the key attribute".to_owned(), Box::new(e)))?;
-        let key = KeySchemaElement::builder()
-            .attribute_name("id")
-            .key_type(KeyType::Hash)
-            .build()
-            .map_err(|e| setup("cannot describe the key schema".to_owned(), Box::new(e)))?;
-        match self
+        let mut create = self
             .client
             .create_table()
-            .table_name(&self.table)
-            .attribute_definitions(attribute)
-            .key_schema(key)
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await
-        {
-            Ok(_) => tracing::info!(table = %self.table, "created the DynamoDB session table"),
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest);
+        for (attribute, key_type) in keys {
+            let definition = AttributeDefinition::builder()
+                .attribute_name(*attribute)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| setup("cannot describe the key attribute".to_owned(), Box::new(e)))?;
+            let key = KeySchemaElement::builder()
+                .attribute_name(*attribute)
+                .key_type(key_type.clone())
+                .build()
+                .map_err(|e| setup("cannot describe the key schema".to_owned(), Box::new(e)))?;
+            create = create.attribute_definitions(definition).key_schema(key);
+        }
+        match create.send().await {
+            Ok(_) => tracing::info!(table = %name, "created the DynamoDB table"),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_in_use_exception()) => {}
             Err(e) => {
                 return Err(setup(
-                    format!("cannot create the table {}", self.table),
+                    format!("cannot create the table {}", name),
                     Box::new(e),
                 ));
             }
@@ -230,12 +254,12 @@ impl DynamoDbStore {
             let described = self
                 .client
                 .describe_table()
-                .table_name(&self.table)
+                .table_name(name)
                 .send()
                 .await
                 .map_err(|e| {
                     setup(
-                        format!("cannot describe the table {}", self.table),
+                        format!("cannot describe the table {}", name),
                         Box::new(e),
                     )
                 })?;
@@ -248,7 +272,7 @@ impl DynamoDbStore {
                     backend: BACKEND,
                     message: format!(
                         "table {} is still {status:?} after {TABLE_ACTIVE_WAIT:?}",
-                        self.table
+                        name
                     ),
                     source: None,
                 });
@@ -259,12 +283,12 @@ impl DynamoDbStore {
         let ttl = self
             .client
             .describe_time_to_live()
-            .table_name(&self.table)
+            .table_name(name)
             .send()
             .await
             .map_err(|e| {
                 setup(
-                    format!("cannot read the TTL setting of {}", self.table),
+                    format!("cannot read the TTL setting of {}", name),
                     Box::new(e),
                 )
             })?;
@@ -276,7 +300,7 @@ impl DynamoDbStore {
             match desc.attribute_name() {
                 Some("expiration") if on => return Ok(()),
                 Some(other) if on => {
-                    tracing::warn!(table = %self.table, attribute = other, "TTL is enabled on another attribute; expired sessions are never served but DynamoDB will not remove them");
+                    tracing::warn!(table = %name, attribute = other, "TTL is enabled on another attribute; expired sessions are never served but DynamoDB will not remove them");
                     return Ok(());
                 }
                 _ => {}
@@ -290,7 +314,7 @@ impl DynamoDbStore {
         match self
             .client
             .update_time_to_live()
-            .table_name(&self.table)
+            .table_name(name)
             .time_to_live_specification(spec)
             .send()
             .await
@@ -298,7 +322,7 @@ impl DynamoDbStore {
             Ok(_) => Ok(()),
             Err(e) if e.message().is_some_and(|m| m.contains("already enabled")) => Ok(()),
             Err(e) => Err(setup(
-                format!("cannot enable TTL on {}.expiration", self.table),
+                format!("cannot enable TTL on {}.expiration", name),
                 Box::new(e),
             )),
         }
@@ -306,7 +330,7 @@ impl DynamoDbStore {
 }
 
 /// Unix time now, as (whole seconds, the `:now` number with milliseconds).
-fn now() -> (u64, String) {
+pub(super) fn now() -> (u64, String) {
     let d = since_epoch();
     (
         d.as_secs(),
@@ -314,13 +338,13 @@ fn now() -> (u64, String) {
     )
 }
 
-fn expiration(now_secs: u64, ttl: Duration) -> AttributeValue {
+pub(super) fn expiration(now_secs: u64, ttl: Duration) -> AttributeValue {
     AttributeValue::N(now_secs.saturating_add(ttl.as_secs()).to_string())
 }
 
 /// A conditional write or update: `Ok(None)` when its condition failed (the entry was
 /// absent, present or expired, as the condition says), the output otherwise.
-fn unless_condition_failed<T, E>(
+pub(super) fn unless_condition_failed<T, E>(
     result: Result<T, SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>>,
 ) -> Result<Option<T>, StoreError>
 where
@@ -338,7 +362,7 @@ where
     }
 }
 
-fn map_error<E>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
+pub(super) fn map_error<E>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -389,7 +413,7 @@ fn value_of(item: &HashMap<String, AttributeValue>) -> Result<Vec<u8>, StoreErro
 }
 
 /// Whether an item read by `GetItem` is still live at `now` (seconds with fraction).
-fn is_live(item: &HashMap<String, AttributeValue>, now: f64) -> bool {
+pub(super) fn is_live(item: &HashMap<String, AttributeValue>, now: f64) -> bool {
     match item.get("expiration") {
         Some(AttributeValue::N(n)) => n.parse::<f64>().is_ok_and(|exp| exp > now),
         // no expiration at all: not written by either app; never serve it
@@ -573,6 +597,37 @@ impl SessionStore for DynamoDbStore {
             ));
         }
         Ok(())
+    }
+
+    fn supports_user_index(&self) -> bool {
+        self.users_table.is_some()
+    }
+
+    async fn index_put(
+        &self,
+        index: &str,
+        entry: &crate::IndexEntry,
+        replace: bool,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.put_index_entry(index, entry, replace, ttl).await
+    }
+
+    async fn index_remove(
+        &self,
+        index: &str,
+        handles: &[String],
+        _ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.remove_index_entries(index, handles).await
+    }
+
+    async fn index_list(&self, index: &str) -> Result<Vec<crate::IndexEntry>, StoreError> {
+        self.list_index(index).await
+    }
+
+    async fn live_keys(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.live(keys).await
     }
 
     /// A conditional `UpdateItem`; see the `cas` module.

@@ -59,6 +59,39 @@
 //! An expired row is never returned and never updated; `create` takes over an expired row
 //! with the same key, but never a live one. Statements are prepared once per connection.
 //!
+//! # Per-user index
+//!
+//! With `SESSION_USER_KEY`, each user's sessions are indexed in a table of their own,
+//! `<table>_users` in the same schema (the name cut to 63 characters), so the session
+//! table stays Flask-Session's and a Flask-Session app keeps writing it. `actix-flask-session
+//! migrate` creates it when the configuration sets `SESSION_USER_KEY` (`migrate --emit`
+//! writes it as a second Diesel migration, `create_session_users_[<schema>_]<table>`,
+//! and only that one when the folder already holds the session table's; `down.sql` drops
+//! only the index table); from code, [`migrate::migrate_users`].
+//! [`Session::from_figment`](crate::Session::from_figment) checks at startup that it
+//! exists when `SESSION_USER_KEY` is set (a store built with [`SqlStore::new`] finds out
+//! at the first login: a 500 with the database's error logged).
+//!
+//! | column | type | holds |
+//! |---|---|---|
+//! | `user_index`, `handle` | `VARCHAR(255)`, `VARCHAR(64)`, the primary key | the user's index name (a digest of the user id, never the id), the opaque handle |
+//! | `session_id` | `VARCHAR(255)` | the session's row (never shown) |
+//! | `created_us`, `last_seen` | `BIGINT` | login (Unix µs), last seen (Unix s) |
+//! | `client_addr`, `user_agent` | `VARCHAR(256)`, nullable | `SESSION_TRACK_CLIENT` |
+//! | `expiry` | as the session table's, indexed | when the row stops counting |
+//!
+//! Each operation is one statement: a login is an upsert (`INSERT ... ON CONFLICT
+//! (user_index, handle) DO UPDATE` / `ON DUPLICATE KEY UPDATE`; a last-seen write keeps
+//! the creation and client and takes the greater last-seen), a revoke `DELETE ... WHERE
+//! user_index = ? AND handle IN (...)`, a listing a `SELECT` on the primary key (after a
+//! `DELETE` of that user's expired rows), and liveness one `SELECT session_id FROM T
+//! WHERE session_id IN (...) AND expiry > ?` (500 keys per statement). `IN` lists are not
+//! kept as prepared statements. [`delete_expired`](crate::SessionStore::delete_expired)
+//! (`SESSION_CLEANUP_N_REQUESTS`, `actix-flask-session cleanup`) also deletes the expired
+//! index rows, under the same lock and in batches of 1000 (its count is the sessions'
+//! only); a row whose session was deleted before it expired (by an app without the
+//! index) stays until the user's sessions are next listed or revoked, which drop it.
+//!
 //! # Cleanup
 //!
 //! The store has no native expiry ([`has_native_ttl`](crate::SessionStore::has_native_ttl) is

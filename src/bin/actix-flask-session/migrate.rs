@@ -21,11 +21,16 @@ pub async fn run(figment: &Figment, print: bool, emit: Option<PathBuf>) -> Resul
         )
         .into());
     }
-    sql(figment, print, emit).await
+    sql(figment, print, emit, config.user_key.is_some()).await
 }
 
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
-async fn sql(figment: &Figment, print: bool, emit: Option<PathBuf>) -> Result<(), BoxError> {
+async fn sql(
+    figment: &Figment,
+    print: bool,
+    emit: Option<PathBuf>,
+    users: bool,
+) -> Result<(), BoxError> {
     use actix_flask_session::backends::sql::SqlSettings;
     use actix_flask_session::backends::sql::migrate::{self, DieselMigration};
 
@@ -38,23 +43,42 @@ async fn sql(figment: &Figment, print: bool, emit: Option<PathBuf>) -> Result<()
         for sql in migrate::ddl(dialect, &settings.table) {
             println!("{sql};");
         }
+        if users {
+            for sql in migrate::users_ddl(dialect, &settings.table) {
+                println!("{sql};");
+            }
+        }
         return Ok(());
     }
     if let Some(dir) = emit {
-        let migration = DieselMigration::new(dialect, &settings.table)?;
-        let folder = migration
-            .write_to(&dir)
-            .map_err(|e| format!("cannot write the migration into {}: {e}", dir.display()))?;
-        println!("{}", folder.display());
-        eprintln!(
-            "wrote {}/up.sql and down.sql; apply it with `diesel migration run --migration-dir {}`",
-            folder.display(),
-            dir.display()
-        );
+        let sessions = DieselMigration::new(dialect, &settings.table)?;
+        let mut migrations = Vec::new();
+        // With SESSION_USER_KEY, a folder that already holds the session table's
+        // migration gets only the index table's.
+        if !(users && holds(&dir, sessions.name())) {
+            migrations.push(sessions);
+        }
+        if users {
+            migrations.push(DieselMigration::users(dialect, &settings.table)?);
+        }
+        for migration in migrations {
+            let folder = migration
+                .write_to(&dir)
+                .map_err(|e| format!("cannot write the migration into {}: {e}", dir.display()))?;
+            println!("{}", folder.display());
+            eprintln!(
+                "wrote {}/up.sql and down.sql; apply it with `diesel migration run --migration-dir {}`",
+                folder.display(),
+                dir.display()
+            );
+        }
         return Ok(());
     }
     let pool = settings.connect().await?;
     migrate::migrate(&pool, &settings.table).await?;
+    if users {
+        migrate::migrate_users(&pool, &settings.table).await?;
+    }
     let table = &settings.table;
     let name = match table.schema() {
         Some(schema) => format!("{schema}.{}", table.table()),
@@ -65,11 +89,25 @@ async fn sql(figment: &Figment, print: bool, emit: Option<PathBuf>) -> Result<()
         dialect.name(),
         settings.url_key
     );
+    if users {
+        println!("per-user index table (SESSION_USER_KEY) ready beside it");
+    }
     Ok(())
 }
 
+/// Whether `dir` holds a migration folder named `<version>_<name>`.
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+fn holds(dir: &std::path::Path, name: &str) -> bool {
+    let suffix = format!("_{name}");
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().ends_with(&suffix))
+    })
+}
+
 #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
-async fn sql(_: &Figment, _: bool, _: Option<PathBuf>) -> Result<(), BoxError> {
+async fn sql(_: &Figment, _: bool, _: Option<PathBuf>, _: bool) -> Result<(), BoxError> {
     Err(
         "this actix-flask-session was built without SQL support; install it with the \
          database's feature: cargo install actix-flask-session --features cli,postgres (or \

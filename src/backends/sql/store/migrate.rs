@@ -173,6 +173,21 @@ fn statements(dialect: Dialect, table: &SqlTable, existing: Existing) -> Vec<Str
     statements
 }
 
+/// The DDL statements [`migrate_users`] runs: the per-user index table `<table>_users`
+/// (`SESSION_USER_KEY`) in the session table's schema, and its `expiry` index. The
+/// session table itself is left as it is.
+///
+/// ```
+/// use actix_flask_session::backends::sql::{Dialect, SqlTable, migrate::users_ddl};
+///
+/// let statements = users_ddl(Dialect::Postgres, &SqlTable::new("flask_sessions")?.with_schema("app")?);
+/// assert!(statements[0].starts_with(r#"CREATE TABLE IF NOT EXISTS "app"."flask_sessions_users""#));
+/// # Ok::<(), actix_flask_session::ConfigError>(())
+/// ```
+pub fn users_ddl(dialect: Dialect, table: &SqlTable) -> Vec<String> {
+    super::users::users_ddl(dialect, table, true)
+}
+
 /// The statements of the migration folder's `down.sql` for `table`.
 pub fn down_ddl(dialect: Dialect, table: &SqlTable) -> Vec<String> {
     vec![format!("DROP TABLE IF EXISTS {}", table.qualified(dialect))]
@@ -257,6 +272,42 @@ impl DieselMigration {
                 ));
             }
         }
+        Ok(DieselMigration { name, up, down })
+    }
+
+    /// The migration that adds the per-user index table (`SESSION_USER_KEY`, see
+    /// [`users_ddl`]) for `table`, named `create_session_users_[<schema>_]<table>`; it
+    /// runs after the session table's migration (whose schema it uses), and its
+    /// `down.sql` drops only the index table.
+    ///
+    /// ```
+    /// use actix_flask_session::backends::sql::{Dialect, SqlTable, migrate::DieselMigration};
+    ///
+    /// let migration = DieselMigration::users(Dialect::MySql, &SqlTable::default())?;
+    /// assert_eq!(migration.name(), "create_session_users_sessions");
+    /// assert!(migration.up_sql().contains("CREATE TABLE `sessions_users`"));
+    /// assert!(migration.down_sql().ends_with("DROP TABLE `sessions_users`;\n"));
+    /// # Ok::<(), actix_flask_session::ConfigError>(())
+    /// ```
+    pub fn users(dialect: Dialect, table: &SqlTable) -> Result<Self, ConfigError> {
+        // The same refusal of a schema on SQLite.
+        let sessions = Self::new(dialect, table)?;
+        let name = sessions.name.replacen("create_session_table_", "create_session_users_", 1);
+        let users = table.users();
+        let header = format!(
+            "-- The per-user session index of actix-flask-session (SESSION_USER_KEY) for {dialect},\n\
+             -- table {}, beside the session table {}; written by `actix-flask-session migrate --emit`.\n",
+            users.display_name(),
+            table.display_name(),
+            dialect = dialect.name(),
+        );
+        let mut up = header.clone();
+        for sql in super::users::users_ddl(dialect, table, false) {
+            up.push_str(&sql);
+            up.push_str(";\n");
+        }
+        let mut down = header;
+        down.push_str(&format!("DROP TABLE {};\n", users.qualified(dialect)));
         Ok(DieselMigration { name, up, down })
     }
 
@@ -361,6 +412,45 @@ pub async fn migrate(pool: &SqlPool, table: &SqlTable) -> Result<(), StoreError>
                 conn.batch_execute(sql)?;
             }
             add_mysql_expiry_index(conn, &table)
+        }),
+        #[cfg(feature = "sqlite")]
+        PoolKind::Sqlite(p) => p.run(|conn| {
+            conn.transaction(|conn| {
+                for sql in &statements {
+                    conn.batch_execute(sql)?;
+                }
+                OpResult::Ok(())
+            })
+        }),
+    })
+    .await
+}
+
+/// Creates the per-user index table for `table` if it is missing ([`users_ddl`]); what
+/// `SESSION_USER_KEY` needs, after [`migrate`]. Safe to run at every start.
+pub async fn migrate_users(pool: &SqlPool, table: &SqlTable) -> Result<(), StoreError> {
+    let dialect = pool.dialect();
+    let statements = users_ddl(dialect, table);
+    tracing::info!(table = %table.users().display_name(), ?dialect, "creating the per-user index table if missing");
+    run_blocking(pool, move |pool| match pool {
+        #[cfg(feature = "postgres")]
+        PoolKind::Postgres(p) => p.run(|conn| {
+            conn.transaction(|conn| {
+                conn.batch_execute(
+                    "SELECT pg_advisory_xact_lock(hashtext('actix-flask-session migrate'))",
+                )?;
+                for sql in &statements {
+                    conn.batch_execute(sql)?;
+                }
+                OpResult::Ok(())
+            })
+        }),
+        #[cfg(feature = "mysql")]
+        PoolKind::MySql(p) => p.run(|conn| {
+            for sql in &statements {
+                conn.batch_execute(sql)?;
+            }
+            OpResult::Ok(())
         }),
         #[cfg(feature = "sqlite")]
         PoolKind::Sqlite(p) => p.run(|conn| {

@@ -270,6 +270,9 @@ impl SqlStore {
         let settings = SqlSettings::from_figment(figment)?;
         let pool = settings.connect().await?;
         let store = Self::new(pool, settings.table).await?;
+        if config.user_key.is_some() {
+            store.check_users_table().await?;
+        }
         tracing::info!(
             dialect = store.dialect().name(),
             table = %store.table.display_name(),
@@ -355,6 +358,8 @@ macro_rules! with_conn {
         .await
     }};
 }
+
+mod users;
 
 impl SqlStore {
     /// With `SESSION_SQLALCHEMY_SEQUENCE` on PostgreSQL: the sequence must exist now, not
@@ -479,5 +484,36 @@ impl SessionStore for SqlStore {
 
     fn name(&self) -> &'static str {
         self.dialect().name()
+    }
+
+    fn supports_user_index(&self) -> bool {
+        true
+    }
+
+    async fn index_put(
+        &self,
+        index: &str,
+        entry: &crate::IndexEntry,
+        replace: bool,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.put_index_entry(index, entry, replace, ttl).await
+    }
+
+    async fn index_remove(
+        &self,
+        index: &str,
+        handles: &[String],
+        _ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.remove_index_entries(index, handles).await
+    }
+
+    async fn index_list(&self, index: &str) -> Result<Vec<crate::IndexEntry>, StoreError> {
+        self.list_index(index).await
+    }
+
+    async fn live_keys(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.live(keys).await
     }
 }

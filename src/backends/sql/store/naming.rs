@@ -163,6 +163,18 @@ impl SqlTable {
         Identifier(format!("{}{SUFFIX}", &self.table.0[..keep]))
     }
 
+    /// The per-user index table (`SESSION_USER_KEY`): `<table>_users`, shortened to fit
+    /// the identifier limit, in the table's schema.
+    pub(crate) fn users(&self) -> SqlTable {
+        const SUFFIX: &str = "_users";
+        let keep = self.table.0.len().min(MAX_IDENTIFIER_LEN - SUFFIX.len());
+        SqlTable {
+            table: Identifier(format!("{}{SUFFIX}", &self.table.0[..keep])),
+            schema: self.schema.clone(),
+            sequence: None,
+        }
+    }
+
     /// The `id` default expression on PostgreSQL when a sequence is configured:
     /// `nextval('"seq"')`.
     pub(crate) fn nextval(&self) -> Option<String> {

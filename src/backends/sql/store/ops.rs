@@ -58,6 +58,8 @@ pub(crate) struct Statements {
     /// `SELECT pg_catalog.pg_sequence_last_value('"seq"'::regclass)`, which fails unless
     /// the sequence `nextval` will use exists, is a sequence and may be used by this user.
     pub(crate) probe_sequence: Option<Template>,
+    /// The statements on the per-user index table.
+    pub(crate) users: super::users::UserStatements,
 }
 
 impl Statements {
@@ -122,6 +124,7 @@ impl Statements {
                         seq.quoted(Dialect::Postgres)
                     ))
                 }),
+            users: super::users::UserStatements::new(dialect, table),
         }
     }
 

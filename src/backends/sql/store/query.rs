@@ -9,7 +9,7 @@
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::QueryResult;
-use diesel::sql_types::{Binary, Text, Timestamp, Untyped};
+use diesel::sql_types::{BigInt, Binary, Nullable, Text, Timestamp, Untyped};
 use diesel::{QueryableByName, RunQueryDsl};
 use time::PrimitiveDateTime;
 
@@ -19,12 +19,26 @@ use time::PrimitiveDateTime;
 pub(crate) struct Template {
     sql: String,
     parts: Vec<String>,
+    cache: bool,
 }
 
 impl Template {
     pub(crate) fn new(sql: String) -> Self {
         let parts = sql.split('?').map(str::to_owned).collect();
-        Template { sql, parts }
+        Template {
+            sql,
+            parts,
+            cache: true,
+        }
+    }
+
+    /// A statement built for one call (e.g. an `IN` list of its length), which Diesel
+    /// must not keep as a prepared statement.
+    pub(crate) fn once(sql: String) -> Self {
+        Template {
+            cache: false,
+            ..Template::new(sql)
+        }
     }
 
     /// The SQL text with `?` placeholders, for logs.
@@ -55,6 +69,9 @@ pub(crate) enum Bind<'a> {
     Time(PrimitiveDateTime),
     /// A time already formatted as text (SQLite stores SQLAlchemy's text format).
     TimeText(String),
+    BigInt(i64),
+    /// A nullable text value.
+    OptText(Option<&'a str>),
 }
 
 /// A [`Template`] with its values.
@@ -81,6 +98,10 @@ macro_rules! bind_backend {
                     Bind::Bytes(value) => out.push_bind_param::<Binary, [u8]>(value),
                     Bind::Time(value) => out.push_bind_param::<Timestamp, PrimitiveDateTime>(value),
                     Bind::TimeText(value) => out.push_bind_param::<Text, String>(value),
+                    Bind::BigInt(value) => out.push_bind_param::<BigInt, i64>(value),
+                    Bind::OptText(value) => {
+                        out.push_bind_param::<Nullable<Text>, Option<&str>>(value)
+                    }
                 }
             }
         }
@@ -96,6 +117,9 @@ bind_backend!(diesel::sqlite::Sqlite);
 
 impl<DB: BindBackend> QueryFragment<DB> for Statement<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if !self.template.cache {
+            out.unsafe_to_cache_prepared();
+        }
         let mut binds = self.binds.iter();
         for (i, part) in self.template.parts.iter().enumerate() {
             if i > 0 {

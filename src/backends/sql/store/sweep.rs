@@ -85,6 +85,9 @@ impl Sweep {
             return Ok(None);
         };
         let swept = self.batches(statements, conn);
+        if swept.is_ok() {
+            statements.users.sweep(statements, conn);
+        }
         let released = self.unlock(conn, held);
         let deleted = swept?;
         released?;
