@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# benches/http/merge.sh — SESSION_CONCURRENCY under load (issue 14): lost updates in
+# benches/http/merge.sh — SESSION_CONCURRENCY under load: lost updates in
 # last-write-wins against merge mode, and what merge mode costs when nothing conflicts.
 #
 #   bash benches/http/merge.sh

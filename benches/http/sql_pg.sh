@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # benches/http/sql_pg.sh — the HTTP benchmark of benches/http/run.sh on the PostgreSQL
-# store (issue 3): same routes (/read, /incr, /hello with a session cookie), same wrk
+# store: same routes (/read, /incr, /hello with a session cookie), same wrk
 # settings, plus statements per request.
 #
 #   bash benches/http/sql_pg.sh

@@ -1,4 +1,4 @@
-//! The `SESSION_CONCURRENCY` load peer (issue 14): `afs-merge <port> <store> <mode>` with
+//! The `SESSION_CONCURRENCY` load peer: `afs-merge <port> <store> <mode>` with
 //! `<store>` a `redis://` or `postgresql://` URL or `fs:<dir>`, `<mode>` `last-write-wins`
 //! or `merge`; one worker.
 //!

@@ -1,4 +1,4 @@
-//! actix-flask-session on PostgreSQL, same routes as the Redis peer (issue 3).
+//! actix-flask-session on PostgreSQL, same routes as the Redis peer.
 //! `afs-sql <port> <postgres-url>`; one worker; creates the table if missing.
 
 mod afs_app;
