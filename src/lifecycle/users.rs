@@ -44,9 +44,10 @@ impl UserIndexing {
                 value: format!("{user_key:?}"),
                 allowed: format!(
                     "the {} store keeps no per-user index, so it cannot list or revoke a \
-                     user's sessions (memcached cannot enumerate its keys); leave \
-                     SESSION_USER_KEY unset, or use the redis, mongodb, sqlalchemy, dynamodb, \
-                     filesystem or cachelib store",
+                     user's sessions (memcached cannot enumerate its keys; a store built by \
+                     hand may need its index set up, e.g. DynamoDbStore::with_user_index); \
+                     leave SESSION_USER_KEY unset, or use a store that keeps one (README, \
+                     \"Sessions per user\")",
                     store.name()
                 ),
             });
