@@ -1,18 +1,21 @@
 //! Benchmarks of the session codec: a typical Flask-Login-style session encoded and decoded in
 //! both formats, the typed-value conversions, the size measurement an insert makes, and the
-//! decoding of 60 000-entry maps of each key kind (linear since the hardening pass).
+//! decoding of 60 000-entry maps of each key kind (linear since the hardening pass), and a
+//! session holding one value of 100 B, 4 KB, 64 KB and 1 MB (`session_size`, the sizes of
+//! `benches/http/sizes.sh`).
 //!
 //! Run with `cargo bench --features testing --bench codec` (`cargo bench --bench codec -- decode_60k` for the
-//! large maps alone).
+//! large maps alone, `-- session_size` for the sized sessions).
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use actix_flask_session::SerializationFormat;
 use actix_flask_session::Value;
 use actix_flask_session::testing::internals::serialization::{
     SessionMap, decode, encode, encoded_len, from_value, to_value,
 };
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde::{Deserialize, Serialize};
 
 fn typical_session() -> SessionMap {
@@ -118,5 +121,61 @@ fn large_maps(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, codec, large_maps);
+/// The stored sizes of `benches/http/sizes.sh`: 100 B, 4 KB, 64 KB and 1 MB (10^6 bytes, under
+/// the 1 MiB `SESSION_MAX_SIZE` default).
+const SIZES: [usize; 4] = [100, 4096, 65536, 1_000_000];
+
+/// `{"_permanent": true, "n": 1, "blob": <blob>}` whose msgpack encoding is exactly `total`
+/// bytes: the session of `benches/http/sizes.sh` (`growth_seed.py`), with the blob a string
+/// (`text`, what Flask sessions mostly hold) or bytes (msgpack bin).
+fn sized_session(total: usize, text: bool) -> SessionMap {
+    let session = |n: usize| -> SessionMap {
+        let pattern = b"abcdefghijklmnopqrstuvwxyz0123456789-_ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let blob: Vec<u8> = pattern.iter().copied().cycle().take(n).collect();
+        let blob = if text {
+            Value::from(String::from_utf8(blob).expect("ASCII"))
+        } else {
+            Value::Binary(blob)
+        };
+        vec![
+            (Value::from("_permanent"), Value::Boolean(true)),
+            (Value::from("n"), Value::from(1)),
+            (Value::from("blob"), blob),
+        ]
+    };
+    let empty = encode(&session(0), SerializationFormat::MsgPack).expect("encodes");
+    // The blob's header grows with its length (1, 2, 3 or 5 bytes): try each.
+    (0..5)
+        .filter_map(|extra| total.checked_sub(empty.len() + extra))
+        .map(session)
+        .find(|s| encoded_len(s, SerializationFormat::MsgPack).ok() == Some(total))
+        .expect("a session of that size exists")
+}
+
+/// Encode, decode and measure (the size count a load makes for a large session, and the
+/// first insert for a small one) of the sized sessions, msgpack.
+fn session_sizes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("session_size");
+    group.measurement_time(Duration::from_secs(3));
+    for size in SIZES {
+        for (kind, text) in [("str", true), ("bin", false)] {
+            let session = sized_session(size, text);
+            let bytes = encode(&session, SerializationFormat::MsgPack).expect("encodes");
+            assert_eq!(bytes.len(), size);
+            group.throughput(Throughput::Bytes(size as u64));
+            group.bench_function(format!("encode/{kind}/{size}"), |b| {
+                b.iter(|| encode(black_box(&session), SerializationFormat::MsgPack))
+            });
+            group.bench_function(format!("decode/{kind}/{size}"), |b| {
+                b.iter(|| decode(black_box(&bytes), SerializationFormat::MsgPack))
+            });
+            group.bench_function(format!("encoded_len/{kind}/{size}"), |b| {
+                b.iter(|| encoded_len(black_box(&session), SerializationFormat::MsgPack))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, codec, large_maps, session_sizes);
 criterion_main!(benches);
