@@ -136,7 +136,7 @@ def main():
         bottom.xaxis.set_minor_locator(NullLocator())
         bottom.xaxis.set_major_formatter(FuncFormatter(lambda x, _: human(x)))
         bottom.set_xlabel("stored session size")
-    fig.suptitle(args.title or f"req/s against the stored session's size (median of {rounds} rounds)")
+    fig.suptitle(args.title or f"req/s against the stored session's size (median of {rounds} round{'s' if rounds != 1 else ''})")
     fig.tight_layout()
     out = pathlib.Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)

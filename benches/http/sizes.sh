@@ -86,7 +86,7 @@ for size in $SIZES; do
   a=$(curl -fsS -H "Cookie: $(head -1 "$OUT/afs-$size.cookies")" "http://127.0.0.1:${PORT_OF[afs]}/read")
   r=$(curl -fsS -H "Cookie: $(head -1 "$OUT/raw-$size.cookies")" "http://127.0.0.1:${PORT_OF[raw]}/read")
   [ "$a" = 1 ] && [ "$r" = "$size" ] || { echo "size $size: afs /read=$a (want 1), raw /read=$r (want $size)" >&2; exit 1; }
-  echo "size $size: $n sessions per server, $(( n * size * 2 / 1048576 )) MiB in Redis" >&2
+  echo "size $size: $n sessions per server, $(awk -v b=$(( n * size * 2 )) 'BEGIN { printf "%.1f", b / 1048576 }') MiB in Redis" >&2
 done
 
 redis_cpu() { # used_cpu_user + used_cpu_sys, seconds
@@ -140,8 +140,8 @@ def run(name, size, route, r):
                 bad=(int(m.group(1)) if m else 0), errors=errors.group(1) if errors else "")
 
 print("| round | size (bytes) | sessions | route | crate req/s | raw req/s | vs raw | p99 ms crate / raw "
-      "| app CPU µs/req crate / raw | Redis CPU µs/req crate / raw | Redis cmds/req crate / raw | non-2xx |")
-print("|---:|---:|---:|---|---:|---:|---:|---|---|---|---|---:|")
+      "| app CPU µs/req crate / raw | Redis CPU µs/req crate / raw | Redis cmds/req crate / raw | non-2xx crate / raw |")
+print("|---:|---:|---:|---|---:|---:|---:|---|---|---|---|---|")
 rows = []
 for r in range(1, rounds + 1):
     for size in sizes:
@@ -150,7 +150,7 @@ for r in range(1, rounds + 1):
             print(f"| {r} | {size} | {sessions[size]} | /{route} | {a['rps']:.0f} | {b['rps']:.0f} | "
                   f"{a['rps'] / b['rps']:.2f} | {a['p99']:.2f} / {b['p99']:.2f} | "
                   f"{a['cpu']:.1f} / {b['cpu']:.1f} | {a['store']:.1f} / {b['store']:.1f} | "
-                  f"{a['cpr']:.2f} / {b['cpr']:.2f} | {a['bad'] + b['bad']} |")
+                  f"{a['cpr']:.2f} / {b['cpr']:.2f} | {a['bad']} / {b['bad']} |")
             for name, x in (("afs", a), ("raw", b)):
                 if x["errors"]:
                     print(f"  ({name} {size} /{route} round {r}: socket errors {x['errors']})")
