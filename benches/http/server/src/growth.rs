@@ -93,10 +93,7 @@ async fn main() -> std::io::Result<()> {
                     return Err(std::io::Error::other(format!("{key} already exists")));
                 }
             }
-            println!(
-                "created {count} in {:.3} s",
-                start.elapsed().as_secs_f64()
-            );
+            println!("created {count} in {:.3} s", start.elapsed().as_secs_f64());
             Ok(())
         }
         _ => Err(usage()),
