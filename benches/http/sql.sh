@@ -310,6 +310,25 @@ for (db, name, route, rnd), r in runs.items():
           f"{r['stmts']:.2f} | {r['counters']} | {r['cpu']:.1f} | {bad} |")
     rows.append([db, name, route, value_bytes, rnd, f"{r['rps']:.1f}", f"{r['p99']:.2f}",
                  f"{r['cpu']:.1f}", f"{r['stmts']:.3f}"])
+# Medians over the rounds, in the layout of benches/README.md's results table.
+def median(values):
+    values, mid = sorted(values), len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+keys = sorted({(db, route, name) for (db, name, route, _) in runs},
+              key=lambda k: (list(seeds).index(k[0]) if k[0] in seeds else 0,
+                             ["read", "incr", "hello"].index(k[1]), k[2]))
+print("\nMedians over the rounds:\n")
+print("| database | route | server | req/s | vs raw | p99 ms | statements/req | server counters per request (last round) | server CPU µs/req | non-2xx (all rounds) |")
+print("|---|---|---|---:|---:|---:|---:|---|---:|---:|")
+for db, route, name in keys:
+    rs = [r for (d, n, ro, _), r in sorted(runs.items()) if (d, ro, n) == (db, route, name)]
+    ratios = [r["rps"] / runs[(db, "raw", route, rnd)]["rps"] for (d, n, ro, rnd), r in runs.items()
+              if (d, ro, n) == (db, route, name) and (db, "raw", route, rnd) in runs]
+    ratio = f"{median(ratios):.2f}" if ratios else "-"
+    print(f"| {db} | /{route} | {name} | {median([r['rps'] for r in rs]):.0f} | {ratio} | "
+          f"{median([r['p99'] for r in rs]):.2f} | {median([r['stmts'] for r in rs]):.2f} | "
+          f"{rs[-1]['counters']} | {median([r['cpu'] for r in rs]):.1f} | "
+          f"{sum(r['bad'] + r['sock'] for r in rs)} |")
 if csv_path:
     new = not os.path.exists(csv_path) or os.path.getsize(csv_path) == 0
     with open(csv_path, "a", newline="") as f:
