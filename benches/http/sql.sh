@@ -37,6 +37,9 @@
 #        64, so that each server's sessions hold at most this many bytes) WARMUP=2s
 #        PG_FLUSH_WAIT=11 MYSQL_ALT=1 (MariaDB/MySQL: a third server, `raw-alt`, the raw
 #        peer with RAW_SQL_MYSQL_LOAD=update-select, the cheaper load proposed for the store)
+#        SQL_POOL_SIZE= (both servers' pool size; empty: the store's default, 10. SQLite with
+#        concurrent writers mostly measures its busy handler's sleeps: SQL_POOL_SIZE=1
+#        queues them in the pool instead)
 #        CSV=<file> (appends backend,server,route,session_bytes,round,rps,p99_ms,
 #        cpu_us_per_req,stmts_per_req) KEEP=0 (1: leave the tables in place)
 #        PG_URL=postgresql://root@127.0.0.1:5432 MYSQL_HOST=127.0.0.1 MYSQL_PORT=3306
@@ -106,6 +109,7 @@ if [ -n "$SESSION_BYTES" ] && [ $((SESSIONS * VALUE_BYTES)) -gt "$MAX_SEED_BYTES
 fi
 echo "sessions: $SESSIONS per server, $VALUE_BYTES bytes each" >&2
 
+export PGOPTIONS=${PGOPTIONS:---client-min-messages=warning}
 pg() { psql "$PG_URL/$DBNAME" -Atqc "$1"; }
 my() { mysql -h"$MYSQL_HOST" -P"$MYSQL_PORT" -u"$MYSQL_USER" -N -B "$DBNAME" -e "$1"; }
 # One line of name=value counters of the database server (empty for SQLite).

@@ -3,7 +3,7 @@
 //!
 //! `afs-sql <port> <database-url>`; the database from the URL's scheme, as the store reads
 //! it: `postgresql://...`, `mysql://...` (MariaDB too), `sqlite:////absolute/path.db`.
-//! One worker; the store's default pool (10 connections); creates the table
+//! One worker; the store's default pool (10 connections, or `SQL_POOL_SIZE`); creates the table
 //! (`migrate::migrate`, the crate's DDL) if it is missing.
 
 mod afs_app;
@@ -19,7 +19,11 @@ async fn main() -> std::io::Result<()> {
         8083,
         "postgresql://root@127.0.0.1/afs_bench?sslmode=disable",
     );
-    let pool = SqlPool::connect(&url, &PoolOptions::default())
+    let mut options = PoolOptions::default();
+    if let Some(size) = sql_stats::pool_size()? {
+        options.max_size = size;
+    }
+    let pool = SqlPool::connect(&url, &options)
         .await
         .map_err(std::io::Error::other)?;
     let table = SqlTable::default();

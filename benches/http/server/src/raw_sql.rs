@@ -1,7 +1,7 @@
 //! The raw SQL peer: no session layer. The handler takes the `session` cookie as the id
 //! (key `session:<id>`) and sends the statements `SqlStore` sends for a load with refresh
 //! and an update, with the same SQL text, the same transaction shape, the same diesel +
-//! r2d2 pool (10 connections, one kept idle, no test on checkout, SQLite's `busy_timeout`
+//! r2d2 pool (10 connections or `SQL_POOL_SIZE`, one kept idle, no test on checkout, SQLite's `busy_timeout`
 //! and WAL on each new connection) and the same hop to tokio's blocking pool per store
 //! call, so that a comparison with `afs-sql` isolates the session layer:
 //!
@@ -313,7 +313,7 @@ fn pool<C: R2D2Connection + 'static>(
     customize: Option<Box<dyn CustomizeConnection<C, diesel::r2d2::Error>>>,
 ) -> std::io::Result<Pool<ConnectionManager<C>>> {
     let mut builder = Pool::builder()
-        .max_size(10)
+        .max_size(sql_stats::pool_size()?.unwrap_or(10))
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(5))
         .test_on_check_out(false);

@@ -4,7 +4,7 @@
 //! served as a plain integer on `GET /stats`. The statements diesel runs while it sets up
 //! a new connection are not counted (its instrumentation is attached after them); the
 //! `PRAGMA`s r2d2's customizer runs on a new SQLite connection are, once per connection.
-//! Shared by `afs-sql` and `raw-sql`, so both count alike.
+//! Shared by `afs-sql` and `raw-sql`, so both count alike; also their pool size.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -28,4 +28,16 @@ pub fn install() -> std::io::Result<()> {
 /// `GET /stats`: the statements counted so far.
 pub async fn stats() -> String {
     STATEMENTS.load(Ordering::Relaxed).to_string()
+}
+
+/// `SQL_POOL_SIZE`: the pool's size when set (both peers read it; the store's default is 10).
+pub fn pool_size() -> std::io::Result<Option<u32>> {
+    match std::env::var("SQL_POOL_SIZE") {
+        Err(_) => Ok(None),
+        Ok(v) => v.parse().map(Some).map_err(|_| {
+            std::io::Error::other(format!(
+                "SQL_POOL_SIZE={v:?}: expected a number of connections"
+            ))
+        }),
+    }
 }
