@@ -1,6 +1,6 @@
-//! The routes and server shared by the `afs` (Redis) and `afs-sql` (PostgreSQL) peers:
-//! `/read` reads `n` from the session, `/incr` reads, increments and writes it back,
-//! `/hello` does not touch the session. One actix worker.
+//! The routes and server shared by the `afs` (Redis), `afs-sql` (SQL) and other crate
+//! peers: `/read` reads `n` from the session, `/incr` reads, increments and writes it
+//! back, `/hello` does not touch the session. One actix worker.
 
 use actix_flask_session::{
     ServerSideSession, ServerSideSessionInterface, Session, SessionConfig, SessionStore,
@@ -65,7 +65,18 @@ fn prometheus() -> std::io::Result<metrics_exporter_prometheus::PrometheusHandle
 /// Serves the three routes over `store` with Flask-Session's default configuration
 /// (permanent, refresh each request, msgpack, unsigned cookie). `AFS_REFRESH=0` turns
 /// `SESSION_REFRESH_EACH_REQUEST` off, to see what the refresh costs.
+#[allow(dead_code)] // `afs-sql` calls `serve_with` only
 pub async fn serve(store: impl SessionStore, port: u16) -> std::io::Result<()> {
+    serve_with(store, port, |_| {}).await
+}
+
+/// [`serve`], with the routes `extra` adds (routes that do not take the session, e.g.
+/// `afs-sql`'s `/stats`).
+pub async fn serve_with(
+    store: impl SessionStore,
+    port: u16,
+    extra: fn(&mut web::ServiceConfig),
+) -> std::io::Result<()> {
     #[cfg(feature = "metrics")]
     let prometheus = prometheus()?;
     let mut config = SessionConfig::default();
@@ -77,7 +88,8 @@ pub async fn serve(store: impl SessionStore, port: u16) -> std::io::Result<()> {
         let app = App::new()
             .route("/read", web::get().to(read))
             .route("/incr", web::get().to(incr))
-            .route("/hello", web::get().to(hello));
+            .route("/hello", web::get().to(hello))
+            .configure(extra);
         #[cfg(feature = "metrics")]
         let app = {
             let prometheus = prometheus.clone();
