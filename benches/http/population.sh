@@ -260,7 +260,7 @@ if "sweep" in stores:
     print("|---:|---|---|---:|---:|---:|---|---|---:|")
     def sweep_time(path):
         m = re.search(r"deleted (\d+) in ([\d.]+) s", (out / path).read_text())
-        return f"{float(m.group(2)):.1f} s ({int(m.group(1)):,} rows)"
+        return f"{float(m.group(2)):.2f} s ({int(m.group(1)):,} rows)"
     for r in range(1, rounds + 1):
         a, b = run(f"nosweep-{r}.txt"), run(f"sweep-{r}.txt")
         print(f"| {r} | {sweep_time(f'alone-{r}.time')} | {sweep_time(f'sweep-{r}.time')} | "
