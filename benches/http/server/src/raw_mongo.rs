@@ -87,7 +87,7 @@ async fn incr(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpResponse {
     };
     let result = sessions
         .update_one(
-            doc! { "id": &key, "expiration": { "$gt": now } },
+            doc! { "id": key.as_str(), "expiration": { "$gt": now } },
             doc! { "$set": { "val": val, "expiration": expiration(now) } },
         )
         .await;
