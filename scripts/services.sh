@@ -190,9 +190,23 @@ want postgres      && [ ! -d /etc/postgresql ] && APT_PKGS+=(postgresql postgres
 if [ ${#APT_PKGS[@]} -gt 0 ]; then
   s=$(now)
   export DEBIAN_FRONTEND=noninteractive
-  { timeout "$INSTALL_TIMEOUT" apt-get update -qq && timeout "$INSTALL_TIMEOUT" apt-get install -y -q --no-install-recommends "${APT_PKGS[@]}"; } >"$LOG/apt.log" 2>&1 \
-    || echo "apt-get install ${APT_PKGS[*]} failed, see $LOG/apt.log" >&2
-  echo "installed (apt): ${APT_PKGS[*]} in $(elapsed "$s")s"
+  # Another apt run (the test script's, a user's) holds apt's locks for a while: wait for
+  # them (dpkg's lock by apt's own timeout, the lists lock by retrying).
+  apt_ok=false
+  for attempt in 1 2 3 4 5 6; do
+    if { timeout "$INSTALL_TIMEOUT" apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+         timeout "$INSTALL_TIMEOUT" apt-get -o DPkg::Lock::Timeout=300 install -y -q \
+           --no-install-recommends "${APT_PKGS[@]}"; } >"$LOG/apt.log" 2>&1; then
+      apt_ok=true; break
+    fi
+    grep -q 'Could not get lock' "$LOG/apt.log" || break
+    sleep 10
+  done
+  if $apt_ok; then
+    echo "installed (apt): ${APT_PKGS[*]} in $(elapsed "$s")s"
+  else
+    echo "apt-get install ${APT_PKGS[*]} failed after $(elapsed "$s")s, see $LOG/apt.log" >&2
+  fi
 fi
 
 # ---------------------------------------------------------------- starts (non-blocking)

@@ -12,8 +12,14 @@
 # the table gives each round on its own line with its ratios, computed within the round:
 # `/read` with refresh over `/read` without, `/incr` over `/read` without refresh.
 #
+# The file stores' directories go under DIR_BASE (default: the temporary directory): the
+# filesystem under it decides what a write costs (see benches/README.md: this VM's root
+# ext4 has no journal, which makes every new inode expensive; a loop-mounted journaled
+# ext4 or /dev/shm shows the difference).
+#
 # Knobs: ROUNDS=3 DURATION=10s CONNECTIONS=64 THREADS=2 SERVER_CPU=0 WRK_CPU=1
-#        SESSIONS=64 STORES="filesystem cachelib-fs simple" BENCH_TARGET_DIR=<target dir>
+#        SESSIONS=64 STORES="filesystem cachelib-fs simple" DIR_BASE=<dir>
+#        BENCH_TARGET_DIR=<target dir>
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +27,9 @@ source "$HERE/common.sh"
 SESSIONS=${SESSIONS:-64}
 STORES=${STORES:-"filesystem cachelib-fs simple"}
 OUT=$(mktemp -d)
-trap 'cleanup; rm -rf "$OUT"/dirs' EXIT
+DIRS=$(mktemp -d "${DIR_BASE:-${TMPDIR:-/tmp}}/afs-embedded.XXXXXX")
+trap 'cleanup; rm -rf "$OUT" "$DIRS"' EXIT
+echo "store directories under $DIRS ($(df -T "$DIRS" | awk 'NR == 2 { print $2 }'))" >&2
 
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
 echo "building release binary (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
@@ -34,7 +42,7 @@ for store in $STORES; do
   for refresh in 1 0; do
     name=$store$([ "$refresh" = 0 ] && echo -norefresh || true)
     spec=$store
-    [ "$store" = simple ] || spec="$store:$OUT/dirs/$name"
+    [ "$store" = simple ] || spec="$store:$DIRS/$name"
     AFS_REFRESH=$refresh taskset -c "$SERVER_CPU" "$BIN" "$port" "$spec" >"$OUT/$name.log" 2>&1 &
     PIDS+=($!)
     until curl -fs -o /dev/null "http://127.0.0.1:$port/hello"; do

@@ -17,6 +17,7 @@
 #
 # Knobs: ROUNDS=3 DURATION=10s CONNECTIONS=64 THREADS=2 SERVER_CPU=0 WRK_CPU=1
 #        REDIS_PORT=6391 PORT_BASE=18080 (servers on PORT_BASE+1...) BENCH_TARGET_DIR=<target dir> ONLY="afs raw raw-cookie actix-session"
+#        ROUTES="read incr hello"
 #        (add `afs-metrics`: `afs` with the crate's `metrics` feature and a Prometheus recorder)
 set -euo pipefail
 
@@ -25,6 +26,7 @@ source "$HERE/common.sh"
 REDIS_PORT=${REDIS_PORT:-6391}
 PORT_BASE=${PORT_BASE:-18080}
 ONLY=${ONLY:-"afs raw raw-cookie actix-session"}
+ROUTES=${ROUTES:-"read incr hello"}
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 OUT=$(mktemp -d)
 
@@ -93,7 +95,7 @@ done
 # that a change in the machine's load during the run falls on all of them alike. Only the
 # server under load uses its core; the others are idle.
 for round in $(seq 1 "$ROUNDS"); do
-  for route in read incr hello; do
+  for route in $ROUTES; do
     for name in $ONLY; do
       before=$(redis_calls)
       ticks=$(cpu_ticks "${PID_OF[$name]}")
@@ -106,9 +108,10 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-python3 - "$OUT" "$ROUNDS" "$(getconf CLK_TCK)" $ONLY <<'PY'
-import re, statistics, sys, pathlib
+ROUTES="$ROUTES" python3 - "$OUT" "$ROUNDS" "$(getconf CLK_TCK)" $ONLY <<'PY'
+import os, re, statistics, sys, pathlib
 out, rounds, hz, names = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+routes = os.environ["ROUTES"].split()
 
 def ms(text):
     v, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
@@ -116,7 +119,7 @@ def ms(text):
 
 res = {}
 for name in names:
-    for route in ("read", "incr", "hello"):
+    for route in routes:
         rps, p50, p99, cpr, cpu, non2xx = [], [], [], [], [], 0
         for r in range(1, rounds + 1):
             t = (out / f"{name}-{route}-{r}.txt").read_text()
@@ -147,7 +150,7 @@ print("| server | route | req/s | p50 ms | p99 ms | vs raw | vs raw-cookie | vs 
       "| cmds/req | server CPU µs/req | raw CPU / this CPU | non-2xx |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name in names:
-    for route in ("read", "incr", "hello"):
+    for route in routes:
         r = res[(name, route)]
         print(f"| {name} | /{route} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
               f"{ratio(name, route, 'raw')} | {ratio(name, route, 'raw-cookie')} | "

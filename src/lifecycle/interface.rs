@@ -322,7 +322,7 @@ impl ServerSideSessionInterface {
                 if let Some(users) = &self.inner.users {
                     state.user = users.user_of(&state.data);
                 }
-                if lifetime::after_load(&mut state, config, lifetime::now())
+                if lifetime::after_load(&mut state, config, lifetime::now_for(config))
                     == lifetime::Loaded::Expired
                 {
                     tracing::debug!(key = %state.key(), "session past SESSION_ABSOLUTE_LIFETIME; starting a new session");
@@ -406,7 +406,7 @@ impl ServerSideSessionInterface {
                 Save::Unchanged
             });
         }
-        let ttl = lifetime::before_save(&mut state, config, lifetime::now());
+        let ttl = lifetime::before_save(&mut state, config, lifetime::now_for(config));
         let mut outcome = Save::Unchanged;
         if state.modified {
             let format = config.serialization_format;

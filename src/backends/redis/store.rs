@@ -47,6 +47,7 @@ pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const MIN_REDIS_VERSION: Version = Version::new(6, 2, 0);
 
 const NAME: &str = "redis";
+#[cfg(feature = "redis-cluster")]
 const CLUSTER_NAME: &str = "redis-cluster";
 #[cfg(feature = "redis-sentinel")]
 const SENTINEL_NAME: &str = "redis-sentinel";
