@@ -19,7 +19,8 @@
 # it off and divides the instructions counted (all threads of the server) by the requests
 # wrk completed. `callgrind_annotate <KEEP>/<server>-<route>.cg.*` shows where they go.
 #
-# Knobs: STORE=memcached|mongodb SERVERS="afs-$STORE raw-$STORE" ROUTES="/read /incr"
+# Knobs: STORE=memcached|mongodb SERVERS="afs-memcached raw-memcached" (mongodb: "afs-mongo raw-mongo")
+#        ROUTES="/read /incr"
 #        SESSIONS=4096 DURATION=15s CONNECTIONS=4 PORT=21630 STORE_PORT=21631
 #        SECANTUS_PYTHON=<python with secantus and pymongo; default services.sh's venv>
 #        BENCH_TARGET_DIR=<target dir> KEEP=<dir to keep callgrind files in>
@@ -27,7 +28,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 STORE=${STORE:-memcached}
-SERVERS=${SERVERS:-"afs-$STORE raw-$STORE"}
+case $STORE in mongodb) PEER=mongo ;; *) PEER=$STORE ;; esac
+SERVERS=${SERVERS:-"afs-$PEER raw-$PEER"}
 ROUTES=${ROUTES:-"/read /incr"}
 SESSIONS=${SESSIONS:-4096}
 DURATION=${DURATION:-15s}
