@@ -55,20 +55,7 @@ PIDS+=($!)
 for p in 21403 21404; do until curl -fs -o /dev/null "http://127.0.0.1:$p/hello"; do sleep 0.05; done; done
 python3 "$HERE/make_cookies.py" 21403 "$SESSIONS" >"$OUT/afs.cookies"
 # The raw peer's sessions: the bytes this crate writes for {_permanent: true, n: 1}.
-python3 - "$MC_PORT" "$SESSIONS" "$OUT/raw.cookies" <<'PY'
-import socket, sys, time
-port, n, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-value = b"\x82\xaa_permanent\xc3\xa1n\x01"
-s = socket.create_connection(("127.0.0.1", port))
-with open(path, "w") as out:
-    for i in range(n):
-        sid = f"raw{i:040d}"
-        # 31 days is over memcached's 30-day limit for relative times: absolute time.
-        expiry = int(time.time()) + 31 * 24 * 3600
-        s.sendall(b"ms session:%s %d T%d\r\n%s\r\n" % (sid.encode(), len(value), expiry, value))
-        assert s.recv(64).startswith(b"HD"), "ms failed"
-        out.write(f"session={sid}\n")
-PY
+python3 "$HERE/memcached_sessions.py" "$MC_PORT" "$SESSIONS" "$OUT/raw.cookies"
 
 declare -A PORT_OF=([afs]=21403 [raw]=21404)
 for round in $(seq 1 "$ROUNDS"); do

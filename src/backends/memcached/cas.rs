@@ -19,16 +19,14 @@ impl MemcachedStore {
         refresh: Option<Duration>,
     ) -> Result<Option<Versioned>, StoreError> {
         validate_key(key)?;
-        let mut flags = vec!["v".to_owned(), "f".to_owned(), "c".to_owned()];
-        if let Some(ttl) = refresh {
-            flags.push(ttl_flag(ttl));
-        }
-        let found = exec(self.server_for(key), |mut c| {
-            let flags = &flags;
-            async move {
-                let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-                c.meta_get(key, false, None, Some(&flags)).await
-            }
+        let ttl = refresh.map(ttl_flag);
+        let flags = match &ttl {
+            Some(t) => ["v", "f", "c", t.as_str()],
+            None => ["v", "f", "c", ""],
+        };
+        let flags = &flags[..if ttl.is_some() { 4 } else { 3 }];
+        let found = exec(self.server_for(key), |mut c| async move {
+            c.meta_get(key, false, None, Some(flags)).await
         })
         .await?;
         let Some(found) = found else {

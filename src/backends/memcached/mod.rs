@@ -81,7 +81,8 @@
 //!
 //! # Outages
 //!
-//! Connection and I/O errors, pool timeouts and a 5 s per-command timeout are
+//! Connection and I/O errors and a 5 s per-command timeout (which covers waiting for a
+//! pooled connection and connecting) are
 //! [`StoreError::Unavailable`](crate::StoreError::Unavailable) (requests answer 503). When a connection taken from the
 //! pool turns out to be dead (the server was restarted), the idle connections of that
 //! server are dropped and the command is sent once more on a new connection, so the first

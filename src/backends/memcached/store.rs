@@ -176,11 +176,10 @@ impl MemcachedStore {
                     allowed: "each server may be listed once".to_owned(),
                 });
             }
-            let mut builder = Pool::builder(Connector { dsn: addr.dsn })
-                .runtime(deadpool::Runtime::Tokio1)
-                .wait_timeout(Some(COMMAND_TIMEOUT))
-                .create_timeout(Some(COMMAND_TIMEOUT))
-                .recycle_timeout(Some(COMMAND_TIMEOUT));
+            // No timeouts of the pool's own: every use of the pool is inside `exec`, whose
+            // COMMAND_TIMEOUT bounds the wait for a connection, the connect and the
+            // recycle as well (two more timers per command otherwise).
+            let mut builder = Pool::builder(Connector { dsn: addr.dsn });
             if let Some(size) = pool_size {
                 builder = builder.max_size(size);
             }
@@ -315,7 +314,12 @@ pub(crate) fn validate_key(key: &str) -> Result<(), StoreError> {
             key.len()
         )));
     }
-    if let Some(b) = key.bytes().find(|&b| b <= b' ' || b == 0x7f) {
+    // One pass without early exit (the compiler vectorizes it); the byte is looked up
+    // only for the message.
+    let bad = |b: u8| b <= b' ' || b == 0x7f;
+    if key.bytes().fold(false, |found, b| found | bad(b))
+        && let Some(b) = key.bytes().find(|&b| bad(b))
+    {
         return Err(invalid(format!(
             "key contains whitespace or a control character (byte {b:#04x})"
         )));
@@ -339,8 +343,44 @@ pub(crate) fn exptime(ttl: Duration, now: SystemTime) -> i64 {
     i64::try_from(now.saturating_add(secs)).unwrap_or(i64::MAX)
 }
 
-fn ttl_flag(ttl: Duration) -> String {
-    format!("T{}", exptime(ttl, SystemTime::now()))
+/// The `T<exptime>` meta flag for `ttl`, formatted on the stack (a `format!` per command
+/// cost an allocation and the formatting machinery).
+fn ttl_flag(ttl: Duration) -> TtlFlag {
+    TtlFlag::new(exptime(ttl, SystemTime::now()))
+}
+
+/// `T` and a decimal `i64`: at most 1 + 1 + 19 bytes.
+pub(crate) struct TtlFlag {
+    buf: [u8; 24],
+    start: usize,
+}
+
+impl TtlFlag {
+    fn new(exptime: i64) -> Self {
+        let mut buf = [0u8; 24];
+        let mut start = buf.len();
+        let mut n = exptime.unsigned_abs();
+        loop {
+            start -= 1;
+            buf[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if exptime < 0 {
+            start -= 1;
+            buf[start] = b'-';
+        }
+        start -= 1;
+        buf[start] = b'T';
+        TtlFlag { buf, start }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII is written above: the conversion cannot fail.
+        std::str::from_utf8(&self.buf[self.start..]).unwrap_or_default()
+    }
 }
 
 /// Whether the error means the connection (or the server) is gone.
@@ -412,17 +452,15 @@ impl SessionStore for MemcachedStore {
         refresh: Option<Duration>,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         validate_key(key)?;
-        let flags: Vec<String> = match refresh {
-            Some(ttl) => vec!["v".to_owned(), "f".to_owned(), ttl_flag(ttl)],
-            None => vec!["v".to_owned(), "f".to_owned()],
+        let ttl = refresh.map(ttl_flag);
+        let flags = match &ttl {
+            Some(t) => ["v", "f", t.as_str()],
+            None => ["v", "f", ""],
         };
+        let flags = &flags[..if ttl.is_some() { 3 } else { 2 }];
         let server = self.server_for(key);
-        let found = exec(server, |mut c| {
-            let flags = &flags;
-            async move {
-                let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-                c.meta_get(key, false, None, Some(&flags)).await
-            }
+        let found = exec(server, |mut c| async move {
+            c.meta_get(key, false, None, Some(flags)).await
         })
         .await?;
         let Some(found) = found else {
@@ -575,6 +613,13 @@ mod tests {
         assert_eq!(exptime(Duration::from_secs(2_678_400), now), 1_702_678_400);
         assert_eq!(exptime(Duration::from_millis(1_900), now), 1);
         assert_eq!(exptime(Duration::ZERO, now), -1);
+    }
+
+    #[test]
+    fn ttl_flags_are_formatted_like_format() {
+        for n in [-1, 0, 1, 9, 10, 2_592_000, 1_702_678_400, i64::MAX, i64::MIN] {
+            assert_eq!(TtlFlag::new(n).as_str(), format!("T{n}"));
+        }
     }
 
     #[test]
