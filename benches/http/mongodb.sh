@@ -152,7 +152,7 @@ print("|---:|---|---:|---:|---:|---|---|---|---|---|---|---:|")
 for r in range(1, rounds + 1):
     for route in ("read", "incr", "hello"):
         a, b = run("afs", route, r), run("raw", route, r)
-        print(f"| {r} | /{route} | {a['rps']:.0f} | {b['rps']:.0f} | {a['rps'] / b['rps']:.2f} | "
+        print(f"| {r} | /{route} | {a['rps']:.0f} | {b['rps']:.0f} | {(a['rps'] / b['rps'] if b['rps'] else float('nan')):.2f} | "
               f"{a['p99']:.2f} / {b['p99']:.2f} | {a['cpu']:.1f} / {b['cpu']:.1f} | "
               f"{a['db']:.0f} / {b['db']:.0f} | {a['ops']:.2f} / {b['ops']:.2f} | "
               f"{a['detail']} / {b['detail']} | {a['tail']:.0f} / {b['tail']:.0f} | "

@@ -36,7 +36,7 @@
 #        4096, 65536, 1048576) MAX_SEED_BYTES=268435456 (SESSIONS is lowered, to at least
 #        64, so that each server's sessions hold at most this many bytes) WARMUP=2s
 #        PG_FLUSH_WAIT=11 MYSQL_ALT=1 (MariaDB/MySQL: a third server, `raw-alt`, the raw
-#        peer with RAW_SQL_MYSQL_LOAD=update-select, the cheaper load proposed for the store)
+#        peer with RAW_SQL_MYSQL_LOAD=transaction, the store's earlier load in a transaction)
 #        SQL_POOL_SIZE= (both servers' pool size; empty: the store's default, 10. SQLite with
 #        concurrent writers mostly measures its busy handler's sleeps: SQL_POOL_SIZE=1
 #        queues them in the pool instead)
@@ -226,7 +226,7 @@ for db in $DB; do
   start afs "$url"
   start raw "$url"
   if [ "$db" = mysql ] && [ "$MYSQL_ALT" = 1 ]; then
-    start raw-alt "$url" RAW_SQL_MYSQL_LOAD=update-select
+    start raw-alt "$url" RAW_SQL_MYSQL_LOAD=transaction
     servers+=(raw-alt)
   fi
   echo "$db: creating $SESSIONS sessions on each server" >&2

@@ -34,6 +34,14 @@
 //! Only `sqlite:///x.db` differs: SQLAlchemy's (and this crate's) relative `x.db`, Diesel's
 //! absolute `/x.db`; give Diesel the plain path.
 //!
+//! SQLite takes one writer at a time, and with `SESSION_REFRESH_EACH_REQUEST` on (the
+//! default) every read of a session writes its new expiry. With several connections the
+//! waiting writers sleep in SQLite's busy handler instead of queueing: under 64 concurrent
+//! requests the default pool of 10 gave p99 latencies near one second and some `503`s
+//! (`database is locked` after the busy timeout), where `SESSION_SQLALCHEMY_POOL_SIZE = 1`
+//! gave the same throughput with p99 under 35 ms and no failure (`benches/README.md`,
+//! "SQL stores against a raw handler"). Give SQLite a pool of 1 unless reads do not write.
+//!
 //! A missing table is a startup error ([`ConfigError::Backend`](crate::ConfigError::Backend)) that says how to create
 //! it. A database outage makes requests that need the session answer `503`; the pool
 //! replaces dead connections by itself when the database is back.
@@ -48,7 +56,7 @@
 //! | operation | PostgreSQL, SQLite | MySQL/MariaDB |
 //! |---|---|---|
 //! | [`load`](crate::SessionStore::load) | `SELECT data FROM T WHERE session_id = $1 AND expiry > $now` | same |
-//! | `load` with refresh | `UPDATE T SET expiry = $exp WHERE session_id = $1 AND expiry > $now RETURNING data` (one statement) | one transaction: `SELECT data FROM T WHERE session_id = ? AND expiry > ? FOR UPDATE`, then (if found) `UPDATE T SET expiry = ? WHERE session_id = ?` |
+//! | `load` with refresh | `UPDATE T SET expiry = $exp WHERE session_id = $1 AND expiry > $now RETURNING data` (one statement) | two statements, no transaction (no `RETURNING` on MySQL/MariaDB): `UPDATE T SET expiry = ? WHERE session_id = ? AND expiry > ?`, then, if it matched a row, `SELECT data FROM T WHERE session_id = ? AND expiry > ?` (a write landing between them is read; a delete makes it a miss) |
 //! | [`create`](crate::SessionStore::create) | `INSERT INTO T (session_id, data, expiry) VALUES ($1, $2, $exp) ON CONFLICT (session_id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE T.expiry IS NULL OR T.expiry <= $now` (with a sequence: `id` = `nextval('"seq"')`); created when one row was written | `INSERT INTO T (session_id, data, expiry) VALUES (?, ?, ?)`; on a duplicate key: `UPDATE T SET data = ?, expiry = ? WHERE session_id = ? AND (expiry IS NULL OR expiry <= ?)` |
 //! | [`update`](crate::SessionStore::update) | `UPDATE T SET data = $1, expiry = $exp WHERE session_id = $2 AND expiry > $now` | same |
 //! | [`delete`](crate::SessionStore::delete) | `DELETE FROM T WHERE session_id = $1` | same |

@@ -7,7 +7,7 @@
 //!
 //! | route | PostgreSQL, SQLite | MariaDB/MySQL |
 //! |---|---|---|
-//! | `/read` | `UPDATE T SET expiry = ? WHERE session_id = ? AND expiry > ? RETURNING data` | `BEGIN`; `SELECT data FROM T WHERE session_id = ? AND expiry > ? FOR UPDATE`; `UPDATE T SET expiry = ? WHERE session_id = ?`; `COMMIT` |
+//! | `/read` | `UPDATE T SET expiry = ? WHERE session_id = ? AND expiry > ? RETURNING data` | `UPDATE T SET expiry = ? WHERE session_id = ? AND expiry > ?`, then, only when it matched the row, `SELECT data FROM T WHERE session_id = ? AND expiry > ?` (autocommit, no transaction) |
 //! | `/incr` | the same, then (second hop) `UPDATE T SET data = ?, expiry = ? WHERE session_id = ? AND expiry > ?` with the value's last byte changed | the same |
 //! | `/hello` | nothing | nothing |
 //!
@@ -15,10 +15,10 @@
 //! expired row answers 503 (so a broken seed shows up as non-2xx). `GET /stats`: the
 //! statements sent so far (see `sql_stats`).
 //!
-//! With `RAW_SQL_MYSQL_LOAD=update-select`, the MySQL load is instead the cheaper form
-//! proposed for the store: `UPDATE T SET expiry = ? WHERE session_id = ? AND expiry > ?`,
-//! then, only when it matched the row, `SELECT data FROM T WHERE session_id = ? AND
-//! expiry > ?`; two statements in autocommit, no transaction.
+//! With `RAW_SQL_MYSQL_LOAD=transaction`, the MySQL load is instead the store's earlier
+//! form: `BEGIN`; `SELECT data FROM T WHERE session_id = ? AND expiry > ? FOR UPDATE`;
+//! `UPDATE T SET expiry = ? WHERE session_id = ?`; `COMMIT` (diesel sends each `BEGIN`
+//! and `COMMIT` between two `COM_SET_OPTION`s: eight round trips).
 //!
 //! `raw-sql <port> <database-url>` (`postgresql://...`, `mysql://...`,
 //! `sqlite:////absolute/path.db`, as `afs-sql` takes them); one worker.
@@ -54,9 +54,10 @@ enum Db {
 /// How a MySQL load with refresh is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum MyLoad {
-    /// The store's: a transaction around `SELECT ... FOR UPDATE` and the expiry update.
+    /// The store's earlier form: a transaction around `SELECT ... FOR UPDATE` and the
+    /// expiry update.
     Transaction,
-    /// The proposed form: the expiry update of a live row, then a plain `SELECT`.
+    /// The store's: the expiry update of a live row, then a plain `SELECT`.
     UpdateSelect,
 }
 
@@ -444,8 +445,8 @@ async fn main() -> std::io::Result<()> {
         .next()
         .unwrap_or_else(|| "postgresql://root@127.0.0.1/afs_bench?sslmode=disable".to_owned());
     let my_load = match std::env::var("RAW_SQL_MYSQL_LOAD").as_deref() {
-        Err(_) | Ok("" | "transaction") => MyLoad::Transaction,
-        Ok("update-select") => MyLoad::UpdateSelect,
+        Err(_) | Ok("" | "update-select") => MyLoad::UpdateSelect,
+        Ok("transaction") => MyLoad::Transaction,
         Ok(other) => {
             return Err(std::io::Error::other(format!(
                 "RAW_SQL_MYSQL_LOAD={other:?}: expected transaction or update-select"

@@ -33,10 +33,9 @@ pub(crate) struct Statements {
     /// `SELECT data FROM T WHERE session_id = ? AND expiry > ?`
     pub(crate) select: Template,
     /// PostgreSQL/SQLite: `UPDATE T SET expiry = ? WHERE session_id = ? AND expiry > ? RETURNING data`.
-    /// MySQL: `SELECT data FROM T WHERE session_id = ? AND expiry > ? FOR UPDATE`.
+    /// MySQL (no `RETURNING`): the same without it; [`select`](Self::select) then reads the
+    /// data when it matched a row.
     pub(crate) load_refresh: Template,
-    /// MySQL only: `UPDATE T SET expiry = ? WHERE session_id = ?`.
-    pub(crate) touch: Template,
     /// PostgreSQL/SQLite: `INSERT ... ON CONFLICT (session_id) DO UPDATE ... WHERE <expired>`.
     /// MySQL: `INSERT INTO T (session_id, data, expiry) VALUES (?, ?, ?)`.
     pub(crate) create: Template,
@@ -66,9 +65,10 @@ impl Statements {
     pub(crate) fn new(dialect: Dialect, table: &SqlTable) -> Self {
         let t = table.qualified(dialect);
         let select = format!("SELECT data FROM {t} WHERE session_id = ? AND expiry > ?");
+        let refresh = format!("UPDATE {t} SET expiry = ? WHERE session_id = ? AND expiry > ?");
         let (load_refresh, create) = match dialect {
             Dialect::MySql => (
-                format!("{select} FOR UPDATE"),
+                refresh,
                 format!("INSERT INTO {t} (session_id, data, expiry) VALUES (?, ?, ?)"),
             ),
             Dialect::Postgres | Dialect::Sqlite => {
@@ -81,9 +81,7 @@ impl Statements {
                         None => ("session_id, data, expiry", "?, ?, ?".to_owned()),
                     };
                 (
-                    format!(
-                        "UPDATE {t} SET expiry = ? WHERE session_id = ? AND expiry > ? RETURNING data"
-                    ),
+                    format!("{refresh} RETURNING data"),
                     format!(
                         "INSERT INTO {t} ({columns}) VALUES ({values}) ON CONFLICT (session_id) \
                          DO UPDATE SET data = excluded.data, expiry = excluded.expiry \
@@ -96,7 +94,6 @@ impl Statements {
             dialect,
             select: Template::new(select),
             load_refresh: Template::new(load_refresh),
-            touch: Template::new(format!("UPDATE {t} SET expiry = ? WHERE session_id = ?")),
             create: Template::new(create),
             replace_expired: Template::new(format!(
                 "UPDATE {t} SET data = ?, expiry = ? WHERE session_id = ? AND (expiry IS NULL OR expiry <= ?)"
@@ -218,19 +215,27 @@ impl Statements {
                         .bind(vec![self.time(expiry), Bind::Text(key), self.time(now)])
                         .get_result::<DataRow>(conn)
                         .optional()?,
-                    Dialect::MySql => conn.transaction(|conn| {
-                        let row = self
+                    // Two statements and no transaction (a transaction costs diesel four
+                    // more round trips on MySQL, and held the row lock across three):
+                    // move the expiry of a live row, then read it. A write landing
+                    // between the two is read (what a load a moment later would see); a
+                    // delete or rename makes it a miss. Diesel connects with
+                    // `CLIENT_FOUND_ROWS`, so a row whose expiry is already the new value
+                    // still counts as matched.
+                    Dialect::MySql => {
+                        let moved = self
                             .load_refresh
-                            .bind(vec![Bind::Text(key), self.time(now)])
-                            .get_result::<DataRow>(conn)
-                            .optional()?;
-                        if row.is_some() {
-                            self.touch
-                                .bind(vec![self.time(expiry), Bind::Text(key)])
-                                .execute(conn)?;
+                            .bind(vec![self.time(expiry), Bind::Text(key), self.time(now)])
+                            .execute(conn)?;
+                        if moved == 0 {
+                            None
+                        } else {
+                            self.select
+                                .bind(vec![Bind::Text(key), self.time(now)])
+                                .get_result::<DataRow>(conn)
+                                .optional()?
                         }
-                        QueryResult::Ok(row)
-                    })?,
+                    }
                 }
             }
         };
@@ -431,7 +436,7 @@ mod tests {
         );
         assert_eq!(
             my.load_refresh.sql(),
-            "SELECT data FROM `app`.`sessions` WHERE session_id = ? AND expiry > ? FOR UPDATE"
+            "UPDATE `app`.`sessions` SET expiry = ? WHERE session_id = ? AND expiry > ?"
         );
         assert_eq!(
             my.create.sql(),
