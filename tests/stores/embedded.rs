@@ -1299,25 +1299,21 @@ async fn rewrites_recycle_the_replaced_file() {
     }
 }
 
-/// Recycled files move between keys: a reader of one key that opened a file just before
-/// it was replaced may find it rewritten with another key's entry, or half rewritten.
-/// Two keys are rewritten in turn, with payloads of changing lengths, while readers of
-/// both load them without the lock: every load returns a complete value its own key was
-/// given, never the other key's, never a mix and never a miss.
-#[actix_rt::test]
-async fn lock_free_readers_never_see_a_recycled_file_of_another_key() {
+/// Rewrites keys `a` and `b` in turn (`WRITES` times each, payloads of changing lengths,
+/// through `stores` in turn) while readers of both load them without the lock through
+/// every store: every load must return a complete value its own key was given, never
+/// the other key's, never a mix and never a miss.
+async fn race_recycled_rewrites_against_readers(stores: &[Arc<dyn SessionStore>], what: &str) {
     const WRITES: usize = 1500;
-    let dir = tempfile::tempdir().unwrap();
-    for s in file_subjects(&dir) {
-        let store = Arc::clone(&s.store);
-        let value = |key: &str, i: usize| format!("{key}={i}:{}", "x".repeat(i % 97)).into_bytes();
+    let value = |key: &str, i: usize| format!("{key}={i}:{}", "x".repeat(i % 97)).into_bytes();
+    for key in ["session:a", "session:b"] {
+        assert!(stores[0].create(key, &value(key, 0), MINUTE).await.unwrap());
+    }
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for store in stores {
         for key in ["session:a", "session:b"] {
-            assert!(store.create(key, &value(key, 0), MINUTE).await.unwrap());
-        }
-        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut readers = Vec::new();
-        for key in ["session:a", "session:b", "session:a", "session:b"] {
-            let store = Arc::clone(&store);
+            let store = Arc::clone(store);
             let done = Arc::clone(&done);
             readers.push(actix_rt::spawn(async move {
                 let mut loads = 0usize;
@@ -1334,24 +1330,59 @@ async fn lock_free_readers_never_see_a_recycled_file_of_another_key() {
                 loads
             }));
         }
-        for i in 1..=WRITES {
-            for key in ["session:a", "session:b"] {
-                assert!(store.update(key, &value(key, i), MINUTE).await.unwrap());
-            }
+    }
+    for i in 1..=WRITES {
+        for key in ["session:a", "session:b"] {
+            let store = &stores[i % stores.len()];
+            assert!(
+                store.update(key, &value(key, i), MINUTE).await.unwrap(),
+                "{what}"
+            );
         }
-        done.store(true, std::sync::atomic::Ordering::Release);
-        let mut loads = 0;
-        for reader in readers {
-            loads += reader.await.unwrap();
-        }
-        assert!(loads >= 4, "{}", s.name);
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let mut loads = 0;
+    for reader in readers {
+        loads += reader.await.unwrap();
+    }
+    assert!(loads >= 2 * stores.len(), "{what}");
+    for store in stores {
         for key in ["session:a", "session:b"] {
             assert_eq!(
                 store.load(key, None).await.unwrap(),
                 Some(value(key, WRITES)),
-                "{}",
-                s.name
+                "{what}"
             );
         }
     }
+}
+
+/// Recycled files move between keys: a reader of one key that opened a file just before
+/// it was replaced may find it rewritten with another key's entry, or half rewritten.
+/// (With the checksum check disabled this fails on every run.)
+#[actix_rt::test]
+async fn lock_free_readers_never_see_a_recycled_file_of_another_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in file_subjects(&dir) {
+        race_recycled_rewrites_against_readers(&[Arc::clone(&s.store)], s.name).await;
+    }
+}
+
+/// The same with two stores on one directory, as two processes have: two pools of
+/// recycled files, and locks taken through two open files.
+#[actix_rt::test]
+async fn two_stores_on_one_directory_recycle_without_mixing_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs: Vec<Arc<dyn SessionStore>> = (0..2)
+        .map(|_| Arc::new(FileSystemSessionInterface::new(dir.path(), 0, 0o600).unwrap()) as _)
+        .collect();
+    race_recycled_rewrites_against_readers(&fs, "two FileSystemStores").await;
+    let dir = tempfile::tempdir().unwrap();
+    let caches: Vec<Arc<dyn SessionStore>> = (0..2)
+        .map(|_| {
+            let cache = FileSystemCache::new(dir.path(), 0, 0o600).unwrap();
+            Arc::new(CacheLibSessionInterface::new(cache)) as _
+        })
+        .collect();
+    race_recycled_rewrites_against_readers(&caches, "two FileSystemCaches").await;
 }
