@@ -95,6 +95,15 @@ fn entry_bytes(key: &str, flags: u8, expiry: u64, payload: &[u8]) -> Vec<u8> {
     bytes
 }
 
+/// Asserts that `path` holds exactly the version 2 entry of `key` with `payload`, in use
+/// (whatever its expiry).
+fn assert_entry(path: &Path, key: &str, payload: &[u8], what: &str) {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(bytes.len() >= 16, "{what}: {} is too short", path.display());
+    let expiry = u64::from_le_bytes(bytes[8..16].try_into().unwrap());
+    assert_eq!(bytes, entry_bytes(key, 0, expiry, payload), "{what}");
+}
+
 /// The temporary (recycled) files in `dir`.
 fn spare_files(dir: &Path) -> Vec<PathBuf> {
     let mut spares: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -1240,26 +1249,14 @@ async fn rewrites_recycle_the_replaced_file() {
                 .unwrap()
         );
         assert_eq!(inode(&path), first, "{}: the kept file is reused", s.name);
-        let now = std::fs::read(&path).unwrap();
-        assert_eq!(
-            now,
-            entry_bytes("session:r", 0, expiry_of(&now), b"third, longer than first"),
-            "{}",
-            s.name
-        );
+        assert_entry(&path, "session:r", b"third, longer than first", s.name);
         assert_eq!(mode_of(&path), 0o600, "{}", s.name);
         assert_eq!(spare_files(&dir).len(), 1, "{}", s.name);
         assert_eq!(inode(&spare_files(&dir)[0]), second, "{}", s.name);
         // Shorter than the 300-byte file it reuses: cut to its own length.
         assert!(s.store.update("session:r", b"4", MINUTE).await.unwrap());
         assert_eq!(inode(&path), second, "{}", s.name);
-        let now = std::fs::read(&path).unwrap();
-        assert_eq!(
-            now,
-            entry_bytes("session:r", 0, expiry_of(&now), b"4"),
-            "{}",
-            s.name
-        );
+        assert_entry(&path, "session:r", b"4", s.name);
         assert_eq!(
             s.store.load("session:r", None).await.unwrap().as_deref(),
             Some(&b"4"[..])
