@@ -335,9 +335,9 @@ struct Inner {
     in_flight: AtomicUsize,
     /// One scan at a time per process.
     prune_lock: Mutex<()>,
-    /// Replaced entry files (`.afs-tmp-*`) kept for reuse, with their sizes; at most
-    /// [`MAX_SPARES`] (see [Recycled files](self#recycled-files)).
-    spares: Mutex<Vec<(PathBuf, u64)>>,
+    /// Replaced entry files (`.afs-tmp-*`) kept for reuse; at most [`MAX_SPARES`] (see
+    /// [Recycled files](self#recycled-files)).
+    spares: Mutex<Vec<PathBuf>>,
 }
 
 impl Drop for Inner {
@@ -346,7 +346,7 @@ impl Drop for Inner {
             .spares
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner);
-        for (spare, _) in spares.drain(..) {
+        for spare in spares.drain(..) {
             // Otherwise a sweep removes it within the hour.
             let _ = remove_if_exists(&spare);
         }
@@ -696,12 +696,12 @@ impl Inner {
         let bytes = encode(name, expiry, 0, payload);
         let path = self.path(name);
         // Only a checksummed file may be rewritten while a reader may hold it open.
-        let old_len = old.filter(|h| h.checksummed).map(|h| h.file_len());
-        if let Some((spare, len)) = self.take_spare() {
-            match self.rewrite_spare(&spare, len, &bytes) {
+        let recyclable = old.is_some_and(|h| h.checksummed);
+        if let Some(spare) = self.take_spare() {
+            match self.rewrite_spare(&spare, &bytes) {
                 Ok(()) => match exchange(&spare, &path) {
                     Ok(true) => {
-                        self.keep_spare(spare, old_len);
+                        self.keep_spare(spare, recyclable);
                         return Ok(());
                     }
                     // The entry (or the spare) is gone: start afresh below.
@@ -720,7 +720,7 @@ impl Inner {
         if exchange(tmp.path(), &path)? {
             // The temporary name now holds the old entry: kept for reuse, or removed.
             match tmp.into_temp_path().keep() {
-                Ok(replaced) => self.keep_spare(replaced, old_len),
+                Ok(replaced) => self.keep_spare(replaced, recyclable),
                 Err(error) => {
                     tracing::debug!(backend = self.backend, error = %error.error, "cannot keep a replaced session file (removed later as a stale temporary file)");
                 }
@@ -731,21 +731,21 @@ impl Inner {
         Ok(())
     }
 
-    /// A recycled file and its size, if the pool has one.
-    fn take_spare(&self) -> Option<(PathBuf, u64)> {
+    /// A recycled file, if the pool has one.
+    fn take_spare(&self) -> Option<PathBuf> {
         self.spares
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop()
     }
 
-    /// Keeps the replaced entry file `spare` (of `len` bytes) for reuse when it may be
-    /// recycled (`len` is `Some`) and the pool has room; removes it otherwise.
-    fn keep_spare(&self, spare: PathBuf, len: Option<u64>) {
-        if let Some(len) = len {
+    /// Keeps the replaced entry file `spare` for reuse when it may be `recyclable` and the
+    /// pool has room; removes it otherwise.
+    fn keep_spare(&self, spare: PathBuf, recyclable: bool) {
+        if recyclable {
             let mut spares = self.spares.lock().unwrap_or_else(PoisonError::into_inner);
             if spares.len() < MAX_SPARES {
-                spares.push((spare, len));
+                spares.push(spare);
                 return;
             }
         }
@@ -754,20 +754,20 @@ impl Inner {
         }
     }
 
-    /// Overwrites the recycled file `spare` (`len` bytes long) with `bytes`, shortens it
-    /// to their length and sets the configured mode.
-    fn rewrite_spare(&self, spare: &Path, len: u64, bytes: &[u8]) -> io::Result<()> {
+    /// Overwrites the recycled file `spare` with `bytes`, with the configured mode, and
+    /// cuts it to their length.
+    fn rewrite_spare(&self, spare: &Path, bytes: &[u8]) -> io::Result<()> {
         let file = OpenOptions::new().write(true).open(spare)?;
-        write_at(&file, bytes, 0)?;
-        if len > bytes.len() as u64 {
-            file.set_len(bytes.len() as u64)?;
-        }
+        // First, so that a file this process may not chmod (another user's) is given up
+        // before any write.
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             file.set_permissions(fs::Permissions::from_mode(self.mode))?;
         }
-        Ok(())
+        write_at(&file, bytes, 0)?;
+        // Always: the file's length is not trusted to be the old entry's.
+        file.set_len(bytes.len() as u64)
     }
 
     /// Links a finished temporary file as `name` unless that exists; `false` if it does.
