@@ -200,6 +200,34 @@ impl Entry {
     }
 }
 
+/// Reads the entry `name` without the lock: one `read` of up to 8 KiB (no `stat`, no
+/// second `read` for the end of the file) unless the file fills it. A short read is taken
+/// as the end of the file (a regular file returns fewer bytes only there); were it not,
+/// the length check would call the entry corrupt, and every caller then reads it again
+/// under the lock with [`read_entry`], which reads to the end.
+fn read_entry_unlocked(path: &Path, name: &str) -> io::Result<Entry> {
+    const FIRST_READ: usize = 8192;
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Entry::Absent),
+        Err(e) => return Err(e),
+    };
+    let mut bytes = vec![0u8; FIRST_READ];
+    let n = loop {
+        match file.read(&mut bytes) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    };
+    bytes.truncate(n);
+    if n == FIRST_READ {
+        file.read_to_end(&mut bytes)?;
+    }
+    Ok(decode(name, bytes))
+}
+
+/// Reads the whole file of the entry `name`.
 fn read_entry(path: &Path, name: &str) -> io::Result<Entry> {
     match fs::read(path) {
         Ok(bytes) => Ok(decode(name, bytes)),
@@ -839,7 +867,7 @@ impl Inner {
 
     fn get(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
         let path = self.path(name);
-        match read_entry(&path, name)? {
+        match read_entry_unlocked(&path, name)? {
             Entry::Absent => Ok(None),
             Entry::Valid { header, payload } if !is_expired(header.expiry, since_epoch()) => {
                 if header.unused
@@ -864,7 +892,7 @@ impl Inner {
         let expiry = expiry_for(ttl);
         // Refreshed earlier in the same second (the expiry is in whole seconds): nothing to
         // write, so no lock either, exactly as a read without refresh.
-        if let Entry::Valid { header, payload } = read_entry(&self.path(name), name)?
+        if let Entry::Valid { header, payload } = read_entry_unlocked(&self.path(name), name)?
             && !header.unused
             && header.expiry == expiry
             && !is_expired(expiry, since_epoch())

@@ -1383,3 +1383,34 @@ async fn two_stores_on_one_directory_recycle_without_mixing_keys() {
         .collect();
     race_recycled_rewrites_against_readers(&caches, "two FileSystemCaches").await;
 }
+
+/// A read without the lock reads up to 8 KiB at once and goes on only when the file
+/// fills that: entries just under, at and over the boundary (and far over) read back
+/// whole, with and without refresh, and stay in place.
+#[actix_rt::test]
+async fn reads_at_the_first_read_boundary_return_the_whole_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in file_subjects(&dir) {
+        let path_of = |key: &str| s.files.as_ref().unwrap().path(key);
+        for file_len in [8191usize, 8192, 8193, 100_000] {
+            let key = format!("session:boundary-{file_len}");
+            let payload: Vec<u8> = (0..file_len - HEADER_LEN)
+                .map(|i| (i % 251) as u8)
+                .collect();
+            assert!(s.store.create(&key, &payload, MINUTE).await.unwrap());
+            assert_eq!(
+                std::fs::metadata(path_of(&key)).unwrap().len(),
+                file_len as u64
+            );
+            for refresh in [None, Some(HOUR), None] {
+                assert_eq!(
+                    s.store.load(&key, refresh).await.unwrap().as_deref(),
+                    Some(&payload[..]),
+                    "{}: {file_len}-byte file, refresh {refresh:?}",
+                    s.name
+                );
+            }
+            assert!(path_of(&key).exists(), "{}", s.name);
+        }
+    }
+}
