@@ -331,11 +331,12 @@ impl ServerSideSessionInterface {
             return self.discard_bad_entry(&key, &why).await;
         }
         let decoded = if bytes.len() > OFF_WORKER_BYTES {
-            // Large: decode on the blocking pool, and measure it there for the size cap.
-            off_worker(move || {
+            // Large: decode on the blocking pool, and measure it there for the size cap
+            // (boxed, as the encode's: a path small sessions never take).
+            Box::pin(off_worker(move || {
                 serialization::decode(&bytes, format)
                     .map(|data| (Some(super::state::session_len(&data, format)), data))
-            })
+            }))
             .await?
         } else {
             serialization::decode(&bytes, format).map(|data| (None, data))
@@ -352,9 +353,8 @@ impl ServerSideSessionInterface {
                 if lifetime::after_load(&mut state, config, lifetime::now_for(config))
                     == lifetime::Loaded::Expired
                 {
-                    tracing::debug!(key = %state.key(), "session past SESSION_ABSOLUTE_LIFETIME; starting a new session");
-                    self.inner.store.delete(state.key()).await?;
-                    return self.fresh();
+                    // Boxed: a rare path, kept out of every load's future.
+                    return Box::pin(self.end_expired(state)).await;
                 }
                 // Set after `after_load`: taking the creation time out is not a change to replay.
                 state.journal = journal;
@@ -362,6 +362,13 @@ impl ServerSideSessionInterface {
             }
             Err(error) => self.discard_bad_entry(&key, &error).await,
         }
+    }
+
+    /// Deletes a session past `SESSION_ABSOLUTE_LIFETIME` and starts a fresh one.
+    async fn end_expired(&self, state: SessionState) -> Result<SessionState, SessionUnavailable> {
+        tracing::debug!(key = %state.key(), "session past SESSION_ABSOLUTE_LIFETIME; starting a new session");
+        self.inner.store.delete(state.key()).await?;
+        self.fresh()
     }
 
     /// What a request does with an entry that is not a session (undecodable bytes, or a
@@ -446,14 +453,14 @@ impl ServerSideSessionInterface {
                     store.delete(stale).await?;
                 }
                 if let Some(users) = &self.inner.users {
-                    users.after_delete(self, &state).await?;
+                    Box::pin(users.after_delete(self, &state)).await?;
                 }
                 self.set_cookie(headers, self.inner.cookie.deletion_cookie());
                 return Ok(Save::Deleted);
             }
             Pending::Read(ttl) => {
                 if let Some(users) = &self.inner.users {
-                    users.after_read(self, &state).await?;
+                    Box::pin(users.after_read(self, &state)).await?;
                 }
                 self.refresh_cookie(&state, ttl, headers);
                 return Ok(Save::Unchanged);
@@ -467,10 +474,10 @@ impl ServerSideSessionInterface {
             .is_some_and(|len| len > OFF_WORKER_BYTES)
         {
             let data = std::mem::take(&mut state.data);
-            let (data, bytes) = off_worker(move || {
+            let (data, bytes) = Box::pin(off_worker(move || {
                 let bytes = serialization::encode(&data, format);
                 (data, bytes)
-            })
+            }))
             .await?;
             state.data = data;
             bytes?
@@ -491,7 +498,10 @@ impl ServerSideSessionInterface {
             (state.stored, state.journal.take(), &self.inner.save_locks)
         {
             let store = store.as_ref();
-            if !merge::save(store, config, ttl, locks, &mut state, journal, bytes).await? {
+            // Boxed, as the user index calls below: large futures that only some
+            // configurations await, kept out of every save's future.
+            let merged = merge::save(store, config, ttl, locks, &mut state, journal, bytes);
+            if !Box::pin(merged).await? {
                 return Ok(Save::Gone);
             }
             outcome = Save::Updated;
@@ -510,9 +520,7 @@ impl ServerSideSessionInterface {
             outcome = Save::Created;
         }
         if let Some(users) = &self.inner.users {
-            users
-                .after_write(self, &state, moved_from.as_deref())
-                .await?;
+            Box::pin(users.after_write(self, &state, moved_from.as_deref())).await?;
         }
         self.set_session_cookie(&state, ttl, headers);
         Ok(outcome)
@@ -688,3 +696,4 @@ fn add_vary_cookie(headers: &mut HeaderMap) {
     };
     headers.insert(VARY, merged);
 }
+
