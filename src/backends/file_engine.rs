@@ -18,10 +18,17 @@ use crate::store::{RenameOutcome, SwapOutcome, Versioned};
 
 /// The four magic bytes every entry file starts with.
 pub(crate) const MAGIC: [u8; 4] = *b"AFSS";
-/// The current format version (byte 4 of the header).
-pub(crate) const VERSION: u8 = 1;
-/// The length of the header in bytes.
-pub(crate) const HEADER_LEN: usize = 24;
+/// The format version written (byte 4 of the header).
+pub(crate) const VERSION: u8 = 2;
+/// The length of the header written, in bytes.
+pub(crate) const HEADER_LEN: usize = 32;
+/// The previous format version (no checksum), still read.
+const VERSION_1: u8 = 1;
+/// The length of a version 1 header.
+const HEADER_LEN_V1: usize = 24;
+/// Replaced entry files a process keeps for reuse (see
+/// [Recycled files](self#recycled-files)).
+const MAX_SPARES: usize = 16;
 /// Flag bit (byte 5): the entry has not been read back or rewritten since its creation.
 pub(crate) const FLAG_UNUSED: u8 = 1;
 
@@ -82,11 +89,7 @@ fn is_expired(expiry: u64, now: Duration) -> bool {
 enum Entry {
     Absent,
     Corrupt(&'static str),
-    Valid {
-        expiry: u64,
-        unused: bool,
-        payload: Vec<u8>,
-    },
+    Valid { header: Header, payload: Vec<u8> },
 }
 
 /// What the header of a sound entry file says.
@@ -94,61 +97,112 @@ enum Entry {
 struct Header {
     expiry: u64,
     unused: bool,
+    /// The payload's length.
+    len: u64,
+    /// Version 2 or later: the payload is checksummed, so the file may be recycled
+    /// (see [Recycled files](self#recycled-files)).
+    checksummed: bool,
 }
 
-fn encode(expiry: u64, flags: u8, payload: &[u8]) -> Vec<u8> {
+impl Header {
+    /// The size of the whole file this header describes.
+    fn file_len(&self) -> u64 {
+        let header = if self.checksummed {
+            HEADER_LEN
+        } else {
+            HEADER_LEN_V1
+        };
+        header as u64 + self.len
+    }
+}
+
+/// The checksum of an entry (version 2): XXH3-64 of the payload, seeded with the XXH3-64
+/// of the entry file's name, so that a file holding another key's entry does not match.
+fn checksum(name: &str, payload: &[u8]) -> u64 {
+    use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+    xxh3_64_with_seed(payload, xxh3_64(name.as_bytes()))
+}
+
+/// The bytes of the entry file `name` (version 2).
+fn encode(name: &str, expiry: u64, flags: u8, payload: &[u8]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(HEADER_LEN + payload.len());
     buf.extend_from_slice(&MAGIC);
     buf.push(VERSION);
     buf.extend_from_slice(&[flags, 0, 0]);
     buf.extend_from_slice(&expiry.to_le_bytes());
     buf.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    buf.extend_from_slice(&checksum(name, payload).to_le_bytes());
     buf.extend_from_slice(payload);
     buf
 }
 
-/// Checks a header and returns `(header, payload length)`.
-fn parse_header(bytes: &[u8]) -> Result<(Header, u64), &'static str> {
-    if bytes.len() < HEADER_LEN {
+fn le_u64(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+/// Checks a header (version 1 or 2) and returns it.
+fn parse_header(bytes: &[u8]) -> Result<Header, &'static str> {
+    if bytes.len() < HEADER_LEN_V1 {
         return Err("shorter than the header");
     }
     if bytes[0..4] != MAGIC {
         return Err("wrong magic bytes");
     }
-    if bytes[4] != VERSION {
-        return Err("unknown format version");
-    }
-    let mut expiry = [0u8; 8];
-    expiry.copy_from_slice(&bytes[8..16]);
-    let mut len = [0u8; 8];
-    len.copy_from_slice(&bytes[16..24]);
-    let header = Header {
-        expiry: u64::from_le_bytes(expiry),
-        unused: bytes[5] & FLAG_UNUSED != 0,
+    let checksummed = match bytes[4] {
+        VERSION if bytes.len() < HEADER_LEN => return Err("shorter than the header"),
+        VERSION => true,
+        VERSION_1 => false,
+        _ => return Err("unknown format version"),
     };
-    Ok((header, u64::from_le_bytes(len)))
+    Ok(Header {
+        expiry: le_u64(bytes, 8),
+        unused: bytes[5] & FLAG_UNUSED != 0,
+        len: le_u64(bytes, 16),
+        checksummed,
+    })
 }
 
-fn decode(mut bytes: Vec<u8>) -> Entry {
+/// Decodes the whole file of the entry `name`: its length must match the header and
+/// (version 2) its payload the checksum.
+fn decode(name: &str, mut bytes: Vec<u8>) -> Entry {
     match parse_header(&bytes) {
         Err(why) => Entry::Corrupt(why),
-        Ok((header, len)) => {
-            if (bytes.len() - HEADER_LEN) as u64 != len {
+        Ok(header) => {
+            if bytes.len() as u64 != header.file_len() {
                 return Entry::Corrupt("payload length does not match the header");
             }
-            bytes.drain(..HEADER_LEN);
+            if header.checksummed {
+                let stored = le_u64(&bytes, 24);
+                bytes.drain(..HEADER_LEN);
+                if checksum(name, &bytes) != stored {
+                    return Entry::Corrupt("checksum does not match");
+                }
+            } else {
+                bytes.drain(..HEADER_LEN_V1);
+            }
             Entry::Valid {
-                expiry: header.expiry,
-                unused: header.unused,
+                header,
                 payload: bytes,
             }
         }
     }
 }
 
-fn read_entry(path: &Path) -> io::Result<Entry> {
+#[cfg(test)]
+impl Entry {
+    fn corrupt(&self) -> Option<&'static str> {
+        match self {
+            Entry::Corrupt(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
+fn read_entry(path: &Path, name: &str) -> io::Result<Entry> {
     match fs::read(path) {
-        Ok(bytes) => Ok(decode(bytes)),
+        Ok(bytes) => Ok(decode(name, bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Entry::Absent),
         Err(e) => Err(e),
     }
@@ -172,15 +226,13 @@ fn read_header(path: &Path) -> io::Result<Option<Result<Header, &'static str>>> 
         }
     }
     let size = file.metadata()?.len();
-    Ok(Some(parse_header(&header[..filled]).and_then(
-        |(header, len)| {
-            if size != HEADER_LEN as u64 + len {
-                Err("payload length does not match the header")
-            } else {
-                Ok(header)
-            }
-        },
-    )))
+    Ok(Some(parse_header(&header[..filled]).and_then(|header| {
+        if size != header.file_len() {
+            Err("payload length does not match the header")
+        } else {
+            Ok(header)
+        }
+    })))
 }
 
 /// Reads only the expiry: `Ok(None)` when absent, `Ok(Some(Err(_)))` when corrupt.
@@ -283,6 +335,22 @@ struct Inner {
     in_flight: AtomicUsize,
     /// One scan at a time per process.
     prune_lock: Mutex<()>,
+    /// Replaced entry files (`.afs-tmp-*`) kept for reuse; at most [`MAX_SPARES`] (see
+    /// [Recycled files](self#recycled-files)).
+    spares: Mutex<Vec<PathBuf>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let spares = self
+            .spares
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        for spare in spares.drain(..) {
+            // Otherwise a sweep removes it within the hour.
+            let _ = remove_if_exists(&spare);
+        }
+    }
 }
 
 /// A reserved create: ends the in-flight count when dropped.
@@ -341,6 +409,7 @@ impl FileEngine {
             pending: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
             prune_lock: Mutex::new(()),
+            spares: Mutex::new(Vec::new()),
         };
         let count = inner
             .list_entries()
@@ -598,17 +667,12 @@ impl Inner {
         }
     }
 
-    /// Writes a complete entry to a temporary file with the configured mode.
-    fn temp_file(
-        &self,
-        expiry: u64,
-        flags: u8,
-        payload: &[u8],
-    ) -> io::Result<tempfile::NamedTempFile> {
+    /// Writes `bytes` (a complete entry) to a new temporary file with the configured mode.
+    fn temp_file(&self, bytes: &[u8]) -> io::Result<tempfile::NamedTempFile> {
         let mut tmp = tempfile::Builder::new()
             .prefix(TMP_PREFIX)
             .tempfile_in(&self.dir)?;
-        tmp.write_all(&encode(expiry, flags, payload))?;
+        tmp.write_all(bytes)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -618,15 +682,48 @@ impl Inner {
         Ok(tmp)
     }
 
-    /// Puts a finished temporary file in place of `name` (caller holds the lock). The
-    /// entry is in use from now on (its *unused* flag is clear).
-    fn replace_file(&self, name: &str, expiry: u64, payload: &[u8]) -> io::Result<()> {
-        let tmp = self.temp_file(expiry, 0, payload)?;
+    /// Puts `payload` in place of the entry `name`, whose current file `old` describes
+    /// (`None`: unknown, or absent), in a recycled file when there is one, else in a new
+    /// temporary file (caller holds the lock). The entry is in use from now on (its
+    /// *unused* flag is clear).
+    fn replace_file(
+        &self,
+        name: &str,
+        expiry: u64,
+        payload: &[u8],
+        old: Option<Header>,
+    ) -> io::Result<()> {
+        let bytes = encode(name, expiry, 0, payload);
         let path = self.path(name);
+        // Only a checksummed file may be rewritten while a reader may hold it open.
+        let recyclable = old.is_some_and(|h| h.checksummed);
+        if let Some(spare) = self.take_spare() {
+            match self.rewrite_spare(&spare, &bytes) {
+                Ok(()) => match exchange(&spare, &path) {
+                    Ok(true) => {
+                        self.keep_spare(spare, recyclable);
+                        return Ok(());
+                    }
+                    // The entry (or the spare) is gone: start afresh below.
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::debug!(backend = self.backend, file = %spare.display(), %error, "cannot swap a recycled session file into place");
+                    }
+                },
+                Err(error) => {
+                    tracing::debug!(backend = self.backend, file = %spare.display(), %error, "cannot rewrite a recycled session file");
+                }
+            }
+            let _ = remove_if_exists(&spare);
+        }
+        let tmp = self.temp_file(&bytes)?;
         if exchange(tmp.path(), &path)? {
-            // The temporary name now holds the old entry: closing removes it.
-            if let Err(error) = tmp.close() {
-                tracing::debug!(backend = self.backend, %error, "cannot remove a replaced session file (removed later as a stale temporary file)");
+            // The temporary name now holds the old entry: kept for reuse, or removed.
+            match tmp.into_temp_path().keep() {
+                Ok(replaced) => self.keep_spare(replaced, recyclable),
+                Err(error) => {
+                    tracing::debug!(backend = self.backend, error = %error.error, "cannot keep a replaced session file (removed later as a stale temporary file)");
+                }
             }
             return Ok(());
         }
@@ -634,11 +731,50 @@ impl Inner {
         Ok(())
     }
 
+    /// A recycled file, if the pool has one.
+    fn take_spare(&self) -> Option<PathBuf> {
+        self.spares
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+    }
+
+    /// Keeps the replaced entry file `spare` for reuse when it may be `recyclable` and the
+    /// pool has room; removes it otherwise.
+    fn keep_spare(&self, spare: PathBuf, recyclable: bool) {
+        if recyclable {
+            let mut spares = self.spares.lock().unwrap_or_else(PoisonError::into_inner);
+            if spares.len() < MAX_SPARES {
+                spares.push(spare);
+                return;
+            }
+        }
+        if let Err(error) = remove_if_exists(&spare) {
+            tracing::debug!(backend = self.backend, file = %spare.display(), %error, "cannot remove a replaced session file (removed later as a stale temporary file)");
+        }
+    }
+
+    /// Overwrites the recycled file `spare` with `bytes`, with the configured mode, and
+    /// cuts it to their length.
+    fn rewrite_spare(&self, spare: &Path, bytes: &[u8]) -> io::Result<()> {
+        let file = OpenOptions::new().write(true).open(spare)?;
+        // First, so that a file this process may not chmod (another user's) is given up
+        // before any write.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(fs::Permissions::from_mode(self.mode))?;
+        }
+        write_at(&file, bytes, 0)?;
+        // Always: the file's length is not trusted to be the old entry's.
+        file.set_len(bytes.len() as u64)
+    }
+
     /// Links a finished temporary file as `name` unless that exists; `false` if it does.
     /// The new entry is *unused*.
     fn create_file(&self, name: &str, expiry: u64, payload: &[u8]) -> io::Result<bool> {
         match self
-            .temp_file(expiry, FLAG_UNUSED, payload)?
+            .temp_file(&encode(name, expiry, FLAG_UNUSED, payload))?
             .persist_noclobber(self.path(name))
         {
             Ok(_) => Ok(true),
@@ -669,59 +805,46 @@ impl Inner {
     }
 
     /// Reads a live entry under the lock; removes a dead one. `None` = no live entry.
-    fn read_live_locked(&self, name: &str) -> io::Result<Option<(u64, Vec<u8>)>> {
+    fn read_live_locked(&self, name: &str) -> io::Result<Option<(Header, Vec<u8>)>> {
         let path = self.path(name);
-        match read_entry(&path)? {
+        match read_entry(&path, name)? {
             Entry::Absent => Ok(None),
             Entry::Corrupt(why) => {
                 tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
                 remove_if_exists(&path)?;
                 Ok(None)
             }
-            Entry::Valid {
-                expiry, payload, ..
-            } => {
-                if is_expired(expiry, since_epoch()) {
+            Entry::Valid { header, payload } => {
+                if is_expired(header.expiry, since_epoch()) {
                     tracing::debug!(backend = self.backend, file = %path.display(), "removing expired session file");
                     remove_if_exists(&path)?;
                     Ok(None)
                 } else {
-                    Ok(Some((expiry, payload)))
+                    Ok(Some((header, payload)))
                 }
             }
         }
     }
 
-    /// Whether `name` holds a live entry, from its header only, under the lock; removes a
-    /// dead one.
+    /// The header of `name`'s entry if it is live (its payload checked against the
+    /// checksum), under the lock; removes a dead one.
+    fn live_header_locked(&self, name: &str) -> io::Result<Option<Header>> {
+        Ok(self.read_live_locked(name)?.map(|(header, _)| header))
+    }
+
+    /// Whether `name` holds a live entry (see [`Self::live_header_locked`]).
     fn is_live_locked(&self, name: &str) -> io::Result<bool> {
-        let path = self.path(name);
-        match read_expiry(&path)? {
-            None => Ok(false),
-            Some(Err(why)) => {
-                tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
-                remove_if_exists(&path)?;
-                Ok(false)
-            }
-            Some(Ok(expiry)) if is_expired(expiry, since_epoch()) => {
-                tracing::debug!(backend = self.backend, file = %path.display(), "removing expired session file");
-                remove_if_exists(&path)?;
-                Ok(false)
-            }
-            Some(Ok(_)) => Ok(true),
-        }
+        Ok(self.live_header_locked(name)?.is_some())
     }
 
     fn get(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
         let path = self.path(name);
-        match read_entry(&path)? {
+        match read_entry(&path, name)? {
             Entry::Absent => Ok(None),
-            Entry::Valid {
-                expiry,
-                unused,
-                payload,
-            } if !is_expired(expiry, since_epoch()) => {
-                if unused && let Err(error) = mark_used(&path) {
+            Entry::Valid { header, payload } if !is_expired(header.expiry, since_epoch()) => {
+                if header.unused
+                    && let Err(error) = mark_used(&path)
+                {
                     // Only the pruning order depends on it.
                     tracing::debug!(backend = self.backend, file = %path.display(), %error, "cannot mark a session file as used");
                 }
@@ -741,13 +864,10 @@ impl Inner {
         let expiry = expiry_for(ttl);
         // Refreshed earlier in the same second (the expiry is in whole seconds): nothing to
         // write, so no lock either, exactly as a read without refresh.
-        if let Entry::Valid {
-            expiry: current,
-            unused: false,
-            payload,
-        } = read_entry(&self.path(name))?
-            && current == expiry
-            && !is_expired(current, since_epoch())
+        if let Entry::Valid { header, payload } = read_entry(&self.path(name), name)?
+            && !header.unused
+            && header.expiry == expiry
+            && !is_expired(expiry, since_epoch())
         {
             return Ok(Some(payload));
         }
@@ -766,26 +886,20 @@ impl Inner {
         };
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
-        match decode(bytes) {
+        match decode(name, bytes) {
             Entry::Absent => Ok(None),
             Entry::Corrupt(why) => {
                 tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
                 remove_if_exists(&path)?;
                 Ok(None)
             }
-            Entry::Valid {
-                expiry: current, ..
-            } if is_expired(current, since_epoch()) => {
+            Entry::Valid { header, .. } if is_expired(header.expiry, since_epoch()) => {
                 tracing::debug!(backend = self.backend, file = %path.display(), "removing expired session file");
                 remove_if_exists(&path)?;
                 Ok(None)
             }
-            Entry::Valid {
-                expiry: current,
-                unused,
-                payload,
-            } => {
-                if unused || current != expiry {
+            Entry::Valid { header, payload } => {
+                if header.unused || header.expiry != expiry {
                     write_header_in_place(&file, expiry)?;
                 }
                 Ok(Some(payload))
@@ -798,13 +912,14 @@ impl Inner {
         // Reserved in case the file is new (an overwrite wastes the reservation).
         let _reservation = self.reserve()?;
         let _lock = self.lock(name)?;
-        if self.path(name).exists() {
-            self.replace_file(name, expiry_for(ttl), value)
-        } else {
-            self.temp_file(expiry_for(ttl), FLAG_UNUSED, value)?
-                .persist(self.path(name))
-                .map_err(|e| e.error)?;
-            Ok(())
+        match read_header(&self.path(name))? {
+            Some(old) => self.replace_file(name, expiry_for(ttl), value, old.ok()),
+            None => {
+                self.temp_file(&encode(name, expiry_for(ttl), FLAG_UNUSED, value))?
+                    .persist(self.path(name))
+                    .map_err(|e| e.error)?;
+                Ok(())
+            }
         }
     }
 
@@ -832,8 +947,8 @@ impl Inner {
             Some((_, current)) if current != expected => {
                 Ok(SwapOutcome::Changed(Versioned::new(current)))
             }
-            Some(_) => {
-                self.replace_file(name, expiry_for(ttl), value)?;
+            Some((old, _)) => {
+                self.replace_file(name, expiry_for(ttl), value, Some(old))?;
                 Ok(SwapOutcome::Swapped)
             }
         }
@@ -841,10 +956,10 @@ impl Inner {
 
     fn replace(&self, name: &str, value: &[u8], ttl: Duration) -> io::Result<bool> {
         let _lock = self.lock(name)?;
-        if !self.is_live_locked(name)? {
+        let Some(old) = self.live_header_locked(name)? else {
             return Ok(false);
-        }
-        self.replace_file(name, expiry_for(ttl), value)?;
+        };
+        self.replace_file(name, expiry_for(ttl), value, Some(old))?;
         Ok(true)
     }
 
@@ -891,16 +1006,16 @@ impl Inner {
         let _reservation = self.reserve()?;
         let _lock = self.lock(name)?;
         let current = self.read_live_locked(name)?;
-        let old_expiry = current.as_ref().map(|(expiry, _)| *expiry);
+        let old = current.as_ref().map(|(header, _)| *header);
         let (next, result) = change(current.map(|(_, payload)| payload));
         match next {
             Some(payload) => {
-                let expiry = match (ttl, old_expiry) {
+                let expiry = match (ttl, old) {
                     (Some(ttl), _) => expiry_for(ttl),
-                    (None, Some(expiry)) => expiry,
+                    (None, Some(old)) => old.expiry,
                     (None, None) => expiry_for(fallback_ttl),
                 };
-                self.replace_file(name, expiry, &payload)?;
+                self.replace_file(name, expiry, &payload, old)?;
             }
             None => {
                 remove_if_exists(&self.path(name))?;
@@ -1102,31 +1217,93 @@ mod tests {
         );
     }
 
+    const NAME: &str = "dc42b33094e9b42f48fe11c5a2da30a1dc85d6d53211421677a0fce84fbe37d2";
+
     #[test]
     fn header_round_trips() {
-        let bytes = encode(1_798_304_422, 0, b"abc");
-        assert_eq!(&bytes[..8], b"AFSS\x01\0\0\0");
-        assert_eq!(bytes.len(), HEADER_LEN + 3);
-        match decode(bytes) {
-            Entry::Valid {
-                expiry,
-                unused,
-                payload,
-            } => {
-                assert_eq!(expiry, 1_798_304_422);
-                assert!(!unused);
+        let bytes = encode(NAME, 1_798_304_422, 0, b"abc");
+        assert_eq!(&bytes[..8], b"AFSS\x02\0\0\0");
+        assert_eq!(le_u64(&bytes, 8), 1_798_304_422);
+        assert_eq!(le_u64(&bytes, 16), 3);
+        assert_eq!(le_u64(&bytes, 24), checksum(NAME, b"abc"));
+        assert_eq!(&bytes[HEADER_LEN..], b"abc");
+        match decode(NAME, bytes) {
+            Entry::Valid { header, payload } => {
+                assert_eq!(header.expiry, 1_798_304_422);
+                assert!(!header.unused);
+                assert!(header.checksummed);
+                assert_eq!(header.file_len(), HEADER_LEN as u64 + 3);
                 assert_eq!(payload, b"abc");
             }
             _ => panic!("not valid"),
         }
-        let bytes = encode(7, FLAG_UNUSED, b"");
-        assert_eq!(&bytes[..8], b"AFSS\x01\x01\0\0");
-        assert!(matches!(decode(bytes), Entry::Valid { unused: true, .. }));
-        let mut truncated = encode(5, 0, b"abcdef");
+        let bytes = encode(NAME, 7, FLAG_UNUSED, b"");
+        assert_eq!(&bytes[..8], b"AFSS\x02\x01\0\0");
+        assert!(matches!(decode(NAME, bytes), Entry::Valid { header, .. } if header.unused));
+        let mut truncated = encode(NAME, 5, 0, b"abcdef");
         truncated.truncate(HEADER_LEN + 2);
-        assert!(matches!(decode(truncated), Entry::Corrupt(_)));
-        assert!(matches!(decode(b"AFSS".to_vec()), Entry::Corrupt(_)));
-        assert!(matches!(decode(Vec::new()), Entry::Corrupt(_)));
+        assert!(matches!(decode(NAME, truncated), Entry::Corrupt(_)));
+        assert!(matches!(decode(NAME, b"AFSS".to_vec()), Entry::Corrupt(_)));
+        assert!(matches!(decode(NAME, Vec::new()), Entry::Corrupt(_)));
+        // A version 2 header cut after 24 bytes is not read as version 1.
+        let short = encode(NAME, 5, 0, b"")[..HEADER_LEN_V1].to_vec();
+        assert_eq!(
+            decode(NAME, short).corrupt(),
+            Some("shorter than the header")
+        );
+    }
+
+    #[test]
+    fn the_checksum_catches_another_key_and_any_changed_byte() {
+        let other = "0".repeat(64);
+        let bytes = encode(NAME, 9, 0, b"payload");
+        assert_eq!(
+            decode(&other, bytes.clone()).corrupt(),
+            Some("checksum does not match")
+        );
+        for at in HEADER_LEN..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0x20;
+            assert_eq!(
+                decode(NAME, flipped).corrupt(),
+                Some("checksum does not match"),
+                "byte {at}"
+            );
+        }
+        let mut wrong_sum = bytes.clone();
+        wrong_sum[24] ^= 1;
+        assert_eq!(
+            decode(NAME, wrong_sum).corrupt(),
+            Some("checksum does not match")
+        );
+        // Flags, reserved bytes and expiry are outside the checksum (written in place).
+        let mut refreshed = bytes;
+        refreshed[5..16].copy_from_slice(&[0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        assert!(matches!(decode(NAME, refreshed), Entry::Valid { .. }));
+    }
+
+    #[test]
+    fn version_1_files_are_still_read() {
+        let mut v1 = b"AFSS\x01\x01\0\0".to_vec();
+        v1.extend_from_slice(&42u64.to_le_bytes());
+        v1.extend_from_slice(&2u64.to_le_bytes());
+        v1.extend_from_slice(b"hi");
+        match decode(NAME, v1.clone()) {
+            Entry::Valid { header, payload } => {
+                assert_eq!(
+                    (header.expiry, header.unused, header.checksummed),
+                    (42, true, false)
+                );
+                assert_eq!(header.file_len(), 26);
+                assert_eq!(payload, b"hi");
+            }
+            _ => panic!("not valid"),
+        }
+        v1.push(0);
+        assert_eq!(
+            decode(NAME, v1).corrupt(),
+            Some("payload length does not match the header")
+        );
     }
 
     #[test]

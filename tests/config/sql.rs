@@ -1,7 +1,9 @@
 //! `SESSION_TYPE = "sqlalchemy"` from configuration: URL sources, names, errors.
 #![cfg(feature = "sqlite")]
 
-use actix_flask_session::backends::sql::{PoolOptions, SqlPool, SqlSettings, SqlTable, migrate};
+use actix_flask_session::backends::sql::{
+    Dialect, PoolOptions, SqlPool, SqlSettings, SqlTable, migrate,
+};
 use actix_flask_session::{ConfigError, Session};
 use figment::Figment;
 use figment::providers::{Format, Toml};
@@ -74,7 +76,7 @@ fn url_sources_in_flask_order() {
     let s =
         SqlSettings::from_figment(&figment(r#"SQLALCHEMY_DATABASE_URI = "sqlite://""#)).unwrap();
     assert_eq!(s.table, SqlTable::default());
-    assert_eq!(s.pool, PoolOptions::default());
+    assert_eq!(s.pool, PoolOptions::for_dialect(Dialect::Sqlite));
 }
 
 fn error(toml: &str) -> String {
@@ -176,4 +178,35 @@ async fn keys_longer_than_the_session_id_column_are_refused_at_startup() {
             .unwrap()
     );
     assert_eq!(store.load(&key, None).await.unwrap().unwrap(), b"\x80");
+}
+
+/// SQLite takes one writer at a time: its pool defaults to one connection, the server
+/// databases' to ten; the key overrides either.
+#[test]
+fn pool_size_defaults_per_database() {
+    let size = |toml: &str| {
+        SqlSettings::from_figment(&figment(toml))
+            .unwrap()
+            .pool
+            .max_size
+    };
+    assert_eq!(size(r#"SESSION_SQLALCHEMY = "sqlite:///sessions.db""#), 1);
+    assert_eq!(size(r#"SESSION_SQLALCHEMY = "sqlite://""#), 1);
+    assert_eq!(size(r#"SESSION_SQLALCHEMY = "postgresql://a@h/db""#), 10);
+    assert_eq!(size(r#"SESSION_SQLALCHEMY = "mysql://a@h/db""#), 10);
+    assert_eq!(
+        size(
+            r#"
+            SESSION_SQLALCHEMY = "sqlite:///sessions.db"
+            SESSION_SQLALCHEMY_POOL_SIZE = 4
+            "#
+        ),
+        4
+    );
+    assert_eq!(
+        SqlSettings::from_figment(&figment(r#"SESSION_SQLALCHEMY = "sqlite://""#))
+            .unwrap()
+            .pool,
+        PoolOptions::for_dialect(Dialect::Sqlite)
+    );
 }

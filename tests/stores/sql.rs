@@ -307,3 +307,132 @@ async fn a_live_row_without_data_is_bad_data(f: Fixture) {
     store.delete("session:null-data").await.unwrap();
     assert_eq!(f.rows_now().await, []);
 }
+
+/// A pause point between the statements of a load with refresh, without a hook in the
+/// library: diesel's default instrumentation (set once for the whole test binary; new
+/// connections take it) runs `between` on the store's own blocking thread right after
+/// the refresh `UPDATE` of the armed table finishes, before anything else runs on that
+/// connection. On MySQL that is between the `UPDATE` and the `SELECT`; on PostgreSQL and
+/// SQLite the `UPDATE ... RETURNING` is the whole load.
+mod pause {
+    use std::sync::{Mutex, Once};
+
+    use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
+
+    type Between = Box<dyn FnOnce() + Send>;
+
+    /// The armed table (its quoted name) and what to run.
+    static ARMED: Mutex<Option<(String, Between)>> = Mutex::new(None);
+
+    fn instrumentation() -> Option<Box<dyn Instrumentation>> {
+        Some(Box::new(|event: InstrumentationEvent<'_>| {
+            let InstrumentationEvent::FinishQuery {
+                query, error: None, ..
+            } = event
+            else {
+                return;
+            };
+            let mut armed = ARMED.lock().unwrap_or_else(|e| e.into_inner());
+            let Some((table, _)) = armed.as_ref() else {
+                return;
+            };
+            let sql = query.to_string();
+            if sql.starts_with(&format!("UPDATE {table} SET expiry = ")) {
+                let (_, between) = armed.take().expect("armed");
+                drop(armed);
+                between();
+            }
+        }))
+    }
+
+    /// Installs the instrumentation (before the store's pool connects).
+    pub fn install() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| set_default_instrumentation(instrumentation).expect("instrumentation"));
+    }
+
+    /// Runs `between` after the next refresh `UPDATE` on `table`.
+    pub fn arm(table: String, between: impl FnOnce() + Send + 'static) {
+        *ARMED.lock().unwrap_or_else(|e| e.into_inner()) = Some((table, Box::new(between)));
+    }
+
+    /// Whether the armed statement ran (the pause point was reached).
+    pub fn fired() -> bool {
+        ARMED.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
+}
+
+/// Another connection writes, deletes or renames the row at the worst moment of a load
+/// with refresh: between MySQL's two statements. The documented outcome (module docs,
+/// "SQL per operation"): a write landing between them is read, a delete or a rename
+/// makes the load a miss; nothing is resurrected and the other writer's row stands.
+/// PostgreSQL and SQLite load in one statement, so they return what it read.
+async fn a_write_between_the_refresh_and_the_read(f: Fixture) {
+    pause::install();
+    let store = f.store().await;
+    let table = f.qualified();
+    let mysql = f.dialect == actix_flask_session::backends::sql::Dialect::MySql;
+    let (old, new) = ("81a16101", "81a16102");
+    for (case, key) in [
+        ("write", "session:p-write"),
+        ("delete", "session:p-delete"),
+        ("rename", "session:p-rename"),
+    ] {
+        f.blocking(move |f2| f2.insert_raw(key, old, 600)).await;
+        let handle = f.handle();
+        let sql = match case {
+            "write" => format!("UPDATE {table} SET data = X'{new}' WHERE session_id = '{key}'"),
+            "delete" => format!("DELETE FROM {table} WHERE session_id = '{key}'"),
+            _ => format!(
+                "UPDATE {table} SET session_id = 'session:p-moved' WHERE session_id = '{key}'"
+            ),
+        };
+        let sql = if f.dialect == actix_flask_session::backends::sql::Dialect::Postgres {
+            sql.replace(&format!("X'{new}'"), &format!("'\\x{new}'::bytea"))
+        } else {
+            sql
+        };
+        pause::arm(table.clone(), move || handle.exec(&sql));
+        let loaded = store.load(key, Some(HOUR)).await.unwrap();
+        assert!(
+            pause::fired(),
+            "{:?} {case}: the pause point was not reached",
+            f.dialect
+        );
+        let expected = match (mysql, case) {
+            (true, "write") => Some(bytes(new)),
+            (true, _) => None,
+            (false, _) => Some(bytes(old)),
+        };
+        assert_eq!(loaded, expected, "{:?} {case}", f.dialect);
+        let rows = f.rows_now().await;
+        match case {
+            "write" => {
+                let row = rows
+                    .iter()
+                    .find(|r| r.session_id == key)
+                    .expect("the row stands");
+                assert_eq!(row.data, bytes(new), "{:?}", f.dialect);
+            }
+            "delete" => assert!(
+                rows.iter().all(|r| r.session_id != key),
+                "{:?}: resurrected",
+                f.dialect
+            ),
+            _ => {
+                assert!(rows.iter().all(|r| r.session_id != key), "{:?}", f.dialect);
+                let moved = rows
+                    .iter()
+                    .find(|r| r.session_id == "session:p-moved")
+                    .expect("moved");
+                assert_eq!(moved.data, bytes(old), "{:?}", f.dialect);
+                store.delete("session:p-moved").await.unwrap();
+            }
+        }
+    }
+}
+
+for_each_db!(
+    store_load_interleaved,
+    a_write_between_the_refresh_and_the_read
+);

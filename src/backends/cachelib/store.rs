@@ -743,10 +743,11 @@ impl Cache for SimpleCache {
 /// A [`Cache`] in a directory, one file per key, like cachelib's `FileSystemCache` but
 /// without pickle.
 ///
-/// The file names (SHA-256 of the key), the file format (a 24-byte header with the
-/// absolute expiry, then the value), atomic writes, the cross-process locking and the
-/// threshold pruning are those of the `filesystem` session store and are documented in
-/// the [`filesystem`](crate::backends::filesystem#entry-file-format-version-1) backend's docs; a `FileSystemCache` and a
+/// The file names (SHA-256 of the key), the file format (a 32-byte header with the
+/// absolute expiry and a checksum, then the value), atomic writes in new or recycled
+/// files, the cross-process locking and the threshold pruning are those of the
+/// `filesystem` session store and are documented in the
+/// [`filesystem`](crate::backends::filesystem#entry-file-format-version-2) backend's docs; a `FileSystemCache` and a
 /// `FileSystemStore` on the same directory read each other's entries. All
 /// file work runs on tokio's blocking pool. Per call (`<file>` = the key's file, `<lock>`
 /// = its lock file):
@@ -755,7 +756,7 @@ impl Cache for SimpleCache {
 /// |------|-----------------|
 /// | [`get`](Cache::get) | read `<file>`; if expired or corrupt: lock, read again, remove if still so |
 /// | [`get_and_touch`](Cache::get_and_touch), [`touch`](Cache::touch) | lock; read; remove if dead, else rewrite with the new expiry |
-/// | [`set`](Cache::set) | lock; write over `<file>` |
+/// | [`set`](Cache::set) | lock; read the header; write over `<file>` |
 /// | [`add`](Cache::add) | lock; read; if live → `false`; else write with `persist_noclobber` |
 /// | [`replace`](Cache::replace) | lock; read; if not live → `false`; else write over it |
 /// | [`delete`](Cache::delete) | lock; remove `<file>` |

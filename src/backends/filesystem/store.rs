@@ -27,15 +27,15 @@ pub(crate) const DEFAULT_MODE: u32 = 0o600;
 /// Safe to share between worker threads and between processes using the same directory.
 /// All file work runs on tokio's blocking pool (`spawn_blocking`). What each call does on
 /// disk (`<file>` = `<dir>/<sha256-hex of key>`, `<lock>` = `<dir>/.locks/<first two hex
-/// digits>`, "write" = temporary file + `fchmod(mode)` + rename, see
-/// [the module docs](super#entry-file-format-version-1)):
+/// digits>`, "write" = a new or [recycled](super#recycled-files) temporary file +
+/// `fchmod(mode)` + exchange or rename, see [the module docs](super#writes)):
 ///
 /// | call | file operations |
 /// |------|-----------------|
 /// | [`load(key, None)`](SessionStore::load) | read `<file>`; if expired or corrupt: lock `<lock>`, read again, remove it if still so |
 /// | [`load(key, Some(ttl))`](SessionStore::load) | read `<file>`: if live, in use and its expiry already is now + ttl (refreshed earlier in the same second), done; else lock `<lock>`; read `<file>`; remove it if expired/corrupt, else write the new expiry into its header in place (one `pwrite`, [refresh in place](super#refresh-in-place)) |
 /// | [`create`](SessionStore::create) | lock `<lock>`; read the header of `<file>`; if live → `false`; else (removing a dead one) write with `persist_noclobber` → `true`; then maybe a background prune |
-/// | [`update`](SessionStore::update) | lock `<lock>`; read the header of `<file>`; if absent/expired/corrupt → remove, `false`; else write over it → `true` |
+/// | [`update`](SessionStore::update) | lock `<lock>`; read `<file>`; if absent/expired/corrupt → remove, `false`; else write over it → `true` |
 /// | [`delete`](SessionStore::delete), [`remove`](SessionStore::remove) | lock `<lock>`; remove `<file>` (absent is fine) |
 /// | [`rename`](SessionStore::rename) | lock both keys' `<lock>`s (lower stripe first); read the old `<file>`'s header: if not live → `SourceGone`; read the new one's: if live → `TargetExists`; write the new `<file>` with `persist_noclobber`, remove the old one → `Moved` |
 /// | [`delete_expired`](SessionStore::delete_expired) | skipped (0) when another process holds `<dir>/.locks/sweep`, else holding it: list `<dir>`; read each header; for each dead one: lock, re-check, remove; remove `.afs-tmp-*` older than an hour |

@@ -20,15 +20,15 @@
 //! SESSION_SQLALCHEMY_TABLE = "sessions"        # default
 //! SESSION_SQLALCHEMY_SCHEMA = "app"            # optional
 //! SESSION_SQLALCHEMY_SEQUENCE = "sessions_seq" # optional, PostgreSQL
-//! SESSION_SQLALCHEMY_POOL_SIZE = 10            # default
+//! SESSION_SQLALCHEMY_POOL_SIZE = 10            # default (SQLite: 1)
 //! SESSION_SQLALCHEMY_POOL_TIMEOUT = "5s"       # default: wait for a connection, then 503
 //! SESSION_CLEANUP_N_REQUESTS = 1000            # optional: background cleanup every N requests
 //! ```
 //!
 //! The URL is SQLAlchemy's: `postgresql[+driver]://`, `postgres://`, `mysql[+driver]://`,
 //! `mariadb[+driver]://`, `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://`
-//! (in memory: give it `SESSION_SQLALCHEMY_POOL_SIZE = 1`, each connection is its own
-//! database). Each database needs its cargo feature: `postgres`, `mysql`, `sqlite`.
+//! (in memory: keep `SESSION_SQLALCHEMY_POOL_SIZE` at SQLite's default of 1, each
+//! connection is its own database). Each database needs its cargo feature: `postgres`, `mysql`, `sqlite`.
 //! SQLite also takes the forms the Diesel CLI takes, so one URL can serve both: a path
 //! ending in `.db`, `.db3`, `.sqlite` or `.sqlite3`, a `file:` URI, `sqlite://relative.db`.
 //! Only `sqlite:///x.db` differs: SQLAlchemy's (and this crate's) relative `x.db`, Diesel's
@@ -37,10 +37,11 @@
 //! SQLite takes one writer at a time, and with `SESSION_REFRESH_EACH_REQUEST` on (the
 //! default) every read of a session writes its new expiry. With several connections the
 //! waiting writers sleep in SQLite's busy handler instead of queueing: under 64 concurrent
-//! requests the default pool of 10 gave p99 latencies near one second and some `503`s
-//! (`database is locked` after the busy timeout), where `SESSION_SQLALCHEMY_POOL_SIZE = 1`
-//! gave the same throughput with p99 under 35 ms and no failure (`benches/README.md`,
-//! "SQL stores against a raw handler"). Give SQLite a pool of 1 unless reads do not write.
+//! requests a pool of 10 gave p99 latencies near one second and some `503`s (`database is
+//! locked` after the busy timeout), where a pool of 1 gave the same throughput with p99
+//! under 35 ms and no failure (`benches/README.md`, "SQL stores against a raw handler").
+//! So SQLite's pool defaults to one connection ([`PoolOptions::for_dialect`]); set
+//! `SESSION_SQLALCHEMY_POOL_SIZE` higher only if reads do not write (refresh off).
 //!
 //! A missing table is a startup error ([`ConfigError::Backend`](crate::ConfigError::Backend)) that says how to create
 //! it. A database outage makes requests that need the session answer `503`; the pool
@@ -162,7 +163,7 @@ key(
     key("SESSION_SQLALCHEMY_TABLE", Text, Value("\"sessions\"")),
     key("SESSION_SQLALCHEMY_SCHEMA", Text, Unset),
     key("SESSION_SQLALCHEMY_SEQUENCE", Text, Unset),
-    key("SESSION_SQLALCHEMY_POOL_SIZE", Integer, Value("10")),
+    key("SESSION_SQLALCHEMY_POOL_SIZE", Integer, Described("10; 1 for SQLite")),
     key("SESSION_SQLALCHEMY_POOL_TIMEOUT", Duration, Value("\"5s\"")),
     ],
     build: build_store!(any(feature = "postgres", feature = "mysql", feature = "sqlite"), SqlStore),

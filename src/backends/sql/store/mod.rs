@@ -165,7 +165,7 @@ impl SqlSettings {
                     .to_owned(),
             });
         };
-        pool::parse_url(url_key, &url)?;
+        let dialect = pool::parse_url(url_key, &url)?.dialect;
         let mut table = match extract_string_key(figment, "SESSION_SQLALCHEMY_TABLE")? {
             Some(name) => SqlTable::new(&name)?,
             None => SqlTable::default(),
@@ -176,7 +176,7 @@ impl SqlSettings {
         if let Some(sequence) = extract_string_key(figment, "SESSION_SQLALCHEMY_SEQUENCE")? {
             table = table.with_sequence(&sequence)?;
         }
-        let mut pool = PoolOptions::default();
+        let mut pool = PoolOptions::for_dialect(dialect);
         if let Some(size) = extract_pool_size_key(figment, "SESSION_SQLALCHEMY_POOL_SIZE")? {
             pool.max_size = u32::try_from(size).map_err(|_| ConfigError::Invalid {
                 key: "SESSION_SQLALCHEMY_POOL_SIZE",

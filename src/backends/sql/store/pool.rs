@@ -53,7 +53,8 @@ use crate::error::{ConfigError, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolOptions {
-    /// Most connections open at once (`SESSION_SQLALCHEMY_POOL_SIZE`, default 10).
+    /// Most connections open at once (`SESSION_SQLALCHEMY_POOL_SIZE`, default 10, and 1
+    /// for SQLite: see [`PoolOptions::for_dialect`]).
     pub max_size: u32,
     /// How long a request waits for a connection before the store reports itself
     /// unavailable (`SESSION_SQLALCHEMY_POOL_TIMEOUT`, default 5 s).
@@ -61,10 +62,34 @@ pub struct PoolOptions {
 }
 
 impl Default for PoolOptions {
+    /// 10 connections, 5 s timeout (the server databases' defaults).
     fn default() -> Self {
         PoolOptions {
             max_size: 10,
             timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl PoolOptions {
+    /// The defaults for `dialect`: as [`PoolOptions::default`], except one connection
+    /// for SQLite, which takes one writer at a time (with refresh on, every load writes):
+    /// more connections only make writers wait in SQLite's busy handler, where under load
+    /// they time out (`database is locked`, a `503`) instead of queueing for the pool.
+    ///
+    /// ```
+    /// use actix_flask_session::backends::sql::{Dialect, PoolOptions};
+    ///
+    /// assert_eq!(PoolOptions::for_dialect(Dialect::Sqlite).max_size, 1);
+    /// assert_eq!(PoolOptions::for_dialect(Dialect::Postgres).max_size, 10);
+    /// ```
+    pub fn for_dialect(dialect: Dialect) -> Self {
+        match dialect {
+            Dialect::Sqlite => PoolOptions {
+                max_size: 1,
+                ..PoolOptions::default()
+            },
+            _ => PoolOptions::default(),
         }
     }
 }
