@@ -696,4 +696,3 @@ fn add_vary_cookie(headers: &mut HeaderMap) {
     };
     headers.insert(VARY, merged);
 }
-
