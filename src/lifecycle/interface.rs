@@ -27,6 +27,18 @@ pub(crate) struct RequestedKey {
     resign: bool,
 }
 
+/// What [`ServerSideSessionInterface::save_start`] left of a save: the store calls.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Pending {
+    /// An emptied session whose entry (or stale entry) must be deleted.
+    Delete,
+    /// A changed session to write, with its time to live.
+    Write(std::time::Duration),
+    /// An unmodified stored session whose user index must be touched (`SESSION_USER_KEY`)
+    /// before its cookie is refreshed, with its time to live.
+    Read(std::time::Duration),
+}
+
 /// How many fresh ids `create` may try before giving up on id collisions (with 128 or
 /// more random bits a single retry never happens in practice).
 const CREATE_ATTEMPTS: usize = 3;
@@ -68,7 +80,10 @@ pub struct ServerSideSessionInterface {
 }
 
 struct Inner {
+    /// The store, wrapped by [`Instrumented`].
     store: Arc<dyn SessionStore>,
+    /// The store itself, for [`calls`](ServerSideSessionInterface::calls).
+    plain: Arc<dyn SessionStore>,
     config: SessionConfig,
     signer: Option<Signer>,
     cookie: CookieSettings,
@@ -145,11 +160,13 @@ impl ServerSideSessionInterface {
                 });
             }
         };
+        let plain = Arc::clone(&store);
         let store = Instrumented::wrap(store);
         let cookie = CookieSettings::from_config(&config);
         Ok(ServerSideSessionInterface {
             inner: Arc::new(Inner {
                 store,
+                plain,
                 config,
                 signer,
                 cookie,
@@ -164,6 +181,18 @@ impl ServerSideSessionInterface {
     /// The store.
     pub fn store(&self) -> &Arc<dyn SessionStore> {
         &self.inner.store
+    }
+
+    /// The store the request path calls: the instrumented one, unless it would observe
+    /// nothing (no `metrics` feature, and `debug` spans off, the check
+    /// [`Instrumented`] makes itself first), when its wrapper, one boxed future more per
+    /// call, is skipped.
+    fn calls(&self) -> &Arc<dyn SessionStore> {
+        if cfg!(feature = "metrics") || tracing::level_enabled!(tracing::Level::DEBUG) {
+            &self.inner.store
+        } else {
+            &self.inner.plain
+        }
     }
 
     /// The configuration.
@@ -265,20 +294,18 @@ impl ServerSideSessionInterface {
         let refresh = lifetime::read_refresh(config);
         let mut journal = None;
         let loaded = match config.concurrency {
-            Concurrency::LastWriteWins => self.inner.store.load(&key, refresh).await,
-            Concurrency::Merge => {
-                self.inner
-                    .store
-                    .load_versioned(&key, refresh)
-                    .await
-                    .map(|found| {
-                        found.map(|versioned| {
-                            let bytes = versioned.bytes().to_vec();
-                            journal = Some(Journal::new(versioned));
-                            bytes
-                        })
+            Concurrency::LastWriteWins => self.calls().load(&key, refresh).await,
+            Concurrency::Merge => self
+                .calls()
+                .load_versioned(&key, refresh)
+                .await
+                .map(|found| {
+                    found.map(|versioned| {
+                        let bytes = versioned.bytes().to_vec();
+                        journal = Some(Journal::new(versioned));
+                        bytes
                     })
-            }
+                }),
         };
         let bytes = match loaded {
             Ok(Some(bytes)) => bytes,
@@ -304,11 +331,12 @@ impl ServerSideSessionInterface {
             return self.discard_bad_entry(&key, &why).await;
         }
         let decoded = if bytes.len() > OFF_WORKER_BYTES {
-            // Large: decode on the blocking pool, and measure it there for the size cap.
-            off_worker(move || {
+            // Large: decode on the blocking pool, and measure it there for the size cap
+            // (boxed, as the encode's: a path small sessions never take).
+            Box::pin(off_worker(move || {
                 serialization::decode(&bytes, format)
                     .map(|data| (Some(super::state::session_len(&data, format)), data))
-            })
+            }))
             .await?
         } else {
             serialization::decode(&bytes, format).map(|data| (None, data))
@@ -325,9 +353,8 @@ impl ServerSideSessionInterface {
                 if lifetime::after_load(&mut state, config, lifetime::now_for(config))
                     == lifetime::Loaded::Expired
                 {
-                    tracing::debug!(key = %state.key(), "session past SESSION_ABSOLUTE_LIFETIME; starting a new session");
-                    self.inner.store.delete(state.key()).await?;
-                    return self.fresh();
+                    // Boxed: a rare path, kept out of every load's future.
+                    return Box::pin(self.end_expired(state)).await;
                 }
                 // Set after `after_load`: taking the creation time out is not a change to replay.
                 state.journal = journal;
@@ -335,6 +362,13 @@ impl ServerSideSessionInterface {
             }
             Err(error) => self.discard_bad_entry(&key, &error).await,
         }
+    }
+
+    /// Deletes a session past `SESSION_ABSOLUTE_LIFETIME` and starts a fresh one.
+    async fn end_expired(&self, state: SessionState) -> Result<SessionState, SessionUnavailable> {
+        tracing::debug!(key = %state.key(), "session past SESSION_ABSOLUTE_LIFETIME; starting a new session");
+        self.inner.store.delete(state.key()).await?;
+        self.fresh()
     }
 
     /// What a request does with an entry that is not a session (undecodable bytes, or a
@@ -353,24 +387,18 @@ impl ServerSideSessionInterface {
         self.fresh()
     }
 
-    /// Flask's `save_session`, with our rules: unmodified data is never written back,
-    /// updates never recreate a deleted entry, new ids never overwrite an existing one.
-    pub(crate) async fn save(
+    /// Flask's `save_session`, with our rules (unmodified data is never written back,
+    /// updates never recreate a deleted entry, new ids never overwrite an existing one),
+    /// in two parts. This one needs no store call: `Vary`, and everything a session that
+    /// is neither written nor deleted needs (its cookie, refreshed or re-signed), so that
+    /// such a save costs no future. What is left, if anything, is for
+    /// [`save_finish`](Self::save_finish).
+    pub(crate) fn save_start(
         &self,
-        state: SessionState,
+        state: &mut SessionState,
         headers: &mut HeaderMap,
-    ) -> Result<(), SessionUnavailable> {
-        self.inner.observer.saved(self.write(state, headers).await)
-    }
-
-    /// [`save`](Self::save)'s work, saying what it did.
-    async fn write(
-        &self,
-        mut state: SessionState,
-        headers: &mut HeaderMap,
-    ) -> Result<Save, SessionUnavailable> {
+    ) -> Result<Save, Pending> {
         let config = &self.inner.config;
-        let store = &self.inner.store;
         // Extraction marks the session accessed, so every saved session varies by cookie
         // (this also covers the cookies set below).
         if state.accessed {
@@ -389,90 +417,137 @@ impl ServerSideSessionInterface {
             if !state.modified {
                 return Ok(Save::Unchanged);
             }
-            let stored = state.stored || state.stale_key.is_some();
-            if state.stored {
-                store.delete(state.key()).await?;
-            }
-            if let Some(stale) = &state.stale_key {
-                store.delete(stale).await?;
-            }
-            if stored && let Some(users) = &self.inner.users {
-                users.after_delete(self, &state).await?;
-            }
-            self.set_cookie(headers, self.inner.cookie.deletion_cookie());
-            return Ok(if stored {
-                Save::Deleted
-            } else {
-                Save::Unchanged
-            });
-        }
-        let ttl = lifetime::before_save(&mut state, config, lifetime::now_for(config));
-        let mut outcome = Save::Unchanged;
-        if state.modified {
-            let format = config.serialization_format;
-            lifetime::put_back(&mut state, format);
-            let bytes = if state
-                .known_encoded_len()
-                .is_some_and(|len| len > OFF_WORKER_BYTES)
-            {
-                let data = std::mem::take(&mut state.data);
-                let (data, bytes) = off_worker(move || {
-                    let bytes = serialization::encode(&data, format);
-                    (data, bytes)
-                })
-                .await?;
-                state.data = data;
-                bytes?
-            } else {
-                serialization::encode(&state.data, format)?
-            };
-            if bytes.len() > config.max_size {
-                // Inserts are checked; only a change that skips the check (`_permanent`
-                // added to a session right at the limit) can get here.
-                return Err(SessionUnavailable::Encode(SerializationError::TooLarge {
-                    size: bytes.len(),
-                    max: config.max_size,
-                }));
-            }
-            let moved_from = state.stale_key.clone();
-            if let (true, Some(journal), Some(locks)) =
-                (state.stored, state.journal.take(), &self.inner.save_locks)
-            {
-                let store = store.as_ref();
-                if !merge::save(store, config, ttl, locks, &mut state, journal, bytes).await? {
-                    return Ok(Save::Gone);
-                }
-                outcome = Save::Updated;
-            } else if state.stored {
-                let key = state.key();
-                if !store.update(key, &bytes, ttl).await? {
-                    tracing::info!(%key, "session was deleted by another request; change dropped");
-                    return Ok(Save::Gone);
-                }
-                outcome = Save::Updated;
-            } else if !self.create(&mut state, &bytes, ttl).await? {
-                return Ok(Save::Gone);
-            } else if state.stale_key.is_some() {
-                outcome = Save::Regenerated;
-            } else {
-                outcome = Save::Created;
-            }
-            if let Some(users) = &self.inner.users {
-                users
-                    .after_write(self, &state, moved_from.as_deref())
-                    .await?;
-            }
-        } else {
-            if state.stored
-                && let Some(users) = &self.inner.users
-            {
-                users.after_read(self, &state).await?;
-            }
-            if !(state.stored && (state.resign || config.refresh_each_request && state.permanent()))
-            {
+            if !(state.stored || state.stale_key.is_some()) {
+                // Never stored: nothing to delete, the browser forgets its cookie.
+                self.set_cookie(headers, self.inner.cookie.deletion_cookie());
                 return Ok(Save::Unchanged);
             }
+            return Err(Pending::Delete);
         }
+        let ttl = lifetime::before_save(state, config, lifetime::now_for(config));
+        if state.modified {
+            return Err(Pending::Write(ttl));
+        }
+        if state.stored && self.inner.users.is_some() {
+            return Err(Pending::Read(ttl));
+        }
+        self.refresh_cookie(state, ttl, headers);
+        Ok(Save::Unchanged)
+    }
+
+    /// The rest of a save that [`save_start`](Self::save_start) left, with the store calls.
+    pub(crate) async fn save_finish(
+        &self,
+        mut state: SessionState,
+        pending: Pending,
+        headers: &mut HeaderMap,
+    ) -> Result<Save, SessionUnavailable> {
+        let config = &self.inner.config;
+        let store = self.calls();
+        let ttl = match pending {
+            Pending::Delete => {
+                if state.stored {
+                    store.delete(state.key()).await?;
+                }
+                if let Some(stale) = &state.stale_key {
+                    store.delete(stale).await?;
+                }
+                if let Some(users) = &self.inner.users {
+                    Box::pin(users.after_delete(self, &state)).await?;
+                }
+                self.set_cookie(headers, self.inner.cookie.deletion_cookie());
+                return Ok(Save::Deleted);
+            }
+            Pending::Read(ttl) => {
+                if let Some(users) = &self.inner.users {
+                    Box::pin(users.after_read(self, &state)).await?;
+                }
+                self.refresh_cookie(&state, ttl, headers);
+                return Ok(Save::Unchanged);
+            }
+            Pending::Write(ttl) => ttl,
+        };
+        let format = config.serialization_format;
+        lifetime::put_back(&mut state, format);
+        let bytes = if state
+            .known_encoded_len()
+            .is_some_and(|len| len > OFF_WORKER_BYTES)
+        {
+            let data = std::mem::take(&mut state.data);
+            let (data, bytes) = Box::pin(off_worker(move || {
+                let bytes = serialization::encode(&data, format);
+                (data, bytes)
+            }))
+            .await?;
+            state.data = data;
+            bytes?
+        } else {
+            serialization::encode(&state.data, format)?
+        };
+        if bytes.len() > config.max_size {
+            // Inserts are checked; only a change that skips the check (`_permanent`
+            // added to a session right at the limit) can get here.
+            return Err(SessionUnavailable::Encode(SerializationError::TooLarge {
+                size: bytes.len(),
+                max: config.max_size,
+            }));
+        }
+        let moved_from = state.stale_key.clone();
+        let outcome;
+        if let (true, Some(journal), Some(locks)) =
+            (state.stored, state.journal.take(), &self.inner.save_locks)
+        {
+            let store = store.as_ref();
+            // Boxed, as the user index calls below: large futures that only some
+            // configurations await, kept out of every save's future.
+            let merged = merge::save(store, config, ttl, locks, &mut state, journal, bytes);
+            if !Box::pin(merged).await? {
+                return Ok(Save::Gone);
+            }
+            outcome = Save::Updated;
+        } else if state.stored {
+            let key = state.key();
+            if !store.update(key, &bytes, ttl).await? {
+                tracing::info!(%key, "session was deleted by another request; change dropped");
+                return Ok(Save::Gone);
+            }
+            outcome = Save::Updated;
+        } else if !self.create(&mut state, &bytes, ttl).await? {
+            return Ok(Save::Gone);
+        } else if state.stale_key.is_some() {
+            outcome = Save::Regenerated;
+        } else {
+            outcome = Save::Created;
+        }
+        if let Some(users) = &self.inner.users {
+            Box::pin(users.after_write(self, &state, moved_from.as_deref())).await?;
+        }
+        self.set_session_cookie(&state, ttl, headers);
+        Ok(outcome)
+    }
+
+    /// Sends the cookie of an unmodified, non-empty session again when it must be: a
+    /// stored session re-signed with the newest key, or refreshed
+    /// (`SESSION_REFRESH_EACH_REQUEST`, permanent sessions).
+    fn refresh_cookie(
+        &self,
+        state: &SessionState,
+        ttl: std::time::Duration,
+        headers: &mut HeaderMap,
+    ) {
+        let config = &self.inner.config;
+        if state.stored && (state.resign || config.refresh_each_request && state.permanent()) {
+            self.set_session_cookie(state, ttl, headers);
+        }
+    }
+
+    /// Sets the session's cookie, expiring with its entry (`ttl`) when permanent.
+    fn set_session_cookie(
+        &self,
+        state: &SessionState,
+        ttl: std::time::Duration,
+        headers: &mut HeaderMap,
+    ) {
         let value = self.signed_sid(state.sid());
         self.set_cookie(
             headers,
@@ -480,7 +555,14 @@ impl ServerSideSessionInterface {
                 .cookie
                 .session_cookie_within(&value, state.permanent(), ttl),
         );
-        Ok(outcome)
+    }
+
+    /// Reports what a save did, and hands the result back.
+    pub(crate) fn saved(
+        &self,
+        result: Result<Save, SessionUnavailable>,
+    ) -> Result<(), SessionUnavailable> {
+        self.inner.observer.saved(result)
     }
 
     /// Writes a session under a free id: its own, or fresh ones after a collision. A
@@ -493,7 +575,7 @@ impl ServerSideSessionInterface {
         bytes: &[u8],
         ttl: std::time::Duration,
     ) -> Result<bool, SessionUnavailable> {
-        let store = &self.inner.store;
+        let store = self.calls();
         for _ in 0..CREATE_ATTEMPTS {
             let key = state.key();
             let created = match &state.stale_key {

@@ -17,8 +17,9 @@ use actix_web::{
 use futures_util::future::{LocalBoxFuture, Ready, ready as ready_future};
 use pin_project_lite::pin_project;
 
-use super::interface::ServerSideSessionInterface;
+use super::interface::{Pending, ServerSideSessionInterface};
 use super::server_side_session::ServerSideSession;
+use crate::error::SessionUnavailable;
 
 thread_local! {
     /// The interface of the innermost session middleware around the code that runs now on
@@ -172,26 +173,45 @@ where
         let Some(session) = slot.and_then(RequestSession::loaded) else {
             return Poll::Ready(Ok(res.map_into_left_body()));
         };
-        let save = this.save.insert(Box::pin(save(session, res)));
-        save.as_mut().poll(cx)
+        let mut res = res;
+        let interface = session.interface();
+        // Most saves (a session read, its cookie refreshed) need no store call: done here,
+        // without a future.
+        match session.start_save(res.headers_mut()) {
+            Ok(outcome) => Poll::Ready(finish(res, interface.saved(Ok(outcome)))),
+            Err(pending) => {
+                let save = this.save.insert(Box::pin(save(session, pending, res)));
+                save.as_mut().poll(cx)
+            }
+        }
     }
 }
 
-/// Saves the session into the store and the response headers; a store failure replaces
-/// the response by the error's (an opaque 503).
-async fn save<B: MessageBody + 'static>(
-    session: ServerSideSession,
-    mut res: ServiceResponse<B>,
+/// The response after a save: the handler's, or the error's (an opaque 503) when the store
+/// failed.
+fn finish<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+    saved: Result<(), SessionUnavailable>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    match session
-        .interface()
-        .save(session.take_state(), res.headers_mut())
-        .await
-    {
+    match saved {
         Ok(()) => Ok(res.map_into_left_body()),
         Err(error) => {
             let response = error.error_response();
             Ok(res.into_response(response).map_into_right_body())
         }
     }
+}
+
+/// Finishes a save that needs the store (writes, deletes, the user index) into the store
+/// and the response headers; a store failure replaces the response by the error's.
+async fn save<B: MessageBody + 'static>(
+    session: ServerSideSession,
+    pending: Pending,
+    mut res: ServiceResponse<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    let interface = session.interface();
+    let result = interface
+        .save_finish(session.take_state(), pending, res.headers_mut())
+        .await;
+    finish(res, interface.saved(result))
 }
