@@ -618,19 +618,8 @@ fn decode_as(
 
 fn decode_msgpack(bytes: &[u8], limit: usize) -> Result<SessionMap, String> {
     let mut rd = bytes;
-    let fast = if limit >= FAST_DEPTH {
-        read_value_fast(&mut rd, 0)
-    } else {
-        None
-    };
-    let value = match fast {
-        Some(value) => value,
-        None => {
-            rd = bytes;
-            rmpv::decode::read_value_with_max_depth(&mut rd, rmpv_budget(limit))
-                .map_err(|e| e.to_string())?
-        }
-    };
+    let value = rmpv::decode::read_value_with_max_depth(&mut rd, rmpv_budget(limit))
+        .map_err(|e| e.to_string())?;
     if !rd.is_empty() {
         return Err(format!("{} trailing byte(s) after the map", rd.len()));
     }
@@ -641,122 +630,6 @@ fn decode_msgpack(bytes: &[u8], limit: usize) -> Result<SessionMap, String> {
         }
         other => Err(format!("the top level is {}, not a map", kind(&other))),
     }
-}
-
-/// Containers nested this deep are left to rmpv by [`read_value_fast`]: far inside any
-/// depth budget [`decode_msgpack`] gives rmpv, so that both readers read the same values.
-const FAST_DEPTH: usize = 32;
-
-/// Reads one msgpack value from the front of `rd` into the tree
-/// `rmpv::decode::read_value_with_max_depth` builds for it, straight from the slice (rmpv
-/// reads through `io::Read`, a few calls per byte string). `None` for what it leaves to
-/// rmpv, which also words the errors: extension types, the reserved marker, strings that
-/// are not UTF-8, containers deeper than [`FAST_DEPTH`], truncated input. `depth` counts
-/// the containers above the value.
-fn read_value_fast(rd: &mut &[u8], depth: usize) -> Option<Value> {
-    fn take<'a>(rd: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-        let (head, tail) = rd.split_at_checked(n)?;
-        *rd = tail;
-        Some(head)
-    }
-    fn be<const N: usize>(rd: &mut &[u8]) -> Option<[u8; N]> {
-        take(rd, N)?.try_into().ok()
-    }
-    fn len<const N: usize>(rd: &mut &[u8]) -> Option<usize> {
-        let bytes = be::<N>(rd)?;
-        Some(bytes.iter().fold(0usize, |n, &b| n << 8 | usize::from(b)))
-    }
-    fn string(rd: &mut &[u8], n: usize) -> Option<Value> {
-        let text = std::str::from_utf8(take(rd, n)?).ok()?;
-        Some(Value::from(text.to_owned()))
-    }
-    fn binary(rd: &mut &[u8], n: usize) -> Option<Value> {
-        Some(Value::Binary(take(rd, n)?.to_vec()))
-    }
-    fn array(rd: &mut &[u8], n: usize, depth: usize) -> Option<Value> {
-        if depth >= FAST_DEPTH {
-            return None;
-        }
-        let mut items = Vec::with_capacity(n.min(rd.len()));
-        for _ in 0..n {
-            items.push(read_value_fast(rd, depth + 1)?);
-        }
-        Some(Value::Array(items))
-    }
-    fn map(rd: &mut &[u8], n: usize, depth: usize) -> Option<Value> {
-        if depth >= FAST_DEPTH {
-            return None;
-        }
-        let mut entries = Vec::with_capacity(n.min(rd.len() / 2));
-        for _ in 0..n {
-            let key = read_value_fast(rd, depth + 1)?;
-            entries.push((key, read_value_fast(rd, depth + 1)?));
-        }
-        Some(Value::Map(entries))
-    }
-    let marker = take(rd, 1)?[0];
-    Some(match marker {
-        0x00..=0x7f => Value::from(marker),
-        0x80..=0x8f => map(rd, usize::from(marker & 0x0f), depth)?,
-        0x90..=0x9f => array(rd, usize::from(marker & 0x0f), depth)?,
-        0xa0..=0xbf => string(rd, usize::from(marker & 0x1f))?,
-        0xc0 => Value::Nil,
-        0xc2 => Value::Boolean(false),
-        0xc3 => Value::Boolean(true),
-        0xc4 => {
-            let n = len::<1>(rd)?;
-            binary(rd, n)?
-        }
-        0xc5 => {
-            let n = len::<2>(rd)?;
-            binary(rd, n)?
-        }
-        0xc6 => {
-            let n = len::<4>(rd)?;
-            binary(rd, n)?
-        }
-        0xca => Value::F32(f32::from_be_bytes(be(rd)?)),
-        0xcb => Value::F64(f64::from_be_bytes(be(rd)?)),
-        0xcc => Value::from(u8::from_be_bytes(be(rd)?)),
-        0xcd => Value::from(u16::from_be_bytes(be(rd)?)),
-        0xce => Value::from(u32::from_be_bytes(be(rd)?)),
-        0xcf => Value::from(u64::from_be_bytes(be(rd)?)),
-        0xd0 => Value::from(i8::from_be_bytes(be(rd)?)),
-        0xd1 => Value::from(i16::from_be_bytes(be(rd)?)),
-        0xd2 => Value::from(i32::from_be_bytes(be(rd)?)),
-        0xd3 => Value::from(i64::from_be_bytes(be(rd)?)),
-        0xd9 => {
-            let n = len::<1>(rd)?;
-            string(rd, n)?
-        }
-        0xda => {
-            let n = len::<2>(rd)?;
-            string(rd, n)?
-        }
-        0xdb => {
-            let n = len::<4>(rd)?;
-            string(rd, n)?
-        }
-        0xdc => {
-            let n = len::<2>(rd)?;
-            array(rd, n, depth)?
-        }
-        0xdd => {
-            let n = len::<4>(rd)?;
-            array(rd, n, depth)?
-        }
-        0xde => {
-            let n = len::<2>(rd)?;
-            map(rd, n, depth)?
-        }
-        0xdf => {
-            let n = len::<4>(rd)?;
-            map(rd, n, depth)?
-        }
-        0xe0..=0xff => Value::from(i8::from_be_bytes([marker])),
-        // 0xc1 (reserved) and the extension types.
-        _ => return None,
-    })
 }
 
 /// Brings a freshly decoded msgpack tree to what msgspec would have read: float32 widened,

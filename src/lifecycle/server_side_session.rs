@@ -1,13 +1,12 @@
 //! `ServerSideSession`: the extractor handlers take.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header::HeaderMap};
 use futures_util::future::{LocalBoxFuture, ready};
 use rmpv::Value;
 use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::OnceCell;
 
 use super::interface::{Pending, RequestedKey, ServerSideSessionInterface};
 use super::middleware::{RequestSession, current_interface};
@@ -49,89 +48,10 @@ pub struct ServerSideSession {
 struct Shared {
     interface: ServerSideSessionInterface,
     state: Mutex<SessionState>,
-    /// Open once the state has been loaded: every extraction of the request awaits the
-    /// same load, so two extractors (say a handler argument and a custom extractor built on
-    /// it) cost one store round trip.
-    loaded: LoadGate,
-}
-
-/// Lets the first extraction of a request load the session while any other waits for that
-/// load, as a `tokio::sync::OnceCell<()>` would (without its semaphore, a few hundred
-/// instructions per request): when the load fails or is dropped, a waiting extraction
-/// loads in its place.
-#[derive(Default)]
-struct LoadGate {
-    /// [`IDLE`], [`LOADING`] or [`LOADED`].
-    state: AtomicU8,
-    /// The extractions waiting for the load.
-    waiters: Mutex<Vec<Waker>>,
-}
-
-/// Nobody loads (yet, or again after a failed load).
-const IDLE: u8 = 0;
-/// An extraction is loading.
-const LOADING: u8 = 1;
-/// The state is loaded.
-const LOADED: u8 = 2;
-
-impl LoadGate {
-    fn is_loaded(&self) -> bool {
-        self.state.load(Ordering::Acquire) == LOADED
-    }
-
-    /// `true` when the caller is to load (the gate is now [`LOADING`]), `false` once the
-    /// state is loaded; pending while another extraction loads.
-    fn poll_turn(&self, cx: &mut Context<'_>) -> Poll<bool> {
-        if let Some(turn) = self.take_turn() {
-            return Poll::Ready(turn);
-        }
-        let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
-        // Checked again under the lock that `finish` takes after changing the state, so
-        // that no wake-up is missed.
-        if let Some(turn) = self.take_turn() {
-            return Poll::Ready(turn);
-        }
-        if !waiters.iter().any(|waker| waker.will_wake(cx.waker())) {
-            waiters.push(cx.waker().clone());
-        }
-        Poll::Pending
-    }
-
-    fn take_turn(&self) -> Option<bool> {
-        match self
-            .state
-            .compare_exchange(IDLE, LOADING, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => Some(true),
-            Err(LOADED) => Some(false),
-            Err(_) => None,
-        }
-    }
-
-    /// Ends a load (`state`: [`LOADED`], or [`IDLE`] when it failed) and wakes the waiters.
-    fn finish(&self, state: u8) {
-        self.state.store(state, Ordering::Release);
-        let waiters =
-            std::mem::take(&mut *self.waiters.lock().unwrap_or_else(PoisonError::into_inner));
-        waiters.into_iter().for_each(Waker::wake);
-    }
-}
-
-/// The loading extraction's turn: the gate opens when the state is loaded, or goes back to
-/// idle when the turn is dropped before (a failed or abandoned load).
-struct Turn<'a>(&'a LoadGate);
-
-impl Turn<'_> {
-    fn loaded(self) {
-        self.0.finish(LOADED);
-        std::mem::forget(self);
-    }
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        self.0.finish(IDLE);
-    }
+    /// Set once the state has been loaded: every extraction of the request awaits the same
+    /// load, so two extractors (say a handler argument and a custom extractor built on it)
+    /// cost one store round trip.
+    loaded: OnceCell<()>,
 }
 
 impl std::fmt::Debug for ServerSideSession {
@@ -149,14 +69,14 @@ impl ServerSideSession {
             shared: Arc::new(Shared {
                 interface,
                 state: Mutex::default(),
-                loaded: LoadGate::default(),
+                loaded: OnceCell::new(),
             }),
         }
     }
 
     /// Whether the state has been loaded.
     pub(crate) fn is_loaded(&self) -> bool {
-        self.shared.loaded.is_loaded()
+        self.shared.loaded.initialized()
     }
 
     /// Loads the state, or waits for the extraction that is loading it.
@@ -164,15 +84,14 @@ impl ServerSideSession {
         &self,
         key: impl FnOnce() -> Option<RequestedKey>,
     ) -> Result<(), SessionUnavailable> {
-        let gate = &self.shared.loaded;
-        if !std::future::poll_fn(|cx| gate.poll_turn(cx)).await {
-            return Ok(());
-        }
-        // This extraction loads; if the load fails (or is dropped), the turn passes on.
-        let turn = Turn(gate);
-        let state = self.shared.interface.open(key()).await?;
-        *self.raw_lock() = state;
-        turn.loaded();
+        self.shared
+            .loaded
+            .get_or_try_init(|| async {
+                let state = self.shared.interface.open(key()).await?;
+                *self.raw_lock() = state;
+                Ok::<_, SessionUnavailable>(())
+            })
+            .await?;
         Ok(())
     }
 
@@ -536,49 +455,5 @@ impl FromRequest for ServerSideSession {
             session.mark_accessed();
             Ok(session)
         })
-    }
-}
-
-#[cfg(test)]
-mod load_gate_tests {
-    use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::task::Wake;
-
-    #[derive(Default)]
-    struct Counter(AtomicUsize);
-
-    impl Wake for Counter {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn woken(counter: &Arc<Counter>) -> usize {
-        counter.0.load(Ordering::SeqCst)
-    }
-
-    #[test]
-    fn one_loads_the_others_wait_and_a_failed_load_passes_the_turn() {
-        let gate = LoadGate::default();
-        let (a, b) = (Arc::new(Counter::default()), Arc::new(Counter::default()));
-        let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
-        let (mut ca, mut cb) = (Context::from_waker(&wa), Context::from_waker(&wb));
-        assert_eq!(gate.poll_turn(&mut ca), Poll::Ready(true));
-        let first = Turn(&gate);
-        assert_eq!(gate.poll_turn(&mut cb), Poll::Pending);
-        assert_eq!(gate.poll_turn(&mut cb), Poll::Pending);
-        assert!(!gate.is_loaded());
-        // The first load fails: the waiter is woken (once) and loads in its place.
-        drop(first);
-        assert_eq!((woken(&a), woken(&b)), (0, 1));
-        assert_eq!(gate.poll_turn(&mut ca), Poll::Ready(true));
-        let second = Turn(&gate);
-        assert_eq!(gate.poll_turn(&mut cb), Poll::Pending);
-        second.loaded();
-        assert_eq!(woken(&b), 2);
-        assert!(gate.is_loaded());
-        assert_eq!(gate.poll_turn(&mut cb), Poll::Ready(false));
-        assert_eq!(gate.poll_turn(&mut ca), Poll::Ready(false));
     }
 }
