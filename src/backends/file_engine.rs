@@ -783,7 +783,7 @@ impl Inner {
     }
 
     /// Overwrites the recycled file `spare` with `bytes`, with the configured mode, and
-    /// cuts it to their length.
+    /// cuts it to their length if it was longer.
     fn rewrite_spare(&self, spare: &Path, bytes: &[u8]) -> io::Result<()> {
         let file = OpenOptions::new().write(true).open(spare)?;
         // First, so that a file this process may not chmod (another user's) is given up
@@ -793,9 +793,14 @@ impl Inner {
             use std::os::unix::fs::PermissionsExt;
             file.set_permissions(fs::Permissions::from_mode(self.mode))?;
         }
+        // Its length, read from the file itself (not taken from the old entry's header): a
+        // truncation costs more than this `fstat`, so it is made only when needed.
+        let len = file.metadata()?.len();
         write_at(&file, bytes, 0)?;
-        // Always: the file's length is not trusted to be the old entry's.
-        file.set_len(bytes.len() as u64)
+        if len > bytes.len() as u64 {
+            file.set_len(bytes.len() as u64)?;
+        }
+        Ok(())
     }
 
     /// Links a finished temporary file as `name` unless that exists; `false` if it does.
