@@ -8,7 +8,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::clock::since_epoch;
@@ -200,12 +200,12 @@ impl Entry {
     }
 }
 
-/// Reads the entry `name` without the lock: one `read` of up to 8 KiB (no `stat`, no
-/// second `read` for the end of the file) unless the file fills it. A short read is taken
-/// as the end of the file (a regular file returns fewer bytes only there); were it not,
-/// the length check would call the entry corrupt, and every caller then reads it again
-/// under the lock with [`read_entry`], which reads to the end.
-fn read_entry_unlocked(path: &Path, name: &str) -> io::Result<Entry> {
+/// Reads the entry `name` with one `read` of up to 8 KiB (no `stat`, no second `read` for
+/// the end of the file) unless the file fills it. A short read is taken as the end of the
+/// file (a regular file returns fewer bytes only there); were it not, the length check
+/// would call the entry corrupt, and every caller reads a corrupt entry again with
+/// [`read_entry`], which reads to the end, before deciding anything.
+fn read_entry_quick(path: &Path, name: &str) -> io::Result<Entry> {
     const FIRST_READ: usize = 8192;
     let mut file = match File::open(path) {
         Ok(f) => f,
@@ -341,10 +341,36 @@ fn stripe(name: &str) -> &str {
     name.get(..2).unwrap_or("00")
 }
 
-/// An exclusive lock on one of the 256 lock files; released when dropped (the file is
-/// closed).
-struct KeyLock {
+/// An exclusive lock on one of the 256 lock files, released when dropped; the file stays
+/// open for the stripe's next lock.
+struct KeyLock<'a> {
+    /// The stripe's slot, holding its locked file: the guard keeps this process's other
+    /// threads out (a `flock` belongs to the open file, which they share).
+    slot: MutexGuard<'a, Option<File>>,
+}
+
+impl Drop for KeyLock<'_> {
+    fn drop(&mut self) {
+        if let Some(file) = self.slot.as_ref()
+            && file.unlock().is_err()
+        {
+            // Closing the file releases the lock for certain; the next lock reopens it.
+            *self.slot = None;
+        }
+    }
+}
+
+/// The sweep lock, released when dropped (the file is closed).
+struct SweepLock {
     _file: File,
+}
+
+/// The number of lock files (stripes) per directory.
+const STRIPES: usize = 256;
+
+/// The index of the lock file (of the 256) that guards the entry file `name`.
+fn stripe_index(name: &str) -> usize {
+    usize::from(u8::from_str_radix(stripe(name), 16).unwrap_or(0))
 }
 
 #[derive(Debug)]
@@ -366,6 +392,8 @@ struct Inner {
     /// Replaced entry files (`.afs-tmp-*`) kept for reuse; at most [`MAX_SPARES`] (see
     /// [Recycled files](self#recycled-files)).
     spares: Mutex<Vec<PathBuf>>,
+    /// The [`STRIPES`] lock files, each opened on its first use and kept open.
+    stripes: Box<[Mutex<Option<File>>]>,
 }
 
 impl Drop for Inner {
@@ -438,6 +466,7 @@ impl FileEngine {
             in_flight: AtomicUsize::new(0),
             prune_lock: Mutex::new(()),
             spares: Mutex::new(Vec::new()),
+            stripes: (0..STRIPES).map(|_| Mutex::new(None)).collect(),
         };
         let count = inner
             .list_entries()
@@ -616,8 +645,26 @@ impl FileEngine {
 }
 
 impl Inner {
-    fn lock(&self, name: &str) -> io::Result<KeyLock> {
-        let path = self.lock_dir.join(stripe(name));
+    /// Takes the lock of `name`'s stripe: first this process's turn on the stripe, then
+    /// the `flock` on its lock file, opened on the stripe's first use and kept open.
+    fn lock(&self, name: &str) -> io::Result<KeyLock<'_>> {
+        let mut slot = self.stripes[stripe_index(name)]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let file = match slot.take() {
+            Some(file) => file,
+            None => self.open_lock_file(stripe(name))?,
+        };
+        // File::lock (stable since Rust 1.89, hence the crate's rust-version). On an error
+        // the file is closed; the next lock opens it again.
+        file.lock()?;
+        *slot = Some(file);
+        Ok(KeyLock { slot })
+    }
+
+    /// Opens (creating it if needed) the lock file `.locks/<stripe>`.
+    fn open_lock_file(&self, stripe: &str) -> io::Result<File> {
+        let path = self.lock_dir.join(stripe);
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
@@ -634,14 +681,12 @@ impl Inner {
             }
             Err(e) => return Err(e),
         };
-        // File::lock (stable since Rust 1.89, hence the crate's rust-version).
-        file.lock()?;
-        Ok(KeyLock { _file: file })
+        Ok(file)
     }
 
     /// The sweep lock, `.locks/sweep`, shared by every process on the directory; `None`
     /// (not waited for) when another process is sweeping.
-    fn try_sweep_lock(&self) -> io::Result<Option<KeyLock>> {
+    fn try_sweep_lock(&self) -> io::Result<Option<SweepLock>> {
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
@@ -652,7 +697,7 @@ impl Inner {
         fs::create_dir_all(&self.lock_dir)?;
         let file = options.open(self.lock_dir.join(SWEEP_LOCK))?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(KeyLock { _file: file })),
+            Ok(()) => Ok(Some(SweepLock { _file: file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(e),
         }
@@ -786,16 +831,20 @@ impl Inner {
     /// cuts it to their length if it was longer.
     fn rewrite_spare(&self, spare: &Path, bytes: &[u8]) -> io::Result<()> {
         let file = OpenOptions::new().write(true).open(spare)?;
+        // Its length and mode, read from the file itself (not taken from the old entry's
+        // header): a truncation or a `chmod` costs more than this `fstat`, so each is made
+        // only when needed.
+        let metadata = file.metadata()?;
+        let len = metadata.len();
         // First, so that a file this process may not chmod (another user's) is given up
         // before any write.
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(fs::Permissions::from_mode(self.mode))?;
+            if metadata.permissions().mode() & 0o7777 != self.mode {
+                file.set_permissions(fs::Permissions::from_mode(self.mode))?;
+            }
         }
-        // Its length, read from the file itself (not taken from the old entry's header): a
-        // truncation costs more than this `fstat`, so it is made only when needed.
-        let len = file.metadata()?.len();
         write_at(&file, bytes, 0)?;
         if len > bytes.len() as u64 {
             file.set_len(bytes.len() as u64)?;
@@ -840,7 +889,12 @@ impl Inner {
     /// Reads a live entry under the lock; removes a dead one. `None` = no live entry.
     fn read_live_locked(&self, name: &str) -> io::Result<Option<(Header, Vec<u8>)>> {
         let path = self.path(name);
-        match read_entry(&path, name)? {
+        let entry = match read_entry_quick(&path, name)? {
+            // Read to the end before calling it corrupt (and removing it).
+            Entry::Corrupt(_) => read_entry(&path, name)?,
+            entry => entry,
+        };
+        match entry {
             Entry::Absent => Ok(None),
             Entry::Corrupt(why) => {
                 tracing::warn!(backend = self.backend, file = %path.display(), reason = why, "removing corrupt session file");
@@ -872,7 +926,7 @@ impl Inner {
 
     fn get(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
         let path = self.path(name);
-        match read_entry_unlocked(&path, name)? {
+        match read_entry_quick(&path, name)? {
             Entry::Absent => Ok(None),
             Entry::Valid { header, payload } if !is_expired(header.expiry, since_epoch()) => {
                 if header.unused
@@ -897,7 +951,7 @@ impl Inner {
         let expiry = expiry_for(ttl);
         // Refreshed earlier in the same second (the expiry is in whole seconds): nothing to
         // write, so no lock either, exactly as a read without refresh.
-        if let Entry::Valid { header, payload } = read_entry_unlocked(&self.path(name), name)?
+        if let Entry::Valid { header, payload } = read_entry_quick(&self.path(name), name)?
             && !header.unused
             && header.expiry == expiry
             && !is_expired(expiry, since_epoch())

@@ -1414,3 +1414,80 @@ async fn reads_at_the_first_read_boundary_return_the_whole_payload() {
         }
     }
 }
+
+/// Counts to `tasks × per_task` on `session:count` by compare-and-swap increments from
+/// `tasks` concurrent tasks, spread over `stores`; a lost update (two swaps against the
+/// same value both succeeding) leaves a smaller count.
+async fn count_by_compare_and_swap(
+    stores: &[Arc<dyn SessionStore>],
+    tasks: usize,
+    per_task: usize,
+    what: &str,
+) {
+    use actix_flask_session::SwapOutcome;
+    assert!(
+        stores[0]
+            .create("session:count", b"0", MINUTE)
+            .await
+            .unwrap()
+    );
+    let handles: Vec<_> = (0..tasks)
+        .map(|t| {
+            let store = Arc::clone(&stores[t % stores.len()]);
+            actix_rt::spawn(async move {
+                for _ in 0..per_task {
+                    let mut current = store
+                        .load_versioned("session:count", None)
+                        .await
+                        .unwrap()
+                        .expect("live");
+                    loop {
+                        let n: usize = std::str::from_utf8(current.bytes())
+                            .unwrap()
+                            .parse()
+                            .unwrap();
+                        let next = (n + 1).to_string();
+                        match store
+                            .compare_and_swap("session:count", &current, next.as_bytes(), MINUTE)
+                            .await
+                            .unwrap()
+                        {
+                            SwapOutcome::Swapped => break,
+                            SwapOutcome::Changed(now) => current = now,
+                            SwapOutcome::Gone => panic!("the counter vanished"),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    let total = (tasks * per_task).to_string();
+    assert_eq!(
+        stores[0]
+            .load("session:count", None)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(total.as_bytes()),
+        "{what}"
+    );
+}
+
+/// The key locks exclude the threads of one process (they share each lock file, opened
+/// once) as they exclude processes (here: two stores on one directory, each with its own
+/// lock files open): no compare-and-swap increment is lost.
+#[actix_rt::test]
+async fn key_locks_exclude_threads_and_stores_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in file_subjects(&dir) {
+        count_by_compare_and_swap(&[Arc::clone(&s.store)], 8, 40, s.name).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let two: Vec<Arc<dyn SessionStore>> = (0..2)
+        .map(|_| Arc::new(FileSystemSessionInterface::new(dir.path(), 0, 0o600).unwrap()) as _)
+        .collect();
+    count_by_compare_and_swap(&two, 8, 40, "two FileSystemStores").await;
+}
