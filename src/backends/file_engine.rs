@@ -112,7 +112,8 @@ impl Header {
         } else {
             HEADER_LEN_V1
         };
-        header as u64 + self.len
+        // Saturating: the length comes from the file, and a hostile one must not overflow.
+        (header as u64).saturating_add(self.len)
     }
 }
 
@@ -1389,6 +1390,13 @@ mod tests {
         v1.push(0);
         assert_eq!(
             decode(NAME, v1).corrupt(),
+            Some("payload length does not match the header")
+        );
+        // A length near u64::MAX is corrupt, not an overflow.
+        let mut huge = encode(NAME, 5, 0, b"x");
+        huge[16..24].copy_from_slice(&(u64::MAX - 3).to_le_bytes());
+        assert_eq!(
+            decode(NAME, huge).corrupt(),
             Some("payload length does not match the header")
         );
     }
