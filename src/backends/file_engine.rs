@@ -394,7 +394,16 @@ struct Inner {
     /// [Recycled files](self#recycled-files)).
     spares: Mutex<Vec<PathBuf>>,
     /// The [`STRIPES`] lock files, each opened on its first use and kept open.
-    stripes: Box<[Mutex<Option<File>>]>,
+    stripes: Stripes,
+}
+
+/// The lock files' slots, one per stripe (its `Debug` is a count, not 256 slots).
+struct Stripes(Box<[Mutex<Option<File>>]>);
+
+impl std::fmt::Debug for Stripes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} lock files", self.0.len())
+    }
 }
 
 impl Drop for Inner {
@@ -467,7 +476,7 @@ impl FileEngine {
             in_flight: AtomicUsize::new(0),
             prune_lock: Mutex::new(()),
             spares: Mutex::new(Vec::new()),
-            stripes: (0..STRIPES).map(|_| Mutex::new(None)).collect(),
+            stripes: Stripes((0..STRIPES).map(|_| Mutex::new(None)).collect()),
         };
         let count = inner
             .list_entries()
@@ -649,7 +658,7 @@ impl Inner {
     /// Takes the lock of `name`'s stripe: first this process's turn on the stripe, then
     /// the `flock` on its lock file, opened on the stripe's first use and kept open.
     fn lock(&self, name: &str) -> io::Result<KeyLock<'_>> {
-        let mut slot = self.stripes[stripe_index(name)]
+        let mut slot = self.stripes.0[stripe_index(name)]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let file = match slot.take() {
