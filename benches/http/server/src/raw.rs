@@ -10,6 +10,9 @@
 //!
 //! `raw <port> <redis-url>`; one worker.
 
+mod raw_peer;
+use raw_peer::{hello, key, sid};
+
 use actix_flask_session::backends::redis::deadpool_redis::redis::{
     self, aio::MultiplexedConnection,
 };
@@ -17,17 +20,6 @@ use actix_web::http::header::{self, HttpDate};
 use actix_web::{App, HttpRequest, HttpResponse, HttpResponseBuilder, HttpServer, web};
 
 const TTL: u64 = 31 * 24 * 3600;
-
-fn sid(req: &HttpRequest) -> Option<&str> {
-    let header = req.headers().get("cookie")?.to_str().ok()?;
-    header
-        .split(';')
-        .find_map(|c| c.trim().strip_prefix("session="))
-}
-
-fn key(req: &HttpRequest) -> Option<String> {
-    Some(format!("session:{}", sid(req)?))
-}
 
 /// A 200, with the refreshed session cookie and `Vary: Cookie` when `RAW_COOKIE=1`.
 fn ok(req: &HttpRequest, with_cookie: bool) -> HttpResponseBuilder {
@@ -102,10 +94,6 @@ async fn incr<const COOKIE: bool>(
         Ok(_) => ok(&req, COOKIE).body(value.len().to_string()),
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
     }
-}
-
-async fn hello() -> &'static str {
-    "hello"
 }
 
 #[actix_web::main]

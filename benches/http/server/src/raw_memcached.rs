@@ -4,7 +4,10 @@
 //! T<now + ttl>`; `/incr`: the same, then `ms session:<id> <len> T<ttl> MR` with the value's
 //! last byte changed. `raw-memcached <port> <host:port>`; one worker.
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+mod raw_peer;
+use raw_peer::key;
+
+use actix_web::{HttpRequest, HttpResponse, web};
 use async_memcached::{Client, Error as McError, MetaProtocol};
 use deadpool::managed::{self, Metrics, Pool, RecycleResult};
 
@@ -33,14 +36,6 @@ impl managed::Manager for Connector {
 }
 
 type McPool = Pool<Connector>;
-
-fn key(req: &HttpRequest) -> Option<String> {
-    let header = req.headers().get("cookie")?.to_str().ok()?;
-    let sid = header
-        .split(';')
-        .find_map(|c| c.trim().strip_prefix("session="))?;
-    Some(format!("session:{sid}"))
-}
 
 async fn get(pool: &McPool, key: &str) -> Option<Vec<u8>> {
     let mut c = pool.get().await.ok()?;
@@ -90,10 +85,6 @@ async fn incr(req: HttpRequest, pool: web::Data<McPool>) -> HttpResponse {
     }
 }
 
-async fn hello() -> &'static str {
-    "hello"
-}
-
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -103,15 +94,9 @@ async fn main() -> std::io::Result<()> {
         .max_size(64)
         .build()
         .map_err(std::io::Error::other)?;
-    HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(pool.clone()))
-            .route("/read", web::get().to(read))
-            .route("/incr", web::get().to(incr))
-            .route("/hello", web::get().to(hello))
+    raw_peer::serve(port, pool, |cfg| {
+        cfg.route("/read", web::get().to(read))
+            .route("/incr", web::get().to(incr));
     })
-    .workers(1)
-    .bind(("127.0.0.1", port))?
-    .run()
     .await
 }

@@ -13,10 +13,13 @@
 //! `expireAfterSeconds: 0` and unique `id_1`, created at startup as the store creates
 //! them). Its documents are seeded by ../mongodb.sh.
 
+mod raw_peer;
+use raw_peer::key;
+
 use std::time::Duration;
 
 use actix_flask_session::backends::mongodb::MongoDbStore;
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{Binary, Bson, DateTime, Document, doc};
 use mongodb::options::{IndexOptions, ReturnDocument};
@@ -26,14 +29,6 @@ use mongodb::{Collection, IndexModel};
 const TTL_MS: i64 = 31 * 24 * 3600 * 1000;
 
 type Sessions = Collection<Document>;
-
-fn key(req: &HttpRequest) -> Option<String> {
-    let header = req.headers().get("cookie")?.to_str().ok()?;
-    let sid = header
-        .split(';')
-        .find_map(|c| c.trim().strip_prefix("session="))?;
-    Some(format!("session:{sid}"))
-}
 
 fn expiration(now: DateTime) -> DateTime {
     DateTime::from_millis(now.timestamp_millis().saturating_add(TTL_MS))
@@ -97,10 +92,6 @@ async fn incr(req: HttpRequest, sessions: web::Data<Sessions>) -> HttpResponse {
     }
 }
 
-async fn hello() -> &'static str {
-    "hello"
-}
-
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -128,15 +119,9 @@ async fn main() -> std::io::Result<()> {
             .await
             .map_err(std::io::Error::other)?;
     }
-    HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(sessions.clone()))
-            .route("/read", web::get().to(read))
-            .route("/incr", web::get().to(incr))
-            .route("/hello", web::get().to(hello))
+    raw_peer::serve(port, sessions, |cfg| {
+        cfg.route("/read", web::get().to(read))
+            .route("/incr", web::get().to(incr));
     })
-    .workers(1)
-    .bind(("127.0.0.1", port))?
-    .run()
     .await
 }

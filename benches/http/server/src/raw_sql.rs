@@ -25,10 +25,13 @@
 
 mod sql_stats;
 
+mod raw_peer;
+use raw_peer::key;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::backend::Backend;
 use diesel::connection::{LoadConnection, SimpleConnection};
 use diesel::mysql::{Mysql, MysqlConnection};
@@ -382,14 +385,6 @@ macro_rules! with_conn {
     }};
 }
 
-fn key(req: &HttpRequest) -> Option<String> {
-    let header = req.headers().get("cookie")?.to_str().ok()?;
-    let sid = header
-        .split(';')
-        .find_map(|c| c.trim().strip_prefix("session="))?;
-    Some(format!("session:{sid}"))
-}
-
 async fn load(state: &State, key: String) -> Option<Vec<u8>> {
     match with_conn!(state, |s, conn| s.load(conn, &key)) {
         Ok(data) => data,
@@ -432,10 +427,6 @@ async fn incr(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     }
 }
 
-async fn hello() -> &'static str {
-    "hello"
-}
-
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     sql_stats::install()?;
@@ -458,16 +449,10 @@ async fn main() -> std::io::Result<()> {
         pools,
         statements: Arc::new(Statements::new(db, my_load)),
     };
-    HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(state.clone()))
-            .route("/read", web::get().to(read))
+    raw_peer::serve(port, state, |cfg| {
+        cfg.route("/read", web::get().to(read))
             .route("/incr", web::get().to(incr))
-            .route("/hello", web::get().to(hello))
-            .route("/stats", web::get().to(sql_stats::stats))
+            .route("/stats", web::get().to(sql_stats::stats));
     })
-    .workers(1)
-    .bind(("127.0.0.1", port))?
-    .run()
     .await
 }
