@@ -51,20 +51,12 @@ for server in $SERVERS; do
       "$BIN/$binary" "$PORT" "redis://127.0.0.1:$REDIS_PORT" >"$OUT/$tag.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
-    until curl -fsS -o /dev/null "http://127.0.0.1:$PORT/hello" 2>/dev/null; do
-      kill -0 "$pid" 2>/dev/null || { echo "$server did not start: $OUT/$tag.log" >&2; exit 1; }
-      sleep 0.2
-    done
+    wait_http "$server" "$PORT" "$pid" "$OUT/$tag.log"
     cookie=$(session_cookie "$binary" "$PORT")
     [ -n "$cookie" ] || { echo "$server: no session cookie" >&2; exit 1; }
     callgrind_control -i on "$pid" >/dev/null 2>&1
     wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -H "Cookie: $cookie" "http://127.0.0.1:$PORT$route" >"$OUT/$tag.wrk"
-    callgrind_control -i off "$pid" >/dev/null 2>&1
-    kill -INT "$pid"; wait "$pid" 2>/dev/null || true
-    if grep -q "Non-2xx" "$OUT/$tag.wrk"; then echo "$server $route: non-2xx answers" >&2; exit 1; fi
-    requests=$(awk '/requests in/ { print $1 }' "$OUT/$tag.wrk")
-    instructions=$(cat "$OUT/$tag.cg"* | awk '/^(summary|totals):/ { s += $2 } END { print s + 0 }')
-    printf '| %s | %s | %s | %s |\n' "$server" "$route" "$requests" "$((instructions / requests))"
+    callgrind_row "$server" "$route" "$tag" "$pid"
   done
 done
 echo "callgrind files: $OUT" >&2

@@ -66,17 +66,7 @@ case $STORE in
       exit 1
     }
     cargo build --release --quiet --manifest-path "$HERE/server/Cargo.toml" --features mongodb --bin afs-mongo --bin raw-mongo
-    "$SECANTUS_PYTHON" -c '
-import signal, sys
-from secantus import SecantusDBServer
-srv = SecantusDBServer(host="127.0.0.1", port=int(sys.argv[1]), storage_path=":memory:",
-                       ttl_sweep_seconds=60.0, cache_size="256M", enable_test_commands=False)
-def stop(*_):
-    srv.stop(); sys.exit(0)
-signal.signal(signal.SIGTERM, stop); signal.signal(signal.SIGINT, stop)
-srv.start(); srv.wait()
-' "$STORE_PORT" >"$OUT/secantus.log" 2>&1 &
-    PIDS+=($!)
+    start_secantus "$STORE_PORT" "$OUT/secantus.log"
     STORE_ARG="mongodb://127.0.0.1:$STORE_PORT"
     until "$SECANTUS_PYTHON" "$HERE/mongo_sessions.py" ping "$STORE_ARG" >/dev/null 2>&1; do sleep 0.2; done
     # The raw peer's collection gets its indexes from raw-mongo; seeding first is the same
@@ -101,21 +91,13 @@ for server in $SERVERS; do
       "$BIN/$server" "$PORT" "$STORE_ARG" >"$OUT/$tag.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
-    until curl -fsS -o /dev/null "http://127.0.0.1:$PORT/hello" 2>/dev/null; do
-      kill -0 "$pid" 2>/dev/null || { echo "$server did not start: $OUT/$tag.log" >&2; exit 1; }
-      sleep 0.2
-    done
+    wait_http "$server" "$PORT" "$pid" "$OUT/$tag.log"
     if [ ! -s "$cookies" ]; then
       python3 "$HERE/make_cookies.py" "$PORT" "$SESSIONS" >"$cookies"
     fi
     callgrind_control -i on "$pid" >/dev/null 2>&1
     wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$HERE/sessions.lua" "http://127.0.0.1:$PORT$route" -- "$cookies" >"$OUT/$tag.wrk"
-    callgrind_control -i off "$pid" >/dev/null 2>&1
-    kill -INT "$pid"; wait "$pid" 2>/dev/null || true
-    if grep -q "Non-2xx" "$OUT/$tag.wrk"; then echo "$server $route: non-2xx answers" >&2; exit 1; fi
-    requests=$(awk '/requests in/ { print $1 }' "$OUT/$tag.wrk")
-    instructions=$(cat "$OUT/$tag.cg"* | awk '/^(summary|totals):/ { s += $2 } END { print s + 0 }')
-    printf '| %s | %s | %s | %s |\n' "$server" "$route" "$requests" "$((instructions / requests))"
+    callgrind_row "$server" "$route" "$tag" "$pid"
   done
 done
 echo "callgrind files: $OUT" >&2

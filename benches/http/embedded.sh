@@ -45,10 +45,7 @@ for store in $STORES; do
     [ "$store" = simple ] || spec="$store:$DIRS/$name"
     AFS_REFRESH=$refresh taskset -c "$SERVER_CPU" "$BIN" "$port" "$spec" >"$OUT/$name.log" 2>&1 &
     PIDS+=($!)
-    until curl -fs -o /dev/null "http://127.0.0.1:$port/hello"; do
-      kill -0 "${PIDS[-1]}" 2>/dev/null || { echo "$name did not start: $(cat "$OUT/$name.log")" >&2; exit 1; }
-      sleep 0.05
-    done
+    wait_http "$name" "$port" "${PIDS[-1]}" "$OUT/$name.log"
     python3 "$HERE/make_cookies.py" "$port" 1 >"$OUT/$name-1.cookies"
     python3 "$HERE/make_cookies.py" "$port" "$SESSIONS" >"$OUT/$name-$SESSIONS.cookies"
     PORT_OF[$name]=$port

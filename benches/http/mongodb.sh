@@ -59,18 +59,8 @@ BIN="$CARGO_TARGET_DIR/release"
 # SecantusDB as scripts/services.sh starts it (in memory), but with mongod's 60 s TTL sweep.
 db_pin=()
 [ -n "$DB_CPU" ] && db_pin=(taskset -c "$DB_CPU")
-"${db_pin[@]}" "$SECANTUS_PYTHON" -c '
-import signal, sys
-from secantus import SecantusDBServer
-srv = SecantusDBServer(host="127.0.0.1", port=int(sys.argv[1]), storage_path=":memory:",
-                       ttl_sweep_seconds=60.0, cache_size="256M", enable_test_commands=False)
-def stop(*_):
-    srv.stop(); sys.exit(0)
-signal.signal(signal.SIGTERM, stop); signal.signal(signal.SIGINT, stop)
-srv.start(); srv.wait()
-' "$MONGO_PORT" >"$OUT/secantus.log" 2>&1 &
-DB_PID=$!
-PIDS+=("$DB_PID")
+start_secantus "$MONGO_PORT" "$OUT/secantus.log" "${db_pin[@]}"
+DB_PID=$SECANTUS_PID
 tool() { "$SECANTUS_PYTHON" "$HERE/mongo_sessions.py" "$@"; }
 until tool ping "$URL" >/dev/null 2>&1; do
   kill -0 "$DB_PID" 2>/dev/null || { echo "SecantusDB did not start: $(cat "$OUT/secantus.log")" >&2; exit 1; }
@@ -85,10 +75,7 @@ for name in afs raw; do
   PIDS+=($!)
 done
 for name in afs raw; do
-  until curl -fs -o /dev/null "http://127.0.0.1:${PORT_OF[$name]}/hello"; do
-    kill -0 "${PID_OF[$name]}" 2>/dev/null || { echo "$name-mongo did not start: $(cat "$OUT/$name.log")" >&2; exit 1; }
-    sleep 0.05
-  done
+  wait_http "$name-mongo" "${PORT_OF[$name]}" "${PID_OF[$name]}" "$OUT/$name.log"
 done
 python3 "$HERE/make_cookies.py" "${PORT_OF[afs]}" "$SESSIONS" >"$OUT/afs.cookies"
 tool seed "$URL" "$MONGO_DB" raw_sessions "$SESSIONS" "$OUT/raw.cookies"

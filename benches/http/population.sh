@@ -91,10 +91,7 @@ start() { # name port command...
   PID_OF[$name]=$!
   PIDS+=($!)
   PORT_OF[$name]=$port
-  until curl -fs -o /dev/null "http://127.0.0.1:$port/hello"; do
-    kill -0 "${PID_OF[$name]}" 2>/dev/null || { echo "$name did not start: $(cat "$OUT/$name.log")" >&2; exit 1; }
-    sleep 0.05
-  done
+  wait_http "$name" "$port" "${PID_OF[$name]}" "$OUT/$name.log"
 }
 # The first active session reads back n = 1.
 check() { # name

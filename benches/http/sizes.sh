@@ -65,10 +65,7 @@ for name in afs raw; do
   PIDS+=($!)
 done
 for name in afs raw; do
-  until curl -fs -o /dev/null "http://127.0.0.1:${PORT_OF[$name]}/hello"; do
-    kill -0 "${PID_OF[$name]}" 2>/dev/null || { echo "$name did not start: $(cat "$OUT/$name.log")" >&2; exit 1; }
-    sleep 0.05
-  done
+  wait_http "$name" "${PORT_OF[$name]}" "${PID_OF[$name]}" "$OUT/$name.log"
 done
 
 # Seeding: per size, the crate's sessions (ids a<size>-...) and raw's (r<size>-...).

@@ -178,10 +178,7 @@ start() { # name url [env...]
   env "$@" taskset -c "$SERVER_CPU" "$BIN/$bin" "${PORT_OF[$name]}" "$url" >"$OUT/$name.log" 2>&1 &
   PID_OF[$name]=$!
   PIDS+=($!)
-  until curl -fs -o /dev/null "http://127.0.0.1:${PORT_OF[$name]}/hello"; do
-    kill -0 "${PID_OF[$name]}" 2>/dev/null || { echo "$name did not start: $(cat "$OUT/$name.log")" >&2; exit 1; }
-    sleep 0.05
-  done
+  wait_http "$name" "${PORT_OF[$name]}" "${PID_OF[$name]}" "$OUT/$name.log"
 }
 
 wrk_run() { # name route duration output
