@@ -1491,3 +1491,42 @@ async fn key_locks_exclude_threads_and_stores_alike() {
         .collect();
     count_by_compare_and_swap(&two, 8, 40, "two FileSystemStores").await;
 }
+
+/// A flood of rewrites of many keys at once keeps at most 16 recycled files per store;
+/// and a kept file a crashed writer left half overwritten (here: longer junk) is
+/// rewritten whole, so the entry it becomes holds exactly the new bytes.
+#[cfg(target_os = "linux")]
+#[actix_rt::test]
+async fn the_pool_is_bounded_and_junk_in_a_kept_file_never_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FileSystemSessionInterface::new(dir.path(), 0, 0o600).unwrap());
+    let keys: Vec<String> = (0..64).map(|i| format!("session:flood{i}")).collect();
+    for key in &keys {
+        assert!(store.create(key, b"0", MINUTE).await.unwrap());
+    }
+    for round in 1..=5u8 {
+        let writes: Vec<_> = keys
+            .iter()
+            .map(|key| {
+                let (store, key) = (Arc::clone(&store), key.clone());
+                actix_rt::spawn(
+                    async move { store.update(&key, &[round; 40], MINUTE).await.unwrap() },
+                )
+            })
+            .collect();
+        for write in writes {
+            assert!(write.await.unwrap());
+        }
+        let kept = spare_files(dir.path()).len();
+        assert!((1..=16).contains(&kept), "round {round}: {kept} kept files");
+    }
+    // Junk longer than any entry in every kept file, as a writer killed mid-write leaves.
+    for spare in spare_files(dir.path()) {
+        std::fs::write(&spare, vec![0xAB; 5000]).unwrap();
+    }
+    for key in &keys {
+        assert!(store.update(key, b"after", MINUTE).await.unwrap());
+        assert_entry(&store.file_path(key), key, b"after", "after junk");
+    }
+    assert_eq!(entry_files(dir.path()).len(), 64);
+}
